@@ -1,0 +1,319 @@
+"""A council's procedure as data: loaded from a TOML mapping and validated, every key named.
+
+Pure: the caller reads the file (see `scheduler.policies.load_policy`). A wrong policy raises
+`PolicyError` whose message names the key, e.g. `rules.CB-VISIT-10WD.interval_working_days`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from scheduler.rules.calendar import WorkingCalendar
+from scheduler.rules.model import ROLES
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the offending key."""
+
+
+RULE_ID = re.compile(r"^[A-Z]{2,}(-[A-Z0-9]+)+$")
+
+# Each kind of rule the engine implements, with the parameters (name -> type) its table takes.
+# A parameter whose type is a tuple of allowed strings is an enumeration.
+_POSITIVE = "positive int"
+_NON_NEGATIVE = "non-negative int"
+RULE_KINDS: dict[str, dict[str, Any]] = {
+    "home_visit_interval": {
+        "interval_working_days": _POSITIVE,
+        "first_due_from": ("plan_start", "initial_visit"),
+        "max_interval_working_days?": _POSITIVE,
+    },
+    "frequency_floor": {"max_interval_working_days": _POSITIVE},
+    "frequency_change": {"agreed_by": "roles"},
+    "bedroom_alternate": {"breach_after_visits": _POSITIVE, "respond_within_hours": _NON_NEGATIVE},
+    "seen_alone_run": {
+        "min_age_years": _NON_NEGATIVE,
+        "consecutive_visits": _POSITIVE,
+        "respond_within_hours": _NON_NEGATIVE,
+    },
+    "baby_awake": {"baby_under_months": _POSITIVE, "respond_within_hours": _NON_NEGATIVE},
+    "record_within": {"within_hours": _POSITIVE},
+    "record_flag": {
+        "flag": ("risk_worsened", "new_injury"),
+        "respond_within_hours": _NON_NEGATIVE,
+    },
+    "not_seen_discuss": {"within_hours": _POSITIVE},
+    "not_seen_revisit": {"max_working_days": _POSITIVE},
+    "not_seen_again": {
+        "within_hours": _POSITIVE,
+        "revisit_within_hours": _POSITIVE,
+        "agency_check_working_days": _POSITIVE,
+    },
+    "access_difficulty": {"consecutive_not_seen": _POSITIVE, "respond_within_hours": _NON_NEGATIVE},
+    "unseen_by_lead": {
+        "calendar_days": _POSITIVE,
+        "contact_within_working_days": _POSITIVE,
+        "meet_within_working_days": _POSITIVE,
+    },
+    "unseen_by_anyone": {"working_days": _POSITIVE},
+    "step_down": {"long_plan_months": _POSITIVE},
+    "qualified_visitor": {},
+    "initial_visit": {"within_days": _POSITIVE},
+    "outcome_labels": {"seen": str, "not_seen": str},
+    "no_one_home_note": {"within_hours": _POSITIVE},
+    "keep_deadline_revisit": {"at_risk_working_days": _NON_NEGATIVE},
+    "statutory_at_home": {},
+    "seen_before_meetings": {"meetings": ("review_conferences", "core_group_meetings")},
+    "seen_alone_each_visit": {"respond_within_hours": _NON_NEGATIVE},
+}
+
+LADDER_FROM = ("prompt", "deadline")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    kind: str
+    params: dict[str, Any]
+
+    def __getitem__(self, name: str) -> Any:
+        return self.params[name]
+
+
+@dataclass(frozen=True, slots=True)
+class Reminders:
+    before_working_days: tuple[int, ...]
+    morning_of: time
+    overdue_repeat_hours: int
+    snooze_allowed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LadderStep:
+    to: str
+    after_hours: int
+    start: str  # "prompt" (when the prompt was first sent) or "deadline"
+
+
+@dataclass(frozen=True)
+class Policy:
+    id: str
+    name: str
+    timezone: ZoneInfo
+    calendar: WorkingCalendar
+    social_worker_roles: frozenset[str]
+    require_qualified: bool
+    reminders: Reminders
+    ladder: tuple[LadderStep, ...]
+    rules: dict[str, Rule] = field(default_factory=dict)
+
+    def rules_of_kind(self, kind: str) -> list[Rule]:
+        return [r for r in self.rules.values() if r.kind == kind]
+
+    def rule_of_kind(self, kind: str) -> Rule | None:
+        found = self.rules_of_kind(kind)
+        return found[0] if found else None
+
+    def max_interval(self) -> tuple[int, str] | None:
+        """The longest visit interval a plan may set, and the rule ID that says so."""
+        floor = self.rule_of_kind("frequency_floor")
+        if floor is not None:
+            return floor["max_interval_working_days"], floor.id
+        for rule in self.rules_of_kind("home_visit_interval"):
+            if "max_interval_working_days" in rule.params:
+                return rule["max_interval_working_days"], rule.id
+        return None
+
+
+# -- loading and validation --------------------------------------------------------------------
+def policy_from_toml(text: str, source: str = "policy") -> Policy:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{source}: not valid TOML: {exc}") from None
+    return policy_from_mapping(data)
+
+
+def _take(table: dict[str, Any], where: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """Check `table` against `spec` (name -> type; a trailing ? marks optional)."""
+    out: dict[str, Any] = {}
+    names = {k.rstrip("?") for k in spec}
+    unknown = sorted(set(table) - names)
+    if unknown:
+        raise PolicyError(f"{where}.{unknown[0]}: unknown key")
+    for raw, kind in spec.items():
+        name = raw.rstrip("?")
+        key = f"{where}.{name}"
+        if name not in table:
+            if raw.endswith("?"):
+                continue
+            raise PolicyError(f"{key}: missing")
+        out[name] = _check(table[name], kind, key)
+    return out
+
+
+def _check(value: Any, kind: Any, key: str) -> Any:
+    if kind in (_POSITIVE, _NON_NEGATIVE):
+        least = 1 if kind == _POSITIVE else 0
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise PolicyError(f"{key}: must be a whole number of at least {least}, not {value!r}")
+        return value
+    if kind is str:
+        if not isinstance(value, str) or not value.strip():
+            raise PolicyError(f"{key}: must be a non-empty string")
+        return value
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise PolicyError(f"{key}: must be true or false, not {value!r}")
+        return value
+    if kind == "role":
+        if value not in ROLES:
+            raise PolicyError(f"{key}: unknown role {value!r} (one of {', '.join(ROLES)})")
+        return value
+    if kind is list:
+        if not isinstance(value, list) or not value:
+            raise PolicyError(f"{key}: must be a non-empty list")
+        return value
+    if kind == "roles":
+        if not isinstance(value, list) or not value:
+            raise PolicyError(f"{key}: must be a non-empty list of roles")
+        for role in value:
+            if role not in ROLES:
+                raise PolicyError(f"{key}: unknown role {role!r} (one of {', '.join(ROLES)})")
+        return tuple(value)
+    if kind == "dates":
+        if not isinstance(value, list) or not all(isinstance(d, date | str) for d in value):
+            raise PolicyError(f"{key}: must be a list of dates YYYY-MM-DD")
+        try:
+            return tuple(d if isinstance(d, date) else date.fromisoformat(d) for d in value)
+        except ValueError:
+            raise PolicyError(f"{key}: must be a list of dates YYYY-MM-DD") from None
+    if kind == "working-day list":
+        if not isinstance(value, list) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value
+        ):
+            raise PolicyError(f"{key}: must be a list of whole numbers of working days")
+        return tuple(sorted(set(value), reverse=True))
+    if kind == "clock time":
+        if isinstance(value, time):
+            return value
+        try:
+            return time.fromisoformat(str(value))
+        except ValueError:
+            raise PolicyError(f"{key}: must be a time HH:MM, not {value!r}") from None
+    if isinstance(kind, tuple):
+        if value not in kind:
+            raise PolicyError(f"{key}: must be one of {', '.join(kind)}, not {value!r}")
+        return value
+    raise AssertionError(kind)  # pragma: no cover - a schema mistake, not an input one
+
+
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    if not isinstance(value, dict):
+        raise PolicyError(f"{key}: missing table [{key}]")
+    return value
+
+
+def policy_from_mapping(data: dict[str, Any]) -> Policy:
+    top = _take(
+        {k: v for k, v in data.items() if not isinstance(v, dict)},
+        "policy",
+        {"id": str, "name": str, "timezone": str},
+    )
+    where = {k for k, v in data.items() if isinstance(v, dict)} - {
+        "calendar",
+        "visits",
+        "reminders",
+        "ladder",
+        "rules",
+    }
+    if where:
+        raise PolicyError(f"{sorted(where)[0]}: unknown table")
+    try:
+        tz = ZoneInfo(top["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PolicyError(f"timezone: unknown time zone {top['timezone']!r}") from None
+
+    cal = _take(
+        _table(data, "calendar"),
+        "calendar",
+        {"country": str, "subdivision?": str, "closure_days": "dates"},
+    )
+    try:
+        calendar = WorkingCalendar(cal["country"], cal.get("subdivision"), cal["closure_days"])
+    except NotImplementedError:
+        raise PolicyError(
+            f"calendar.country: no bank holidays known for {cal['country']!r}"
+            f"{' / ' + cal['subdivision'] if cal.get('subdivision') else ''}"
+        ) from None
+
+    visits = _take(
+        _table(data, "visits"),
+        "visits",
+        {"social_worker_roles": "roles", "require_qualified": bool},
+    )
+    rem = _take(
+        _table(data, "reminders"),
+        "reminders",
+        {
+            "before_working_days": "working-day list",
+            "morning_of": "clock time",
+            "overdue_repeat_hours": _POSITIVE,
+            "snooze_allowed": bool,
+        },
+    )
+    ladder_table = _take(_table(data, "ladder"), "ladder", {"steps": list})
+    steps: list[LadderStep] = []
+    for i, step in enumerate(ladder_table["steps"]):
+        if not isinstance(step, dict):
+            raise PolicyError(f"ladder.steps[{i}]: must be a table {{ to, after_hours, from }}")
+        s = _take(
+            step,
+            f"ladder.steps[{i}]",
+            {"to": "role", "after_hours": _NON_NEGATIVE, "from": LADDER_FROM},
+        )
+        steps.append(LadderStep(s["to"], s["after_hours"], s["from"]))
+
+    rules_table = _table(data, "rules")
+    rules: dict[str, Rule] = {}
+    for rule_id, table in rules_table.items():
+        where = f"rules.{rule_id}"
+        if not RULE_ID.match(rule_id):
+            raise PolicyError(f"{where}: a rule ID is capitals and digits joined by '-'")
+        if not isinstance(table, dict):
+            raise PolicyError(f"{where}: must be a table")
+        kind = table.get("kind")
+        if kind not in RULE_KINDS:
+            raise PolicyError(
+                f"{where}.kind: unknown rule kind {kind!r} (one of {', '.join(RULE_KINDS)})"
+            )
+        params = _take(
+            {k: v for k, v in table.items() if k != "kind"}, where, RULE_KINDS[kind]
+        )
+        rules[rule_id] = Rule(rule_id, kind, params)
+    if not rules:
+        raise PolicyError("rules: a policy needs at least one rule")
+    return Policy(
+        id=top["id"],
+        name=top["name"],
+        timezone=tz,
+        calendar=calendar,
+        social_worker_roles=frozenset(visits["social_worker_roles"]),
+        require_qualified=visits["require_qualified"] or "qualified_visitor" in _kinds(rules),
+        reminders=Reminders(
+            rem["before_working_days"], rem["morning_of"], rem["overdue_repeat_hours"],
+            rem["snooze_allowed"],
+        ),
+        ladder=tuple(steps),
+        rules=rules,
+    )
+
+
+def _kinds(rules: dict[str, Rule]) -> set[str]:
+    return {r.kind for r in rules.values()}
