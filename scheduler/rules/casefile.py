@@ -205,8 +205,6 @@ def _contact(data: Any, where: str) -> Contact:
 
 def check_contact(contact: Contact, where: str) -> None:
     """The cross-field rules of a visit record (shared by the case file, the import and the bot)."""
-    if contact.child_seen and contact.seen_alone is None:
-        raise CaseFileError(f"{where}.seen_alone: required when the child was seen (yes, no or not_applicable)")
     if contact.seen_alone == "no" and not contact.seen_alone_reason:
         raise CaseFileError(f'{where}.seen_alone_reason: required when seen_alone is "no"')
     if not contact.child_seen and contact.seen_alone not in (None, "no"):
