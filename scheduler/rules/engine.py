@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import cached_property
 
 from dateutil.relativedelta import relativedelta
 
@@ -47,14 +48,14 @@ class Facts:
         roles = policy.social_worker_roles
         need_qualified = policy.require_qualified
 
-        start = plan.started
+        start = datetime.combine(plan.started, time(), self.tz)
         self.contacts: list[Contact] = []
         self.visits: list[Contact] = []  # qualifying (statutory) home visits: child seen
         self.not_seen_chain: list[Contact] = []  # home visits not seeing the child since the last
         last_seen_lead: Contact | None = None
         last_seen_any: datetime | None = None
         for c in case.contacts:
-            if self.local_date(c.at) < start:
+            if c.at < start:
                 continue
             self.contacts.append(c)
             if c.child_seen:
@@ -84,6 +85,11 @@ class Facts:
         self.visit_rule: Rule | None = policy.rule_of_kind("home_visit_interval")
         if self.visit_rule is not None:
             self.visit_due = self._visit_due(self.visit_rule)
+
+    @cached_property
+    def visit_days(self) -> list[date]:
+        """The local dates of the qualifying home visits, ascending."""
+        return [self.local_date(v.at) for v in self.visits]
 
     # helpers -----------------------------------------------------------------------------------
     def local_date(self, instant: datetime) -> date:
@@ -234,7 +240,7 @@ def _seen_before_meetings(f: Facts, rule: Rule) -> Iterator[Obligation]:
     if not meetings:
         return
     what = "review conference" if rule["meetings"] == "review_conferences" else "core group meeting"
-    visit_days = [f.local_date(v.at) for v in f.visits]
+    visit_days = f.visit_days
     i = bisect_left(meetings, f.today)  # meetings[i] is the next one (today or later)
     for k in (i - 1, i):
         if not 0 <= k < len(meetings):

@@ -88,14 +88,15 @@ class Rule:
 @dataclass(frozen=True, slots=True)
 class Reminders:
     before_working_days: tuple[int, ...]
+    before_hours: tuple[int, ...]
     morning_of: time
-    overdue_repeat_hours: int
+    late_after_minutes: int
     snooze_allowed: bool
 
 
 @dataclass(frozen=True, slots=True)
 class LadderStep:
-    to: str
+    to: str  # a role, or "owner": the manager the prompt went to
     after_hours: int
     start: str  # "prompt" (when the prompt was first sent) or "deadline"
 
@@ -171,7 +172,9 @@ def _check(value: Any, kind: Any, key: str) -> Any:
         if not isinstance(value, bool):
             raise PolicyError(f"{key}: must be true or false, not {value!r}")
         return value
-    if kind == "role":
+    if kind == "ladder role" and value == "owner":
+        return value
+    if kind in ("role", "ladder role"):
         if value not in ROLES:
             raise PolicyError(f"{key}: unknown role {value!r} (one of {', '.join(ROLES)})")
         return value
@@ -263,8 +266,9 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
         "reminders",
         {
             "before_working_days": "working-day list",
+            "before_hours": "working-day list",
             "morning_of": "clock time",
-            "overdue_repeat_hours": _POSITIVE,
+            "late_after_minutes": _POSITIVE,
             "snooze_allowed": bool,
         },
     )
@@ -276,7 +280,7 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
         s = _take(
             step,
             f"ladder.steps[{i}]",
-            {"to": "role", "after_hours": _NON_NEGATIVE, "from": LADDER_FROM},
+            {"to": "ladder role", "after_hours": _NON_NEGATIVE, "from": LADDER_FROM},
         )
         steps.append(LadderStep(s["to"], s["after_hours"], s["from"]))
 
@@ -307,7 +311,7 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
         social_worker_roles=frozenset(visits["social_worker_roles"]),
         require_qualified=visits["require_qualified"] or "qualified_visitor" in _kinds(rules),
         reminders=Reminders(
-            rem["before_working_days"], rem["morning_of"], rem["overdue_repeat_hours"],
+            rem["before_working_days"], rem["before_hours"], rem["morning_of"], rem["late_after_minutes"],
             rem["snooze_allowed"],
         ),
         ladder=tuple(steps),

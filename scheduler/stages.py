@@ -1,0 +1,106 @@
+"""When each obligation is told to whom: reminder stages, overdue alerts, the manager ladder.
+
+Pure, like the engine: the times come from the policy's [reminders] and [ladder] tables. The sweep
+writes a stage to the outbox once its time has come; its key is the obligation key + stage name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from scheduler.rules.model import Obligation
+from scheduler.rules.policy import Policy
+
+MANAGER_ROLES = frozenset({"team_manager", "practice_manager", "head_of_service", "cp_chair"})
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    name: str
+    at: datetime  # aware, UTC: when it is due to be sent
+    to: tuple[str, ...]  # roles, resolved to people by the sweep
+    kind: str  # "reminder", "overdue", "prompt", "escalation"
+
+
+def is_prompt(ob: Obligation) -> bool:
+    """A manager-owned obligation is a prompt: a message with buttons to acknowledge and decide."""
+    return ob.owner in MANAGER_ROLES
+
+
+def morning(policy: Policy, day: date) -> datetime:
+    """The policy's reminder time on `day`, local, as a UTC instant."""
+    return datetime.combine(day, policy.reminders.morning_of, policy.timezone).astimezone(UTC)
+
+
+def overdue_at(policy: Policy, ob: Obligation) -> datetime:
+    """When an overdue alert goes: at an instant deadline, or the next working morning after a date."""
+    if isinstance(ob.due, datetime):
+        return ob.due.astimezone(UTC)
+    return morning(policy, policy.calendar.add_working_days(ob.due, 1))
+
+
+def planned_stages(
+    policy: Policy, ob: Obligation, prompted_at: datetime | None, acknowledged: bool
+) -> list[Stage]:
+    """Every stage of an obligation in time order. `prompted_at`: when its prompt went (if any)."""
+    cal = policy.calendar
+    rem = policy.reminders
+    stages: list[Stage] = []
+    escalate_to = ("team_manager",) if ob.owner not in MANAGER_ROLES else ()
+    if is_prompt(ob):
+        if prompted_at is not None:
+            stages.append(Stage("prompt", prompted_at, (ob.owner,), "prompt"))
+    elif isinstance(ob.due, datetime):
+        for hours in rem.before_hours:
+            stages.append(
+                Stage(f"remind-{hours}h", (ob.due - timedelta(hours=hours)).astimezone(UTC),
+                      (ob.owner,), "reminder")
+            )
+    else:
+        for n in rem.before_working_days:
+            stages.append(Stage(f"remind-{n}wd", morning(policy, cal.add_working_days(ob.due, -n)),
+                                (ob.owner,), "reminder"))
+        day = ob.due if cal.is_working_day(ob.due) else cal.add_working_days(ob.due, -1)
+        stages.append(Stage("due-today", morning(policy, day), (ob.owner,), "reminder"))
+    stages.append(Stage("overdue", overdue_at(policy, ob), (ob.owner, *escalate_to), "overdue"))
+    if is_prompt(ob) and prompted_at is not None and not acknowledged:
+        deadline = overdue_at(policy, ob)
+        for i, step in enumerate(policy.ladder, 1):
+            to = ob.owner if step.to == "owner" else step.to
+            if step.to != "owner" and to == ob.owner:
+                continue
+            base = prompted_at if step.start == "prompt" else deadline
+            name = "repeat" if step.to == "owner" else f"escalate-{i}-{to}"
+            stages.append(Stage(name, base + timedelta(hours=step.after_hours), (to,), "escalation"))
+    # Two stages at the same instant: the later in the list (nearer the deadline) says it all.
+    by_time: dict[datetime, Stage] = {}
+    for s in stages:
+        by_time[s.at] = s
+    return sorted(by_time.values(), key=lambda s: s.at)
+
+
+def stages_to_send(
+    policy: Policy,
+    ob: Obligation,
+    now: datetime,
+    prompted_at: datetime | None,
+    acknowledged: bool,
+) -> tuple[list[Stage], datetime | None]:
+    """The stages whose time has come, and when the next one falls (None: no more).
+
+    A prompt not yet sent goes now. Of the reminder/overdue stages already due only the latest is
+    returned (after downtime nobody wants three stale reminders at once; the latest says it all),
+    and likewise of the ladder.
+    """
+    if is_prompt(ob) and prompted_at is None:
+        prompted_at = now
+    stages = planned_stages(policy, ob, prompted_at, acknowledged)
+    past = [s for s in stages if s.at <= now]
+    future = [s.at for s in stages if s.at > now]
+    chosen: list[Stage] = []
+    for kinds in (("prompt",), ("reminder", "overdue"), ("escalation",)):
+        latest = [s for s in past if s.kind in kinds]
+        if latest:
+            chosen.append(latest[-1])
+    return chosen, (min(future) if future else None)
