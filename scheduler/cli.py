@@ -61,14 +61,20 @@ def _add_case_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy", help="bundled policy name or path to a policy .toml (overrides the file's)")
 
 
-COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
+COMMANDS: dict[
+    str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+] = {
     "evaluate": ("print a case's open obligations as JSON", _add_case_args, cmd_evaluate),
     "explain": ("say in words why each obligation is due", _add_case_args, cmd_explain),
 }
 
 
-def register(name: str, help_text: str, add_args: Callable[[argparse.ArgumentParser], None],
-             run: Callable[[argparse.Namespace], int]) -> None:
+def register(
+    name: str,
+    help_text: str,
+    add_args: Callable[[argparse.ArgumentParser], None],
+    run: Callable[[argparse.Namespace], int],
+) -> None:
     COMMANDS[name] = (help_text, add_args, run)
 
 

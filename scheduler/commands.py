@@ -1,1 +1,208 @@
-"""Commands beyond the engine's own (`evaluate`, `explain`): registered with the CLI here."""
+"""Commands beyond the engine's own (`evaluate`, `explain`), registered with the CLI here:
+`run`, `db upgrade`, `import`, `simulate`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select, update
+
+from scheduler.cli import UsageError, register
+from scheduler.policies import load_policy
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a date YYYY-MM-DD, not {text!r}") from None
+
+
+def _logging() -> None:
+    logging.basicConfig(
+        level=os.environ.get("SEEN_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+
+# -- seen db upgrade ---------------------------------------------------------------------------
+def _db_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=["upgrade"], help="upgrade: apply the migrations")
+    p.add_argument("--database-url", help="default: SEEN_DATABASE_URL, else the SQLite file")
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from storage.db import upgrade
+
+    upgrade(args.database_url)
+    print("database schema is up to date")
+    return 0
+
+
+# -- seen import -------------------------------------------------------------------------------
+def _import_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", help="caseload CSV or JSON files (see README)")
+    p.add_argument("--database-url", help="default: SEEN_DATABASE_URL, else the SQLite file")
+
+
+def _import_files(factory, paths: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+    from storage.importer import ImportError_, import_path
+
+    lines = []
+    for path in paths:
+        if not Path(path).is_file():
+            raise UsageError(f"{path}: no such file")
+        try:
+            with factory.begin() as session:
+                lines.append(f"{path}: {import_path(session, Path(path))}")
+        except ImportError_ as exc:
+            raise UsageError(f"{path}: {exc}") from None
+    return lines
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from storage.db import make_engine, session_factory, upgrade
+
+    engine = make_engine(args.database_url)
+    upgrade(engine)
+    for line in _import_files(session_factory(engine), args.files):
+        print(line)
+    return 0
+
+
+# -- seen run ----------------------------------------------------------------------------------
+def _run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sweep-minutes", type=float, default=float(os.environ.get("SEEN_SWEEP_MINUTES", 5)))
+    p.add_argument(
+        "--no-demo",
+        action="store_true",
+        help="do not load the demo caseload into an empty database",
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from scheduler.loop import Runtime, run_forever
+    from storage.db import make_engine, session_factory, upgrade
+    from storage.models import Child
+
+    _logging()
+    engine = make_engine()
+    upgrade(engine)
+    factory = session_factory(engine)
+    with factory.begin() as session:
+        if not args.no_demo and not session.scalar(select(func.count()).select_from(Child)):
+            from storage.demo import load_demo
+
+            load_demo(session)
+            logging.getLogger("seen").info("empty database: loaded the bundled demo caseload")
+    messenger = _messenger()
+    run_forever(Runtime(factory, messenger), sweep_minutes=args.sweep_minutes)
+    return 0
+
+
+def _messenger():  # type: ignore[no-untyped-def]
+    if os.environ.get("SLACK_BOT_TOKEN"):
+        from bot.slack_messenger import SlackMessenger
+
+        return SlackMessenger.from_env()
+    from bot.messenger import ConsoleMessenger
+
+    return ConsoleMessenger()
+
+
+# -- seen simulate -----------------------------------------------------------------------------
+def _simulate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--caseload", required=True, help="caseload CSV or JSON (as for seen import)")
+    p.add_argument("--from", dest="start", required=True, type=_date, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", required=True, type=_date, help="last day, YYYY-MM-DD")
+    p.add_argument("--policy", help="use this policy (name or .toml path) for every team")
+    p.add_argument("--events", help="simulated replies: JSON list or JSON lines (see docs)")
+    p.add_argument("--db", help="database file; resumes a run killed part-way (default: throwaway)")
+    p.add_argument("--out", help="append the messages here instead of standard output")
+    p.add_argument("--max-step-minutes", type=float, default=60)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from scheduler.simulate import JsonLinesMessenger, SimulationError, load_events, simulate
+    from storage.db import make_engine, session_factory, upgrade
+    from storage.models import SchedulerState, Team
+
+    if args.end < args.start:
+        raise UsageError("--to: is before --from")
+    if args.end - args.start > timedelta(days=800):
+        raise UsageError("--to: a simulation covers at most 800 days")
+    policy = load_policy(args.policy) if args.policy else None
+    events_text = ""
+    if args.events:
+        try:
+            events_text = Path(args.events).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--events: cannot read {args.events}: {exc.strerror}") from None
+    try:
+        events = load_events(events_text)
+    except SimulationError as exc:
+        raise UsageError(str(exc)) from None
+    with tempfile.TemporaryDirectory(prefix="seen-simulate-") as tmp:
+        db = Path(args.db) if args.db else Path(tmp) / "simulate.sqlite"
+        engine = make_engine(f"sqlite:///{db}")
+        upgrade(engine)
+        factory = session_factory(engine)
+        with factory() as session:
+            imported = session.get(SchedulerState, "simulate.imported") is not None
+        if not imported:
+            _import_files(factory, [args.caseload])
+            with factory.begin() as session:
+                if args.policy:
+                    session.execute(update(Team).values(policy_id=args.policy))
+                session.add(
+                    SchedulerState(
+                        name="simulate.imported", value=args.caseload, updated_at=_begin(args.start)
+                    )
+                )
+        with factory() as session:
+            ids = set(session.scalars(select(Team.policy_id)))
+        tz = (policy or load_policy(sorted(ids)[0] if ids else "hillingdon")).timezone
+        messenger = JsonLinesMessenger(args.out if args.out else sys.stdout)
+        try:
+            simulate(
+                factory,
+                messenger,
+                args.start,
+                args.end,
+                events,
+                tz,
+                timedelta(minutes=args.max_step_minutes),
+            )
+        except SimulationError as exc:
+            raise UsageError(str(exc)) from None
+        finally:
+            engine.dispose()
+    return 0
+
+
+def _begin(day: date):  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, time
+
+    return datetime.combine(day, time(), UTC)
+
+
+register(
+    "run",
+    "run the scheduler (and the console or Slack messenger) until stopped",
+    _run_args,
+    cmd_run,
+)
+register("db", "database administration: `seen db upgrade`", _db_args, cmd_db)
+register("import", "import a caseload export (CSV or JSON) into the database", _import_args, cmd_import)
+register(
+    "simulate",
+    "run the real sweep and delivery over a period on a simulated clock",
+    _simulate_args,
+    cmd_simulate,
+)

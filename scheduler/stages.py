@@ -54,13 +54,23 @@ def planned_stages(
     elif isinstance(ob.due, datetime):
         for hours in rem.before_hours:
             stages.append(
-                Stage(f"remind-{hours}h", (ob.due - timedelta(hours=hours)).astimezone(UTC),
-                      (ob.owner,), "reminder")
+                Stage(
+                    f"remind-{hours}h",
+                    (ob.due - timedelta(hours=hours)).astimezone(UTC),
+                    (ob.owner,),
+                    "reminder",
+                )
             )
     else:
         for n in rem.before_working_days:
-            stages.append(Stage(f"remind-{n}wd", morning(policy, cal.add_working_days(ob.due, -n)),
-                                (ob.owner,), "reminder"))
+            stages.append(
+                Stage(
+                    f"remind-{n}wd",
+                    morning(policy, cal.add_working_days(ob.due, -n)),
+                    (ob.owner,),
+                    "reminder",
+                )
+            )
         day = ob.due if cal.is_working_day(ob.due) else cal.add_working_days(ob.due, -1)
         stages.append(Stage("due-today", morning(policy, day), (ob.owner,), "reminder"))
     stages.append(Stage("overdue", overdue_at(policy, ob), (ob.owner, *escalate_to), "overdue"))

@@ -64,8 +64,7 @@ class WorkingCalendar:
             return
         with self._lock:
             first_year = min(date.fromordinal(self._first).year, min(days).year - 1)
-            last_year = max(date.fromordinal(self._first + len(self._count) - 1).year,
-                            max(days).year + 1)
+            last_year = max(date.fromordinal(self._first + len(self._count) - 1).year, max(days).year + 1)
             self._build(first_year, last_year)
 
     def _count_through(self, ordinal: int) -> int:

@@ -74,8 +74,14 @@ class _Reader:
     def _name(self, key: str) -> str:
         return f"{self.where}.{key}" if self.where else key
 
-    def get(self, key: str, parse: Callable[[Any, str], Any], *, required: bool = False,
-            default: Any = None) -> Any:
+    def get(
+        self,
+        key: str,
+        parse: Callable[[Any, str], Any],
+        *,
+        required: bool = False,
+        default: Any = None,
+    ) -> Any:
         self.used.add(key)
         if key not in self.data or self.data[key] is None:
             if required:
@@ -178,7 +184,7 @@ def _plan(data: Any) -> Plan:
     return plan
 
 
-def _contact(data: Any, where: str) -> Contact:
+def parse_contact(data: Any, where: str) -> Contact:
     r = _Reader(data, where)
     contact = Contact(
         at=r.get("at", _instant, required=True),
@@ -215,15 +221,16 @@ def check_contact(contact: Contact, where: str) -> None:
         raise CaseFileError(f"{where}.recorded_at: is before the contact's time")
 
 
-def _sighting(data: Any, where: str) -> AgencySighting:
+def parse_sighting(data: Any, where: str) -> AgencySighting:
     r = _Reader(data, where)
-    sighting = AgencySighting(at=r.get("at", _instant, required=True),
-                              agency=r.get("agency", _str, required=True))
+    sighting = AgencySighting(
+        at=r.get("at", _instant, required=True), agency=r.get("agency", _str, required=True)
+    )
     r.done()
     return sighting
 
 
-def _decision(data: Any, where: str) -> Decision:
+def parse_decision(data: Any, where: str) -> Decision:
     r = _Reader(data, where)
     decision = Decision(
         at=r.get("at", _instant, required=True),
@@ -245,15 +252,14 @@ def parse_case_mapping(data: Any) -> CaseFile:
     child = _child(r.get("child", lambda v, _n: v, required=True))
     plan = _plan(r.get("plan", lambda v, _n: v, required=True))
     contacts = [
-        _contact(c, f"contacts[{i}]")
-        for i, c in enumerate(r.get("contacts", _list, default=[]))
+        parse_contact(c, f"contacts[{i}]") for i, c in enumerate(r.get("contacts", _list, default=[]))
     ]
     sightings = [
-        _sighting(s, f"agency_sightings[{i}]")
+        parse_sighting(s, f"agency_sightings[{i}]")
         for i, s in enumerate(r.get("agency_sightings", _list, default=[]))
     ]
     decisions = [
-        _decision(d, f"decisions[{i}]") for i, d in enumerate(r.get("decisions", _list, default=[]))
+        parse_decision(d, f"decisions[{i}]") for i, d in enumerate(r.get("decisions", _list, default=[]))
     ]
     r.done()
     case = Case(

@@ -62,11 +62,7 @@ class Facts:
                 last_seen_any = c.at
                 if c.by == LEAD:
                     last_seen_lead = c
-            if (
-                c.kind == "home_visit"
-                and c.by in roles
-                and (c.qualified or not need_qualified)
-            ):
+            if c.kind == "home_visit" and c.by in roles and (c.qualified or not need_qualified):
                 if c.child_seen:
                     self.visits.append(c)
                     self.not_seen_chain = []
@@ -100,8 +96,9 @@ class Facts:
             return "overdue" if self.now > due else "due"
         return "overdue" if self.today > due else "due"
 
-    def decided(self, rule: str, since: datetime, outcomes: tuple[str, ...] = (),
-                by: tuple[str, ...] = ()) -> Decision | None:
+    def decided(
+        self, rule: str, since: datetime, outcomes: tuple[str, ...] = (), by: tuple[str, ...] = ()
+    ) -> Decision | None:
         """The first decision under `rule` at or after `since` (with an outcome / role if given)."""
         for d in self.decisions.get(rule, ()):
             if d.at >= since and (not outcomes or d.outcome in outcomes) and (not by or d.by in by):
@@ -167,8 +164,9 @@ class Facts:
             return self.plan.started + timedelta(days=initial["within_days"])
         return None
 
-    def obligation(self, rule: Rule, owner: str, due: date | datetime, summary: str, basis: str,
-                   anchor: object) -> Obligation:
+    def obligation(
+        self, rule: Rule, owner: str, due: date | datetime, summary: str, basis: str, anchor: object
+    ) -> Obligation:
         return Obligation(
             rule=rule.id,
             due=due,
@@ -213,9 +211,12 @@ def _home_visit_interval(f: Facts, rule: Rule) -> Iterator[Obligation]:
         anchor = f.plan.started
     basis += f"; every {interval} working days ({f.interval_basis or 'the policy minimum'})"
     yield f.obligation(
-        rule, LEAD, f.visit_due,
+        rule,
+        LEAD,
+        f.visit_due,
         f"Home visit: see the child at home by {f.visit_due} ({interval} working days)",
-        basis, anchor,
+        basis,
+        anchor,
     )
 
 
@@ -226,7 +227,9 @@ def _initial_visit(f: Facts, rule: Rule) -> Iterator[Obligation]:
         return
     due = f.plan.started + timedelta(days=rule["within_days"])
     yield f.obligation(
-        rule, LEAD, due,
+        rule,
+        LEAD,
+        due,
         f"Initial visit: a qualified social worker sees the child at home by {due}",
         f"plan start (initial conference) on {f.plan.started} + {rule['within_days']} days",
         f.plan.started,
@@ -255,9 +258,12 @@ def _seen_before_meetings(f: Facts, rule: Rule) -> Iterator[Obligation]:
         if lo < len(visit_days) and visit_days[lo] <= meeting:
             continue
         yield f.obligation(
-            rule, LEAD, meeting,
+            rule,
+            LEAD,
+            meeting,
             f"See the child on a statutory home visit before the {what} on {meeting}",
-            f"{what} on {meeting}; no statutory visit since {since_text}", meeting,
+            f"{what} on {meeting}; no statutory visit since {since_text}",
+            meeting,
         )
 
 
@@ -271,10 +277,13 @@ def _record_within(f: Facts, rule: Rule) -> Iterator[Obligation]:
         due = _hours(c.at, rule["within_hours"])
         what = "Record of a Child Protection Visit" if c.kind == "home_visit" else "case note"
         yield f.obligation(
-            rule, c.by, due,
+            rule,
+            c.by,
+            due,
             f"Complete the {what} for the {f.label(c)} on {f.local_date(c.at)} "
             f"(within {rule['within_hours']} hours)",
-            f"{f.label(c)} at {c.at.isoformat()} not yet recorded", c.at.isoformat(),
+            f"{f.label(c)} at {c.at.isoformat()} not yet recorded",
+            c.at.isoformat(),
         )
 
 
@@ -286,10 +295,13 @@ def _no_one_home_note(f: Facts, rule: Rule) -> Iterator[Obligation]:
             continue
         due = _hours(c.at, rule["within_hours"])
         yield f.obligation(
-            rule, c.by if c.by in f.policy.social_worker_roles else LEAD, due,
+            rule,
+            c.by if c.by in f.policy.social_worker_roles else LEAD,
+            due,
             f"No one was in on {f.local_date(c.at)}: record that a note was left "
             "(call-back time, contact details) or why not",
-            f"visit at {c.at.isoformat()} with no one home, no note recorded", c.at.isoformat(),
+            f"visit at {c.at.isoformat()} with no one home, no note recorded",
+            c.at.isoformat(),
         )
 
 
@@ -308,9 +320,12 @@ def _record_flag(f: Facts, rule: Rule) -> Iterator[Obligation]:
             continue
         raised = c.recorded_at or c.at
         yield f.obligation(
-            rule, TEAM_MANAGER, _hours(raised, rule["respond_within_hours"]),
+            rule,
+            TEAM_MANAGER,
+            _hours(raised, rule["respond_within_hours"]),
             f"The record of the {f.label(c)} on {f.local_date(c.at)} {_FLAG_TEXT[flag]}",
-            f"visit record of {c.at.isoformat()}", c.at.isoformat(),
+            f"visit record of {c.at.isoformat()}",
+            c.at.isoformat(),
         )
 
 
@@ -329,17 +344,21 @@ def _bedroom_alternate(f: Facts, rule: Rule) -> Iterator[Obligation]:
     day = f.local_date(last.at)
     if f.active and f.visit_due is not None:
         yield f.obligation(
-            rule, LEAD, f.visit_due,
-            f"Bedroom not seen on {day}: the next home visit (by {f.visit_due}) must see the "
-            "child's bedroom",
-            f"home visit on {day} without seeing the bedroom", day,
+            rule,
+            LEAD,
+            f.visit_due,
+            f"Bedroom not seen on {day}: the next home visit (by {f.visit_due}) must see the child's bedroom",
+            f"home visit on {day} without seeing the bedroom",
+            day,
         )
     if run >= rule["breach_after_visits"] and not f.decided(rule.id, last.at):
         yield f.obligation(
-            rule, TEAM_MANAGER, _hours(last.at, rule["respond_within_hours"]),
-            f"Bedroom not seen on {run} home visits in a row (last on {day}): review and record "
-            "a decision",
-            f"{run} consecutive home visits without the bedroom, the last on {day}", last.at.isoformat(),
+            rule,
+            TEAM_MANAGER,
+            _hours(last.at, rule["respond_within_hours"]),
+            f"Bedroom not seen on {run} home visits in a row (last on {day}): review and record a decision",
+            f"{run} consecutive home visits without the bedroom, the last on {day}",
+            last.at.isoformat(),
         )
 
 
@@ -358,7 +377,9 @@ def _seen_alone_run(f: Facts, rule: Rule) -> Iterator[Obligation]:
     if f.decided(rule.id, last.at):
         return
     yield f.obligation(
-        rule, TEAM_MANAGER, _hours(last.at, rule["respond_within_hours"]),
+        rule,
+        TEAM_MANAGER,
+        _hours(last.at, rule["respond_within_hours"]),
         f"Not seen alone on {run} home visits in a row (child aged {rule['min_age_years']}+): "
         "consider in supervision and record the decision",
         f"{run} consecutive visits not seen alone, the last on {f.local_date(last.at)}",
@@ -380,9 +401,12 @@ def _baby_awake(f: Facts, rule: Rule) -> Iterator[Obligation]:
             continue
         said = "not seen awake" if v.child_awake is False else "not recorded as seen awake"
         yield f.obligation(
-            rule, TEAM_MANAGER, _hours(v.at, rule["respond_within_hours"]),
+            rule,
+            TEAM_MANAGER,
+            _hours(v.at, rule["respond_within_hours"]),
             f"Baby {said} at the home visit on {day}: review and record the decision",
-            f"home visit on {day}, baby aged {months} months", v.at.isoformat(),
+            f"home visit on {day}, baby aged {months} months",
+            v.at.isoformat(),
         )
 
 
@@ -397,16 +421,21 @@ def _seen_alone_each_visit(f: Facts, rule: Rule) -> Iterator[Obligation]:
     day = f.local_date(last.at)
     if f.active and f.visit_due is not None:
         yield f.obligation(
-            rule, LEAD, f.visit_due,
-            f"Not seen alone on {day}: the next statutory visit (by {f.visit_due}) must see the "
-            "child alone",
-            f"{f.label(last)} on {day}, not seen alone: {last.seen_alone_reason}", day,
+            rule,
+            LEAD,
+            f.visit_due,
+            f"Not seen alone on {day}: the next statutory visit (by {f.visit_due}) must see the child alone",
+            f"{f.label(last)} on {day}, not seen alone: {last.seen_alone_reason}",
+            day,
         )
     if last.alone_concerns and not f.decided(rule.id, last.at):
         yield f.obligation(
-            rule, TEAM_MANAGER, _hours(last.at, rule["respond_within_hours"]),
+            rule,
+            TEAM_MANAGER,
+            _hours(last.at, rule["respond_within_hours"]),
             f"Not seen alone on {day} and the social worker has concerns: review and record",
-            f"{f.label(last)} on {day} with concerns", last.at.isoformat(),
+            f"{f.label(last)} on {day} with concerns",
+            last.at.isoformat(),
         )
 
 
@@ -420,10 +449,13 @@ def _not_seen_discuss(f: Facts, rule: Rule) -> Iterator[Obligation]:
     if f.decided(rule.id, first.at):
         return
     yield f.obligation(
-        rule, TEAM_MANAGER, _hours(first.at, rule["within_hours"]),
+        rule,
+        TEAM_MANAGER,
+        _hours(first.at, rule["within_hours"]),
         f"Child not seen at the home visit on {f.local_date(first.at)}: discuss with the lead social "
         "worker and record emergency action or a further-visit timeframe",
-        f"not-seen home visit at {first.at.isoformat()}", first.at.isoformat(),
+        f"not-seen home visit at {first.at.isoformat()}",
+        first.at.isoformat(),
     )
 
 
@@ -444,9 +476,12 @@ def _not_seen_revisit(f: Facts, rule: Rule) -> Iterator[Obligation]:
         basis += f"; manager's timeframe {decision.within_working_days} working days"
     due = f.cal.add_working_days(day, days)
     yield f.obligation(
-        rule, LEAD, due,
+        rule,
+        LEAD,
+        due,
         f"Further visit after the not-seen visit on {day}: see the child by {due}",
-        basis, first.at.isoformat(),
+        basis,
+        first.at.isoformat(),
     )
 
 
@@ -458,7 +493,9 @@ def _not_seen_again(f: Facts, rule: Rule) -> Iterator[Obligation]:
         if f.decided(rule.id, visit.at):
             continue
         yield f.obligation(
-            rule, TEAM_MANAGER, _hours(visit.at, rule["within_hours"]),
+            rule,
+            TEAM_MANAGER,
+            _hours(visit.at, rule["within_hours"]),
             f"Child still not seen at the further visit on {f.local_date(visit.at)}: discuss again "
             "with the lead social worker and record the decision",
             f"not-seen home visit at {visit.at.isoformat()} after an earlier one",
@@ -470,15 +507,16 @@ def _not_seen_again(f: Facts, rule: Rule) -> Iterator[Obligation]:
     day = f.local_date(last.at)
     window = f.cal.add_working_days(day, -rule["agency_check_working_days"])
     seen = [s for s in f.case.agency_sightings if f.local_date(s.at) >= window]
-    checked = (
-        f"; recorded: seen by {seen[-1].agency} on {f.local_date(seen[-1].at)}" if seen else ""
-    )
+    checked = f"; recorded: seen by {seen[-1].agency} on {f.local_date(seen[-1].at)}" if seen else ""
     yield f.obligation(
-        rule, LEAD, _hours(last.at, rule["revisit_within_hours"]),
+        rule,
+        LEAD,
+        _hours(last.at, rule["revisit_within_hours"]),
         f"Child still not seen on {day}: check with other agencies whether the child was seen "
         f"since {window}, attempt contact with the family, and visit within "
         f"{rule['revisit_within_hours']} hours{checked}",
-        f"second not-seen home visit at {last.at.isoformat()}", last.at.isoformat(),
+        f"second not-seen home visit at {last.at.isoformat()}",
+        last.at.isoformat(),
     )
 
 
@@ -498,15 +536,22 @@ def _access_difficulty(f: Facts, rule: Rule) -> Iterator[Obligation]:
         why = f"the {said.by.replace('_', ' ')} recorded difficulty obtaining access"
     if trigger is None:
         return
-    if f.decided(rule.id, trigger, outcomes=("another_agency_to_see", "review_conference"),
-                 by=SENIOR_MANAGERS):
+    if f.decided(
+        rule.id,
+        trigger,
+        outcomes=("another_agency_to_see", "review_conference"),
+        by=SENIOR_MANAGERS,
+    ):
         return
     yield f.obligation(
-        rule, PRACTICE_MANAGER, _hours(trigger, rule["respond_within_hours"]),
+        rule,
+        PRACTICE_MANAGER,
+        _hours(trigger, rule["respond_within_hours"]),
         "Difficulty obtaining access to the child: inform the practice manager or head of service, "
         "the CP Conference Chair and the core group; record an authorised decision that another "
         "agency sees the child, or call a Review CP Conference",
-        f"{why} (since {trigger.isoformat()})", trigger.isoformat(),
+        f"{why} (since {trigger.isoformat()})",
+        trigger.isoformat(),
     )
 
 
@@ -531,29 +576,37 @@ def _unseen_by_lead(f: Facts, rule: Rule) -> Iterator[Obligation]:
         return
     if not decisions:
         yield f.obligation(
-            rule, TEAM_MANAGER, lapse,
+            rule,
+            TEAM_MANAGER,
+            lapse,
             f"Not seen by the lead social worker for {rule['calendar_days']} days: assess the risks "
             "and decide whether emergency action is needed",
-            basis, f"{since}:assess",
+            basis,
+            f"{since}:assess",
         )
         return
     contacted = [d for d in decisions if d.outcome == "family_contacted"]
     if not contacted:
         due = f.cal.add_working_days(lapse, rule["contact_within_working_days"])
         yield f.obligation(
-            rule, TEAM_MANAGER, due,
-            f"Contact the family (telephone, email or letter) by {due} to set up a meeting with "
-            "the parent",
-            basis + "; risks assessed, not immediate", f"{since}:contact",
+            rule,
+            TEAM_MANAGER,
+            due,
+            f"Contact the family (telephone, email or letter) by {due} to set up a meeting with the parent",
+            basis + "; risks assessed, not immediate",
+            f"{since}:contact",
         )
         return
     contact_day = f.local_date(contacted[0].at)
     due = f.cal.add_working_days(contact_day, rule["meet_within_working_days"])
     yield f.obligation(
-        rule, TEAM_MANAGER, due,
+        rule,
+        TEAM_MANAGER,
+        due,
         f"Meet the parent with the lead social worker by {due}: a written agreement about future "
         "contact, and the core group informed",
-        basis + f"; family contacted on {contact_day}", f"{since}:meet",
+        basis + f"; family contacted on {contact_day}",
+        f"{since}:meet",
     )
 
 
@@ -575,18 +628,24 @@ def _unseen_by_anyone(f: Facts, rule: Rule) -> Iterator[Obligation]:
     decisions = f.decided_on_or_after(rule.id, since)
     if not any(d.outcome == "core_group_meeting" for d in decisions):
         yield f.obligation(
-            rule, TEAM_MANAGER, lapse,
+            rule,
+            TEAM_MANAGER,
+            lapse,
             f"Not seen by any agency for {rule['working_days']} working days: notify the CP Chair "
             "and set up an urgent core group meeting, chaired by a team manager, to agree an action "
             "plan; the lead social worker discusses it with the Conference Chair",
-            basis, f"{since}:core-group",
+            basis,
+            f"{since}:core-group",
         )
     if not any(d.by == CP_CHAIR for d in decisions):
         yield f.obligation(
-            rule, CP_CHAIR, lapse,
+            rule,
+            CP_CHAIR,
+            lapse,
             f"For the CP Chair: the child has not been seen by any agency for "
             f"{rule['working_days']} working days; acknowledge and agree the action plan",
-            basis, f"{since}:chair",
+            basis,
+            f"{since}:chair",
         )
 
 
@@ -601,11 +660,14 @@ def _frequency_change(f: Facts, rule: Rule) -> Iterator[Obligation]:
             continue
         day = f.local_date(d.at)
         yield f.obligation(
-            rule, CP_CHAIR, day,
+            rule,
+            CP_CHAIR,
+            day,
             f"Visit frequency change to every {d.within_working_days} working days (proposed on "
             f"{day} by the {d.by.replace('_', ' ')}) needs the CP Chair's agreement, recorded as a "
             "CP chair case note or a management decision; until then the current interval stands",
-            f"frequency change proposed at {d.at.isoformat()}", d.at.isoformat(),
+            f"frequency change proposed at {d.at.isoformat()}",
+            d.at.isoformat(),
         )
 
 
@@ -626,9 +688,12 @@ def _step_down(f: Facts, rule: Rule) -> Iterator[Obligation]:
         warnings.append("child exploitation concerns")
     caution = f"; reduce visiting gradually: {', '.join(warnings)}" if warnings else ""
     yield f.obligation(
-        rule, LEAD, ended,
+        rule,
+        LEAD,
+        ended,
         f"Plan ended on {ended}: record the Child in Need visiting arrangement{caution}",
-        f"plan ended on {ended}", ended,
+        f"plan ended on {ended}",
+        ended,
     )
 
 
@@ -643,10 +708,13 @@ def _keep_deadline_revisit(f: Facts, rule: Rule) -> Iterator[Obligation]:
         return
     last = f.not_seen_chain[-1]
     yield f.obligation(
-        rule, TEAM_MANAGER, due,
+        rule,
+        TEAM_MANAGER,
+        due,
         f"At risk: the child was not seen on {f.local_date(last.at)} and must be seen by a "
         f"qualified social worker by {due} (the deadline does not move)",
-        f"{f.label(last)} on {f.local_date(last.at)}; at risk from {at_risk}", due,
+        f"{f.label(last)} on {f.local_date(last.at)}; at risk from {at_risk}",
+        due,
     )
 
 

@@ -18,8 +18,7 @@ def _when(due: date | datetime, policy: Policy) -> str:
 def explain_text(policy: Policy, case: Case, now: datetime, obligations: list[Obligation]) -> str:
     local_now = now.astimezone(policy.timezone)
     lines = [
-        f"{case.child.ref} under {policy.id} ({policy.name}) as of "
-        f"{local_now.strftime('%Y-%m-%d %H:%M %Z')}",
+        f"{case.child.ref} under {policy.id} ({policy.name}) as of {local_now.strftime('%Y-%m-%d %H:%M %Z')}",
         f"Plan {case.plan.plan_number} started {case.plan.started}"
         + (f", ended {case.plan.ended}" if case.plan.ended else ""),
     ]

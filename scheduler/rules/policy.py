@@ -294,12 +294,8 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
             raise PolicyError(f"{where}: must be a table")
         kind = table.get("kind")
         if kind not in RULE_KINDS:
-            raise PolicyError(
-                f"{where}.kind: unknown rule kind {kind!r} (one of {', '.join(RULE_KINDS)})"
-            )
-        params = _take(
-            {k: v for k, v in table.items() if k != "kind"}, where, RULE_KINDS[kind]
-        )
+            raise PolicyError(f"{where}.kind: unknown rule kind {kind!r} (one of {', '.join(RULE_KINDS)})")
+        params = _take({k: v for k, v in table.items() if k != "kind"}, where, RULE_KINDS[kind])
         rules[rule_id] = Rule(rule_id, kind, params)
     if not rules:
         raise PolicyError("rules: a policy needs at least one rule")
@@ -311,7 +307,10 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
         social_worker_roles=frozenset(visits["social_worker_roles"]),
         require_qualified=visits["require_qualified"] or "qualified_visitor" in _kinds(rules),
         reminders=Reminders(
-            rem["before_working_days"], rem["before_hours"], rem["morning_of"], rem["late_after_minutes"],
+            rem["before_working_days"],
+            rem["before_hours"],
+            rem["morning_of"],
+            rem["late_after_minutes"],
             rem["snooze_allowed"],
         ),
         ladder=tuple(steps),

@@ -1,0 +1,54 @@
+"""The Messenger port: how the scheduler's outbox reaches people, whatever the chat platform.
+
+The scheduler imports only this module; the Slack adapter lives in `bot.slack_messenger`, and a
+Teams adapter can be added beside it.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TextIO
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    key: str  # the outbox key: a platform may use it to refuse duplicates
+    text: str
+    to_user: str | None = None  # chat user id (a direct message)
+    to_channel: str | None = None  # a team channel
+    recipient: str = ""  # display of who it is for (role and staff id), never a name
+    payload: dict[str, Any] = field(default_factory=dict)  # rule, child, stage, buttons
+
+
+class DeliveryError(Exception):
+    """The platform did not take the message. `retry_after` seconds when it said so."""
+
+    def __init__(self, message: str, *, retryable: bool = True, retry_after: float | None = None):
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class Messenger(Protocol):
+    def send(self, message: OutgoingMessage) -> str:
+        """Deliver, returning the platform's reference to the message; raise DeliveryError."""
+        ...
+
+
+class ConsoleMessenger:
+    """Prints each message as it would appear: the default when no Slack tokens are set."""
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+
+    def send(self, message: OutgoingMessage) -> str:
+        where = f"#{message.to_channel}" if message.to_channel else f"@{message.to_user or message.recipient}"
+        actions = message.payload.get("actions") or []
+        buttons = "  ".join(f"[{a}]" for a in actions)
+        print(f"── to {where} ({message.recipient}) · {message.key}", file=self.out)
+        print(message.text, file=self.out)
+        if buttons:
+            print(buttons, file=self.out)
+        print(file=self.out, flush=True)
+        return f"console:{message.key}"

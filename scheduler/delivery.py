@@ -1,0 +1,167 @@
+"""Delivery: drain the outbox through the Messenger port, with retries, backoff and parking.
+
+A row is claimed (a lease) in one short transaction, sent outside any transaction, and marked
+sent in another. On PostgreSQL claims use `FOR UPDATE SKIP LOCKED`, so two processes draining at
+once never take the same row. A claim whose lease ran out without being marked (the process died
+mid-send) is *in doubt*: before sending it again, the messenger is asked whether it already has
+it. A row that keeps failing is parked, logged and audited: never silently dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.messenger import DeliveryError, Messenger, OutgoingMessage
+from storage.models import AuditLog, Outbox, Staff
+
+log = logging.getLogger("seen.delivery")
+
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 8
+BACKOFF_FIRST = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(hours=1)
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    parked: int = 0
+    late: list[str] = field(default_factory=list)  # keys of rows that went out late
+
+
+def backoff(attempts: int, retry_after: float | None) -> timedelta:
+    if retry_after is not None:
+        return timedelta(seconds=max(retry_after, 1))
+    return min(BACKOFF_FIRST * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+def _claim(
+    factory: sessionmaker[Session], now: datetime, worker: str, batch: int
+) -> list[tuple[Outbox, bool, str | None]]:
+    with factory.begin() as session:
+        query = (
+            select(Outbox)
+            .where(
+                Outbox.status == "pending",
+                Outbox.next_attempt_at <= now,
+                or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now),
+            )
+            .order_by(Outbox.next_attempt_at, Outbox.id)
+            .limit(batch)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = list(session.scalars(query))
+        claimed: list[tuple[Outbox, bool, str | None]] = []
+        users = {
+            s.id: s.chat_user_id
+            for s in session.scalars(
+                select(Staff).where(Staff.id.in_({r.recipient_staff_id for r in rows} - {None}))
+            )
+        }
+        for row in rows:
+            in_doubt = row.claimed_by is not None  # an earlier claim never finished
+            row.claimed_by = worker
+            row.claimed_until = now + LEASE
+            row.attempts += 1
+            claimed.append((row, in_doubt, users.get(row.recipient_staff_id)))
+        return claimed
+
+
+def _message(row: Outbox, chat_user: str | None) -> OutgoingMessage:
+    return OutgoingMessage(
+        key=row.key,
+        text=row.text,
+        to_user=chat_user,
+        to_channel=None if row.recipient_staff_id is not None else row.recipient_channel,
+        recipient=str((row.payload or {}).get("to", "")),
+        payload=dict(row.payload or {}),
+    )
+
+
+def deliver_due(
+    factory: sessionmaker[Session],
+    messenger: Messenger,
+    now: datetime,
+    *,
+    worker: str = "delivery",
+    batch: int = 100,
+) -> DeliveryReport:
+    """Send every outbox row due at `now` (repeat until the report says nothing was sent)."""
+    report = DeliveryReport()
+    for row, in_doubt, chat_user in _claim(factory, now, worker, batch):
+        message = _message(row, chat_user)
+        ref: str | None = None
+        error: DeliveryError | None = None
+        try:
+            if in_doubt:
+                find = getattr(messenger, "find_sent", None)
+                ref = find(row.key) if find else None
+            if ref is None:
+                if row.recipient_staff_id is None and not row.recipient_channel:
+                    raise DeliveryError(
+                        "no recipient: nobody holds the role and the team has no channel",
+                        retryable=False,
+                    )
+                ref = messenger.send(message)
+        except DeliveryError as exc:
+            error = exc
+        except Exception as exc:  # a messenger bug must not stop the others from going
+            log.exception("messenger failed on %s", row.key)
+            error = DeliveryError(f"{type(exc).__name__}: {exc}")
+        with factory.begin() as session:
+            if error is None:
+                session.execute(
+                    update(Outbox)
+                    .where(Outbox.id == row.id, Outbox.claimed_by == worker)
+                    .values(
+                        status="sent",
+                        sent_at=now,
+                        message_ref=ref,
+                        claimed_by=None,
+                        claimed_until=None,
+                        last_error=None,
+                    )
+                )
+                report.sent += 1
+                if row.late:
+                    report.late.append(row.key)
+                continue
+            park = not error.retryable or row.attempts >= MAX_ATTEMPTS
+            session.execute(
+                update(Outbox)
+                .where(Outbox.id == row.id, Outbox.claimed_by == worker)
+                .values(
+                    status="parked" if park else "pending",
+                    last_error=str(error)[:500],
+                    next_attempt_at=now + backoff(row.attempts, error.retry_after),
+                    claimed_by=None,
+                    claimed_until=None,
+                )
+            )
+            if park:
+                report.parked += 1
+                session.add(
+                    AuditLog(
+                        at=now,
+                        actor="system",
+                        action="outbox.parked",
+                        child_id=row.child_id,
+                        detail={
+                            "key": row.key,
+                            "error": str(error)[:500],
+                            "attempts": row.attempts,
+                        },
+                    )
+                )
+                log.error("parked %s after %d attempts: %s", row.key, row.attempts, error)
+            else:
+                report.retried += 1
+                log.warning("retrying %s (attempt %d): %s", row.key, row.attempts, error)
+    return report

@@ -1,0 +1,49 @@
+"""Leader election through the database: only the holder of the lease runs the sweep.
+
+A lease row per name (`sweep`) with its holder and expiry. Taking it is one conditional UPDATE
+(or the first INSERT), atomic on SQLite and PostgreSQL alike; the holder renews it each tick.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.models import LeaderLease
+
+LEASE = timedelta(seconds=90)
+
+
+def take_lease(factory: sessionmaker[Session], name: str, holder: str, now: datetime) -> bool:
+    """True when `holder` holds the lease `name` until now + LEASE (taken, or renewed)."""
+    with factory.begin() as session:
+        result = session.execute(
+            update(LeaderLease)
+            .where(
+                LeaderLease.name == name,
+                or_(LeaderLease.holder == holder, LeaderLease.expires_at < now),
+            )
+            .values(holder=holder, expires_at=now + LEASE)
+        )
+        if result.rowcount:
+            return True
+        if session.get(LeaderLease, name) is not None:
+            return False
+    try:
+        with factory.begin() as session:
+            session.add(LeaderLease(name=name, holder=holder, expires_at=now + LEASE))
+        return True
+    except IntegrityError:  # another replica inserted it first
+        return False
+
+
+def release_lease(factory: sessionmaker[Session], name: str, holder: str) -> None:
+    with factory.begin() as session:
+        session.execute(
+            update(LeaderLease)
+            .where(LeaderLease.name == name, LeaderLease.holder == holder)
+            .values(expires_at=datetime.fromtimestamp(0).astimezone())
+        )

@@ -1,0 +1,137 @@
+"""The running scheduler: APScheduler 3 drives the sweep, the due lists and delivery.
+
+`Runtime.tick(now)` is one full step (leader: sweep and due lists; everyone: delivery) and is
+what both the live loop and `seen simulate` call, so the simulation runs the real thing. At start
+the loop ticks at once: whatever fell due while Seen was down goes out then, once, marked late.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.messenger import Messenger
+from scheduler.delivery import DeliveryReport, deliver_due
+from scheduler.duelist import write_due_lists
+from scheduler.leader import take_lease
+from scheduler.sweep import SweepReport, sweep
+from storage.models import Outbox
+
+log = logging.getLogger("seen.loop")
+SWEEP_LEASE = "sweep"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class TickReport:
+    at: datetime
+    leader: bool
+    sweep: SweepReport | None = None
+    due_lists: int = 0
+    delivered: DeliveryReport = field(default_factory=DeliveryReport)
+
+
+class Runtime:
+    """The sweep, the due lists and delivery against one database and one messenger."""
+
+    def __init__(
+        self, factory: sessionmaker[Session], messenger: Messenger, holder: str | None = None
+    ) -> None:
+        self.factory = factory
+        self.messenger = messenger
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
+
+    def release_own_claims(self) -> None:
+        """Claims left by an earlier life of this same holder are in doubt: free them now."""
+        with self.factory.begin() as session:
+            session.execute(
+                update(Outbox)
+                .where(Outbox.status == "pending", Outbox.claimed_by == self.holder)
+                .values(claimed_until=None)
+            )
+
+    def sweep_step(self, now: datetime) -> tuple[bool, SweepReport | None, int]:
+        if not take_lease(self.factory, SWEEP_LEASE, self.holder, now):
+            return False, None, 0
+        report = sweep(self.factory, now)
+        with self.factory.begin() as session:
+            lists = write_due_lists(session, now)
+        return True, report, lists
+
+    def deliver_step(self, now: datetime, batch: int = 100) -> DeliveryReport:
+        total = DeliveryReport()
+        while True:
+            report = deliver_due(self.factory, self.messenger, now, worker=self.holder, batch=batch)
+            total.sent += report.sent
+            total.retried += report.retried
+            total.parked += report.parked
+            total.late.extend(report.late)
+            if report.sent + report.retried + report.parked < batch:
+                return total
+
+    def tick(self, now: datetime) -> TickReport:
+        leader, report, lists = self.sweep_step(now)
+        return TickReport(now, leader, report, lists, self.deliver_step(now))
+
+
+def run_forever(
+    runtime: Runtime,
+    *,
+    sweep_minutes: float = 5,
+    deliver_seconds: float = 15,
+    clock: Callable[[], datetime] = utcnow,
+) -> None:
+    """Block, running the jobs until interrupted. Ticks once at start to catch up."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    def sweep_job() -> None:
+        try:
+            runtime.sweep_step(clock())
+        except Exception:  # the scheduler must survive a bad sweep (database away, ...)
+            log.exception("sweep failed; will try again at the next run")
+
+    def deliver_job() -> None:
+        try:
+            report = runtime.deliver_step(clock())
+            if report.late:
+                log.warning(
+                    "%d reminder(s) went out late: %s",
+                    len(report.late),
+                    ", ".join(report.late[:20]),
+                )
+        except Exception:
+            log.exception("delivery failed; will try again at the next run")
+
+    runtime.release_own_claims()
+    scheduler = BlockingScheduler(
+        timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+    )
+    now = clock()
+    scheduler.add_job(sweep_job, IntervalTrigger(minutes=sweep_minutes), id="sweep", next_run_time=now)
+    scheduler.add_job(
+        sweep_job,
+        CronTrigger(day_of_week="mon-fri", hour=8, minute=30, timezone="Europe/London"),
+        id="morning-sweep",
+    )
+    scheduler.add_job(deliver_job, IntervalTrigger(seconds=deliver_seconds), id="deliver", next_run_time=now)
+    log.info(
+        "Seen scheduler running: sweep every %s min, delivery every %s s",
+        sweep_minutes,
+        deliver_seconds,
+    )
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        log.info("Seen scheduler stopped")

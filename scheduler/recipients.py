@@ -1,0 +1,70 @@
+"""Who a role is for one child: the lead social worker, the team's managers, the CP chairs.
+
+A role nobody holds goes to the team's channel, so a message is never silently dropped; with no
+channel either, the row is written without a recipient and delivery parks it, visibly.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.rules.model import Obligation
+from storage.models import Child, Staff, Team
+
+# Engine owner roles -> staff roles that answer for them.
+_STAFF_ROLE = {
+    "team_manager": "team_manager",
+    "practice_manager": "practice_manager",
+    "head_of_service": "head_of_service",
+    "cp_chair": "cp_chair",
+}
+_WORKER_ROLES = ("lead_social_worker", "duty_social_worker")
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    staff_id: int | None
+    channel: str | None
+    role: str
+
+    @property
+    def key(self) -> str:
+        return f"s{self.staff_id}" if self.staff_id is not None else f"c{self.channel or '-'}"
+
+    @property
+    def describe(self) -> str:
+        who = f"staff {self.staff_id}" if self.staff_id is not None else f"channel {self.channel}"
+        return f"{self.role.replace('_', ' ')} ({who})"
+
+
+class Recipients:
+    """Resolves roles for a batch of children with one query for staff and one for teams."""
+
+    def __init__(self, session: Session, children: Iterable[Child]) -> None:
+        self.teams = {t.id: t for t in session.scalars(select(Team))}
+        self.by_team_role: dict[tuple[int | None, str], list[int]] = defaultdict(list)
+        for s in session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.id)):
+            self.by_team_role[(s.team_id, s.role)].append(s.id)
+
+    def _role(self, child: Child, role: str) -> list[Recipient]:
+        if role in _WORKER_ROLES:
+            if child.lead_social_worker_id is not None:
+                return [Recipient(child.lead_social_worker_id, None, role)]
+        else:
+            staff_role = _STAFF_ROLE.get(role, role)
+            ids = self.by_team_role.get((child.team_id, staff_role)) or self.by_team_role.get(
+                (None, staff_role)
+            )
+            if ids:
+                return [Recipient(i, None, role) for i in ids]
+        team: Team | None = self.teams.get(child.team_id)
+        return [Recipient(None, team.slack_channel_id if team else None, role)]
+
+    def for_child(self, child: Child, ob: Obligation) -> dict[str, list[Recipient]]:
+        roles = {ob.owner, "team_manager", "practice_manager", "head_of_service"}
+        return {role: self._role(child, role) for role in roles}

@@ -1,0 +1,235 @@
+"""The sweep: load facts, evaluate, and write each notification whose time has come to the outbox.
+
+Each outbox row has a deterministic key (obligation key + stage + recipient), written in the same
+transaction that decides it, so a re-run, a restart or a second replica sends nothing twice and a
+sweep after downtime loses nothing. Only children whose facts changed, or whose next threshold
+(a stage time, or local midnight when statuses move) has passed, are evaluated again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler.messages import reminder_text
+from scheduler.policies import load_policy
+from scheduler.recipients import Recipient, Recipients
+from scheduler.rules.engine import evaluate
+from scheduler.rules.model import Obligation
+from scheduler.rules.policy import Policy
+from scheduler.stages import Stage, is_prompt, stages_to_send
+from storage.cases import cases_for_children
+from storage.models import Acknowledgement, Child, ChildSweepState, Outbox, Team
+
+log = logging.getLogger("seen.sweep")
+BATCH = 2000
+IN_CHUNK = 900
+
+
+@dataclass
+class SweepReport:
+    at: datetime
+    evaluated: int = 0
+    obligations: int = 0
+    written: int = 0
+    late: int = 0
+    seconds: float = 0.0
+    keys: list[str] = field(default_factory=list)
+
+
+def _chunks(items: Sequence[str], size: int = IN_CHUNK) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def next_midnight(policy: Policy, now: datetime) -> datetime:
+    """Statuses move at local midnight (a date deadline is overdue the day after)."""
+    local = now.astimezone(policy.timezone)
+    tomorrow = local.date() + timedelta(days=1)
+    return datetime.combine(tomorrow, datetime.min.time(), policy.timezone).astimezone(UTC)
+
+
+def children_to_sweep(session: Session, now: datetime, full: bool) -> list[int]:
+    query = select(Child.id).where(Child.closed_at.is_(None))
+    if not full:
+        query = query.outerjoin(ChildSweepState, ChildSweepState.child_id == Child.id).where(
+            or_(
+                ChildSweepState.child_id.is_(None),
+                ChildSweepState.facts_version_seen != Child.facts_version,
+                ChildSweepState.next_threshold_at <= now,
+            )
+        )
+    return list(session.scalars(query.order_by(Child.id)))
+
+
+def sweep(factory: sessionmaker[Session], now: datetime, *, full: bool = False) -> SweepReport:
+    """One sweep at `now`: every due notification written to the outbox, once."""
+    started = time.perf_counter()
+    report = SweepReport(at=now)
+    with factory() as session:
+        ids = children_to_sweep(session, now, full)
+    for i in range(0, len(ids), BATCH):
+        with factory.begin() as session:
+            _sweep_batch(session, ids[i : i + BATCH], now, report)
+    report.seconds = time.perf_counter() - started
+    log.info(
+        "sweep at %s: %d children evaluated, %d obligations, %d messages written (%d late) in %.2fs",
+        now.isoformat(),
+        report.evaluated,
+        report.obligations,
+        report.written,
+        report.late,
+        report.seconds,
+    )
+    return report
+
+
+@dataclass
+class _Planned:
+    child: Child
+    policy: Policy
+    ob: Obligation
+    recipients: dict[str, list[Recipient]]
+
+
+def _sweep_batch(session: Session, ids: Sequence[int], now: datetime, report: SweepReport) -> None:
+    children = {c.id: c for c in session.scalars(select(Child).where(Child.id.in_(ids)))}
+    teams = {t.id: t for t in session.scalars(select(Team))}
+    cases = cases_for_children(session, list(children))
+    recipients = Recipients(session, children.values())
+    states = {
+        s.child_id: s
+        for s in session.scalars(select(ChildSweepState).where(ChildSweepState.child_id.in_(ids)))
+    }
+    planned: list[_Planned] = []
+    for child_id, case in cases.items():
+        child = children[child_id]
+        policy = load_policy(teams[child.team_id].policy_id)
+        obligations = evaluate(policy, case, now)
+        report.evaluated += 1
+        report.obligations += len(obligations)
+        for ob in obligations:
+            planned.append(_Planned(child, policy, ob, recipients.for_child(child, ob)))
+    # What was sent before: the prompts' first times and the acknowledgements.
+    prompt_keys = [
+        _row_key(p.ob, "prompt", r)
+        for p in planned
+        if is_prompt(p.ob)
+        for r in p.recipients.get(p.ob.owner, [])
+    ]
+    prompted: dict[str, datetime] = {}
+    for chunk in _chunks(prompt_keys):
+        for key, at in session.execute(select(Outbox.key, Outbox.send_after).where(Outbox.key.in_(chunk))):
+            prompted[key] = at
+    ob_keys = [p.ob.key for p in planned if is_prompt(p.ob)]
+    acknowledged: set[str] = set()
+    for chunk in _chunks(ob_keys):
+        acknowledged.update(
+            session.scalars(select(Acknowledgement.key).where(Acknowledgement.key.in_(chunk)))
+        )
+    # The stages whose time has come, and the next threshold of each child.
+    rows: dict[str, Outbox] = {}
+    thresholds: dict[int, datetime] = {}
+    for p in planned:
+        first = [
+            prompted[k]
+            for k in (_row_key(p.ob, "prompt", r) for r in p.recipients.get(p.ob.owner, []))
+            if k in prompted
+        ]
+        stages, upcoming = stages_to_send(
+            p.policy, p.ob, now, min(first) if first else None, p.ob.key in acknowledged
+        )
+        if upcoming is not None:
+            t = thresholds.get(p.child.id)
+            thresholds[p.child.id] = upcoming if t is None or upcoming < t else t
+        for stage in stages:
+            for role in stage.to:
+                for r in p.recipients.get(role, []):
+                    row = _outbox_row(p, stage, r, now, states.get(p.child.id))
+                    rows[row.key] = row
+    existing: set[str] = set()
+    keys = list(rows)
+    for chunk in _chunks(keys):
+        existing.update(session.scalars(select(Outbox.key).where(Outbox.key.in_(chunk))))
+    for key, row in rows.items():
+        if key in existing:
+            continue
+        session.add(row)
+        report.written += 1
+        report.late += row.late
+        report.keys.append(key)
+    for child_id in cases:
+        child = children[child_id]
+        policy = load_policy(teams[child.team_id].policy_id)
+        threshold = next_midnight(policy, now)
+        if child_id in thresholds and thresholds[child_id] < threshold:
+            threshold = thresholds[child_id]
+        state = states.get(child_id)
+        if state is None:
+            state = ChildSweepState(child_id=child_id)
+            session.add(state)
+        state.facts_version_seen = child.facts_version
+        state.next_threshold_at = threshold
+        state.last_swept_at = now
+
+
+def _row_key(ob: Obligation, stage: str, r: Recipient) -> str:
+    return f"{ob.key}:{stage}:{r.key}"
+
+
+def _outbox_row(
+    p: _Planned, stage: Stage, r: Recipient, now: datetime, state: ChildSweepState | None
+) -> Outbox:
+    # Late: its time fell while this child was not being swept (Seen was down), not merely before
+    # the obligation existed (a stage already past when a new fact created the obligation).
+    late = (
+        state is not None
+        and state.last_swept_at < stage.at
+        and now - stage.at > timedelta(minutes=p.policy.reminders.late_after_minutes)
+    )
+    text = reminder_text(
+        p.policy, p.ob, stage, p.child.case_ref, p.child.initials, stage.at if late else None
+    )
+    actions = _actions(p.policy, p.ob)
+    return Outbox(
+        key=_row_key(p.ob, stage.name, r),
+        child_id=p.child.id,
+        rule=p.ob.rule,
+        stage=stage.name,
+        recipient_staff_id=r.staff_id,
+        recipient_channel=r.channel,
+        send_after=stage.at if stage.at > now else now,
+        created_at=now,
+        text=text,
+        payload={
+            "rule": p.ob.rule,
+            "child": p.child.case_ref,
+            "stage": stage.name,
+            "due": p.ob.due.isoformat(),
+            "status": p.ob.status,
+            "owner": p.ob.owner,
+            "obligation": p.ob.key,
+            "planned_at": stage.at.isoformat(),
+            "to": r.describe,
+            "actions": actions,
+        },
+        status="pending",
+        attempts=0,
+        next_attempt_at=stage.at if stage.at > now else now,
+        late=late,
+    )
+
+
+def _actions(policy: Policy, ob: Obligation) -> list[str]:
+    if is_prompt(ob):
+        return ["Acknowledge", "Record decision"]
+    actions = ["Log visit", "Open record"]
+    if policy.reminders.snooze_allowed and not isinstance(ob.due, datetime):
+        actions.append("Snooze until tomorrow")
+    return actions
