@@ -48,9 +48,7 @@ def test_cb_visit_10wd_before_any_visit_is_plan_start_plus_10_wd() -> None:
 def test_cb_visit_10wd_fires_from_the_last_qualifying_home_visit() -> None:
     """CB-VISIT-10WD: last qualifying home visit (Wed 10 Feb) + 10 WD = Wed 24 Feb."""
     c = case(START, visit("2027-02-10T10:00"))
-    assert brief(run(cb(), c, local("2027-02-11"))) == [
-        ("CB-VISIT-10WD", "2027-02-24", "due", LEAD)
-    ]
+    assert brief(run(cb(), c, local("2027-02-11"))) == [("CB-VISIT-10WD", "2027-02-24", "due", LEAD)]
 
 
 def test_cb_visit_10wd_boundary_last_instant_due_first_instant_overdue() -> None:
@@ -258,9 +256,7 @@ def test_cb_bedroom_alt_breach_boundary() -> None:
 
 def test_cb_bedroom_alt_breach_met_by_the_managers_recorded_decision() -> None:
     """CB-BEDROOM-ALT: the team manager's recorded decision meets the breach prompt."""
-    c = with_decisions(
-        two_without_bedroom(), decision("2027-02-17T16:00", "CB-BEDROOM-ALT", TM, "reviewed")
-    )
+    c = with_decisions(two_without_bedroom(), decision("2027-02-17T16:00", "CB-BEDROOM-ALT", TM, "reviewed"))
     obs = run(cb(), c, local("2027-02-18", "12:00"))
     assert of(obs, "CB-BEDROOM-ALT", TM) == []
     assert len(of(obs, "CB-BEDROOM-ALT", LEAD)) == 1  # the next visit still must see it
@@ -301,9 +297,7 @@ def test_cb_seen_alone_one_visit_is_not_enough() -> None:
 def test_cb_seen_alone_met_by_seeing_the_child_alone_or_a_decision() -> None:
     """CB-SEEN-ALONE: a later visit seeing the child alone ends the run; so does the team
     manager's recorded decision (supervision)."""
-    base = case(
-        START, not_alone("2027-02-10T10:00"), not_alone("2027-02-17T10:00"), dob="2020-06-01"
-    )
+    base = case(START, not_alone("2027-02-10T10:00"), not_alone("2027-02-17T10:00"), dob="2020-06-01")
     seen_alone = with_contacts(base, visit("2027-02-18T09:00", seen_alone="yes"))
     assert of(run(cb(), seen_alone, local("2027-02-18", "12:00")), "CB-SEEN-ALONE") == []
     decided = with_decisions(base, decision("2027-02-17T15:00", "CB-SEEN-ALONE", TM, "reviewed"))
@@ -400,9 +394,7 @@ def test_cb_stepdown_not_before_the_plan_ends() -> None:
 def test_cb_stepdown_boundary() -> None:
     """CB-STEPDOWN: due to the end of the plan's last day, overdue the next day."""
     assert status_at(cb(), ended_plan(), last_moment("2027-06-01"), "CB-STEPDOWN") == "due"
-    assert (
-        status_at(cb(), ended_plan(), first_moment_after("2027-06-01"), "CB-STEPDOWN") == "overdue"
-    )
+    assert status_at(cb(), ended_plan(), first_moment_after("2027-06-01"), "CB-STEPDOWN") == "overdue"
 
 
 def test_cb_stepdown_met_by_recording_the_cin_arrangement() -> None:

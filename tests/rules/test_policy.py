@@ -153,9 +153,7 @@ BROKEN: list[tuple[str, str, Callable[[dict[str, Any]], None], str]] = [
     ("name", "change", "key"),
     [pytest.param(n, c, k, id=what) for n, what, c, k in BROKEN],
 )
-def test_broken_policy_names_the_key(
-    name: str, change: Callable[[dict[str, Any]], None], key: str
-) -> None:
+def test_broken_policy_names_the_key(name: str, change: Callable[[dict[str, Any]], None], key: str) -> None:
     data = copy.deepcopy(bundled(name))
     change(data)
     with pytest.raises(PolicyError) as raised:
@@ -189,9 +187,7 @@ def own_policy_text() -> str:
     text = (HERE / "central-bedfordshire.toml").read_text(encoding="utf-8")
     head = text[: text.index("[rules.")]
     head = head.replace('id = "central-bedfordshire"', 'id = "exampleshire"')
-    head = head.replace(
-        "closure_days = []", 'closure_days = ["2026-12-29", "2026-12-30", "2026-12-31"]'
-    )
+    head = head.replace("closure_days = []", 'closure_days = ["2026-12-29", "2026-12-30", "2026-12-31"]')
     assert 'id = "exampleshire"' in head and "2026-12-29" in head
     return head + (
         "[rules.EX-VISIT-15WD]\n"
