@@ -1,0 +1,207 @@
+"""Facts in the database -> the engine's `Case` (scheduler.rules.model), one child or many.
+
+`cases_for_children` reads a batch of children with a handful of set-based queries per chunk of
+ids (no per-child queries), so a sweep over 100,000 children costs a few hundred queries.
+
+What the engine sees:
+- the child's current plan: the one that started last (a child without a plan has no case);
+- contacts in time order, without those replaced by a correction (`correction_of`);
+- `Contact.by` from who visited when known: the child's lead social worker ->
+  "lead_social_worker"; another social worker -> "duty_social_worker"; a manager or chair -> their
+  role; otherwise the role stored with the contact;
+- agency sightings and decisions in time order; review conferences and core group meetings as
+  sorted date tuples.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased
+
+from scheduler.rules import model
+from storage.models import AgencySighting, Child, Contact, Decision, Plan, PlanMeeting, Staff
+
+CHUNK = 1000  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+
+_SOCIAL_WORKERS = frozenset({"social_worker", "duty_social_worker"})
+_ROLE_AS_ITSELF = frozenset({"team_manager", "practice_manager", "head_of_service", "cp_chair"})
+
+
+class MissingPlanError(LookupError):
+    """The child has no child protection plan recorded, so there is nothing to evaluate."""
+
+
+def case_for_child(session: Session, child: Child | int) -> model.Case:
+    child_id = child.id if isinstance(child, Child) else child
+    cases = cases_for_children(session, [child_id])
+    if child_id not in cases:
+        if session.get(Child, child_id) is None:
+            raise LookupError(f"child: no child with id {child_id}")
+        raise MissingPlanError(f"child {child_id}: has no plan")
+    return cases[child_id]
+
+
+def cases_for_children(session: Session, child_ids: Iterable[int]) -> dict[int, model.Case]:
+    """The case of each child (by id) that has a plan; unknown ids and children without a plan
+    are left out."""
+    result: dict[int, model.Case] = {}
+    for chunk in _chunks(sorted(set(child_ids)), CHUNK):
+        result.update(_load_chunk(session, chunk))
+    return result
+
+
+def contact_role(by_role: str, staff_id: int | None, staff_role: str | None, lead_id: int | None) -> str:
+    """The engine's `by` for a contact (see the module docstring)."""
+    if staff_id is None or staff_role is None:
+        return by_role
+    if staff_id == lead_id:
+        return "lead_social_worker"
+    if staff_role in _SOCIAL_WORKERS:
+        return "duty_social_worker"
+    if staff_role in _ROLE_AS_ITSELF:
+        return staff_role
+    return by_role
+
+
+def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def _load_chunk(session: Session, ids: list[int]) -> dict[int, model.Case]:
+    children = session.execute(
+        select(Child.id, Child.case_ref, Child.date_of_birth, Child.lead_social_worker_id).where(
+            Child.id.in_(ids)
+        )
+    ).all()
+    plans: dict[int, Any] = {}
+    for row in session.execute(
+        select(Plan).where(Plan.child_id.in_(ids)).order_by(Plan.child_id, Plan.started, Plan.id)
+    ).scalars():
+        plans[row.child_id] = row  # the last one started wins
+    meetings: dict[int, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    plan_ids = [p.id for p in plans.values()]
+    for plan_id, kind, held_on in session.execute(
+        select(PlanMeeting.plan_id, PlanMeeting.kind, PlanMeeting.held_on)
+        .where(PlanMeeting.plan_id.in_(plan_ids))
+        .order_by(PlanMeeting.held_on)
+    ):
+        meetings[plan_id][kind].append(held_on)
+
+    lead = {c.id: c.lead_social_worker_id for c in children}
+    contacts = _contacts(session, ids, lead)
+    sightings: dict[int, list[model.AgencySighting]] = defaultdict(list)
+    for child_id, at, agency in session.execute(
+        select(AgencySighting.child_id, AgencySighting.at, AgencySighting.agency)
+        .where(AgencySighting.child_id.in_(ids))
+        .order_by(AgencySighting.child_id, AgencySighting.at, AgencySighting.id)
+    ):
+        sightings[child_id].append(model.AgencySighting(at=at, agency=agency))
+    decisions: dict[int, list[model.Decision]] = defaultdict(list)
+    for d in session.execute(
+        select(
+            Decision.child_id,
+            Decision.at,
+            Decision.rule,
+            Decision.by_role,
+            Decision.outcome,
+            Decision.within_working_days,
+        )
+        .where(Decision.child_id.in_(ids))
+        .order_by(Decision.child_id, Decision.at, Decision.id)
+    ):
+        decisions[d.child_id].append(
+            model.Decision(
+                at=d.at,
+                rule=d.rule,
+                by=d.by_role,
+                outcome=d.outcome,
+                within_working_days=d.within_working_days,
+            )
+        )
+
+    cases: dict[int, model.Case] = {}
+    for c in children:
+        plan = plans.get(c.id)
+        if plan is None:
+            continue
+        held = meetings.get(plan.id, {})
+        cases[c.id] = model.Case(
+            child=model.Child(ref=c.case_ref, date_of_birth=c.date_of_birth),
+            plan=model.Plan(
+                started=plan.started,
+                plan_number=plan.plan_number,
+                visit_interval_working_days=plan.visit_interval_working_days,
+                review_conferences=tuple(held.get("review_conference", ())),
+                core_group_meetings=tuple(held.get("core_group_meeting", ())),
+                cp_chair_agreed_interval_on=plan.cp_chair_agreed_interval_on,
+                exploitation_concerns=plan.exploitation_concerns,
+                ended=plan.ended,
+            ),
+            contacts=tuple(contacts.get(c.id, ())),
+            agency_sightings=tuple(sightings.get(c.id, ())),
+            decisions=tuple(decisions.get(c.id, ())),
+        )
+    return cases
+
+
+def _contacts(
+    session: Session, ids: list[int], lead: dict[int, int | None]
+) -> dict[int, list[model.Contact]]:
+    correction = aliased(Contact)
+    rows = session.execute(
+        select(
+            Contact.child_id,
+            Contact.at,
+            Contact.kind,
+            Contact.by_role,
+            Contact.by_staff_id,
+            Staff.role.label("staff_role"),
+            Contact.qualified,
+            Contact.child_seen,
+            Contact.seen_alone,
+            Contact.seen_alone_reason,
+            Contact.bedroom_seen,
+            Contact.child_awake,
+            Contact.recorded_at,
+            Contact.no_one_home,
+            Contact.note_left,
+            Contact.note_not_left_reason,
+            Contact.risk_worsened,
+            Contact.new_injury,
+            Contact.alone_concerns,
+        )
+        .outerjoin(Staff, Staff.id == Contact.by_staff_id)
+        .where(
+            Contact.child_id.in_(ids),
+            ~exists().where(correction.correction_of_id == Contact.id),
+        )
+        .order_by(Contact.child_id, Contact.at, Contact.id)
+    )
+    out: dict[int, list[model.Contact]] = defaultdict(list)
+    for r in rows:
+        out[r.child_id].append(
+            model.Contact(
+                at=r.at,
+                kind=r.kind,
+                by=contact_role(r.by_role, r.by_staff_id, r.staff_role, lead.get(r.child_id)),
+                qualified=r.qualified,
+                child_seen=r.child_seen,
+                seen_alone=r.seen_alone,
+                seen_alone_reason=r.seen_alone_reason,
+                bedroom_seen=r.bedroom_seen,
+                child_awake=r.child_awake,
+                recorded_at=r.recorded_at,
+                no_one_home=r.no_one_home,
+                note_left=r.note_left,
+                note_not_left_reason=r.note_not_left_reason,
+                risk_worsened=r.risk_worsened,
+                new_injury=r.new_injury,
+                alone_concerns=r.alone_concerns,
+            )
+        )
+    return out
