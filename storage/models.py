@@ -122,9 +122,7 @@ class Plan(Base):
     exploitation_concerns: Mapped[bool] = mapped_column(Boolean, default=False)
     ended: Mapped[date | None] = mapped_column(Date)
 
-    meetings: Mapped[list[PlanMeeting]] = relationship(
-        back_populates="plan", order_by="PlanMeeting.held_on"
-    )
+    meetings: Mapped[list[PlanMeeting]] = relationship(back_populates="plan", order_by="PlanMeeting.held_on")
 
 
 class PlanMeeting(Base):

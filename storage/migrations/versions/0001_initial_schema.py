@@ -101,15 +101,11 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["child_id"], ["children.id"], name=op.f("fk_acknowledgements_child_id_children")
         ),
-        sa.ForeignKeyConstraint(
-            ["staff_id"], ["staff.id"], name=op.f("fk_acknowledgements_staff_id_staff")
-        ),
+        sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], name=op.f("fk_acknowledgements_staff_id_staff")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_acknowledgements")),
         sa.UniqueConstraint("key", "staff_id", name=op.f("uq_acknowledgements_key_staff_id")),
     )
-    op.create_index(
-        op.f("ix_acknowledgements_child_id"), "acknowledgements", ["child_id"], unique=False
-    )
+    op.create_index(op.f("ix_acknowledgements_child_id"), "acknowledgements", ["child_id"], unique=False)
 
     op.create_table(
         "agency_sightings",
@@ -129,9 +125,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agency_sightings")),
         sa.UniqueConstraint("source_key", name=op.f("uq_agency_sightings_source_key")),
     )
-    op.create_index(
-        "ix_agency_sightings_child_id_at", "agency_sightings", ["child_id", "at"], unique=False
-    )
+    op.create_index("ix_agency_sightings_child_id_at", "agency_sightings", ["child_id", "at"], unique=False)
 
     op.create_table(
         "audit_log",
@@ -145,9 +139,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["actor_staff_id"], ["staff.id"], name=op.f("fk_audit_log_actor_staff_id_staff")
         ),
-        sa.ForeignKeyConstraint(
-            ["child_id"], ["children.id"], name=op.f("fk_audit_log_child_id_children")
-        ),
+        sa.ForeignKeyConstraint(["child_id"], ["children.id"], name=op.f("fk_audit_log_child_id_children")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
     op.create_index("ix_audit_log_child_id_at", "audit_log", ["child_id", "at"], unique=False)
@@ -164,12 +156,8 @@ def upgrade() -> None:
         sa.Column("supersedes_id", sa.Integer(), nullable=True),
         sa.Column("deleted", sa.Boolean(), nullable=False),
         sa.Column("source_key", sa.String(length=255), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["author_id"], ["staff.id"], name=op.f("fk_case_notes_author_id_staff")
-        ),
-        sa.ForeignKeyConstraint(
-            ["child_id"], ["children.id"], name=op.f("fk_case_notes_child_id_children")
-        ),
+        sa.ForeignKeyConstraint(["author_id"], ["staff.id"], name=op.f("fk_case_notes_author_id_staff")),
+        sa.ForeignKeyConstraint(["child_id"], ["children.id"], name=op.f("fk_case_notes_child_id_children")),
         sa.ForeignKeyConstraint(
             ["supersedes_id"],
             ["case_notes.id"],
@@ -179,9 +167,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("source_key", name=op.f("uq_case_notes_source_key")),
     )
     op.create_index("ix_case_notes_child_id_at", "case_notes", ["child_id", "at"], unique=False)
-    op.create_index(
-        op.f("ix_case_notes_supersedes_id"), "case_notes", ["supersedes_id"], unique=False
-    )
+    op.create_index(op.f("ix_case_notes_supersedes_id"), "case_notes", ["supersedes_id"], unique=False)
 
     op.create_table(
         "child_sweep_state",
@@ -240,12 +226,8 @@ def upgrade() -> None:
             "seen_alone IS NULL OR seen_alone IN ('yes', 'no', 'not_applicable')",
             name=op.f("ck_contacts_seen_alone"),
         ),
-        sa.ForeignKeyConstraint(
-            ["by_staff_id"], ["staff.id"], name=op.f("fk_contacts_by_staff_id_staff")
-        ),
-        sa.ForeignKeyConstraint(
-            ["child_id"], ["children.id"], name=op.f("fk_contacts_child_id_children")
-        ),
+        sa.ForeignKeyConstraint(["by_staff_id"], ["staff.id"], name=op.f("fk_contacts_by_staff_id_staff")),
+        sa.ForeignKeyConstraint(["child_id"], ["children.id"], name=op.f("fk_contacts_child_id_children")),
         sa.ForeignKeyConstraint(
             ["correction_of_id"],
             ["contacts.id"],
@@ -256,9 +238,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_contacts_by_staff_id"), "contacts", ["by_staff_id"], unique=False)
     op.create_index("ix_contacts_child_id_at", "contacts", ["child_id", "at"], unique=False)
-    op.create_index(
-        op.f("ix_contacts_correction_of_id"), "contacts", ["correction_of_id"], unique=False
-    )
+    op.create_index(op.f("ix_contacts_correction_of_id"), "contacts", ["correction_of_id"], unique=False)
 
     op.create_table(
         "decisions",
@@ -273,12 +253,8 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("source_key", sa.String(length=255), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["by_staff_id"], ["staff.id"], name=op.f("fk_decisions_by_staff_id_staff")
-        ),
-        sa.ForeignKeyConstraint(
-            ["child_id"], ["children.id"], name=op.f("fk_decisions_child_id_children")
-        ),
+        sa.ForeignKeyConstraint(["by_staff_id"], ["staff.id"], name=op.f("fk_decisions_by_staff_id_staff")),
+        sa.ForeignKeyConstraint(["child_id"], ["children.id"], name=op.f("fk_decisions_child_id_children")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_decisions")),
         sa.UniqueConstraint("source_key", name=op.f("uq_decisions_source_key")),
     )
@@ -306,12 +282,8 @@ def upgrade() -> None:
         sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("late", sa.Boolean(), nullable=False),
         sa.Column("message_ref", sa.String(length=255), nullable=True),
-        sa.CheckConstraint(
-            "status IN ('pending', 'sent', 'parked')", name=op.f("ck_outbox_status")
-        ),
-        sa.ForeignKeyConstraint(
-            ["child_id"], ["children.id"], name=op.f("fk_outbox_child_id_children")
-        ),
+        sa.CheckConstraint("status IN ('pending', 'sent', 'parked')", name=op.f("ck_outbox_status")),
+        sa.ForeignKeyConstraint(["child_id"], ["children.id"], name=op.f("fk_outbox_child_id_children")),
         sa.ForeignKeyConstraint(
             ["recipient_staff_id"], ["staff.id"], name=op.f("fk_outbox_recipient_staff_id_staff")
         ),
@@ -319,9 +291,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("key", name=op.f("uq_outbox_key")),
     )
     op.create_index(op.f("ix_outbox_child_id"), "outbox", ["child_id"], unique=False)
-    op.create_index(
-        "ix_outbox_status_next_attempt_at", "outbox", ["status", "next_attempt_at"], unique=False
-    )
+    op.create_index("ix_outbox_status_next_attempt_at", "outbox", ["status", "next_attempt_at"], unique=False)
 
     op.create_table(
         "plans",
@@ -334,9 +304,7 @@ def upgrade() -> None:
         sa.Column("cp_chair_agreed_by_id", sa.Integer(), nullable=True),
         sa.Column("exploitation_concerns", sa.Boolean(), nullable=False),
         sa.Column("ended", sa.Date(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["child_id"], ["children.id"], name=op.f("fk_plans_child_id_children")
-        ),
+        sa.ForeignKeyConstraint(["child_id"], ["children.id"], name=op.f("fk_plans_child_id_children")),
         sa.ForeignKeyConstraint(
             ["cp_chair_agreed_by_id"],
             ["staff.id"],
@@ -357,13 +325,9 @@ def upgrade() -> None:
             "kind IN ('review_conference', 'core_group_meeting')",
             name=op.f("ck_plan_meetings_kind"),
         ),
-        sa.ForeignKeyConstraint(
-            ["plan_id"], ["plans.id"], name=op.f("fk_plan_meetings_plan_id_plans")
-        ),
+        sa.ForeignKeyConstraint(["plan_id"], ["plans.id"], name=op.f("fk_plan_meetings_plan_id_plans")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_meetings")),
-        sa.UniqueConstraint(
-            "plan_id", "kind", "held_on", name=op.f("uq_plan_meetings_plan_id_kind_held_on")
-        ),
+        sa.UniqueConstraint("plan_id", "kind", "held_on", name=op.f("uq_plan_meetings_plan_id_kind_held_on")),
     )
     op.create_index(op.f("ix_plan_meetings_plan_id"), "plan_meetings", ["plan_id"], unique=False)
 
