@@ -84,9 +84,12 @@ def planned_stages(
             name = "repeat" if step.to == "owner" else f"escalate-{i}-{to}"
             stages.append(Stage(name, base + timedelta(hours=step.after_hours), (to,), "escalation"))
     # Two stages at the same instant: the later in the list (nearer the deadline) says it all.
+    # A prompt is never dropped: it starts the ladder (and says the obligation's status itself).
     by_time: dict[datetime, Stage] = {}
     for s in stages:
-        by_time[s.at] = s
+        kept = by_time.get(s.at)
+        if kept is None or kept.kind != "prompt":
+            by_time[s.at] = s
     return sorted(by_time.values(), key=lambda s: s.at)
 
 
@@ -104,7 +107,12 @@ def stages_to_send(
     and likewise of the ladder.
     """
     if is_prompt(ob) and prompted_at is None:
+        # A prompt goes when its obligation appears; one that appears with the date (a lapse
+        # found by the midnight sweep) waits for the working morning rather than wake a manager.
         prompted_at = now
+        if not isinstance(ob.due, datetime):
+            today = now.astimezone(policy.timezone).date()
+            prompted_at = max(now, morning(policy, policy.calendar.next_working_day_on_or_after(today)))
     stages = planned_stages(policy, ob, prompted_at, acknowledged)
     past = [s for s in stages if s.at <= now]
     future = [s.at for s in stages if s.at > now]

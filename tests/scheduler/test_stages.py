@@ -1,0 +1,129 @@
+"""When each obligation is told to whom (scheduler/stages.py): reminder stages on working
+mornings, overdue alerts, prompts and the manager ladder of RULES.md."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from scheduler.policies import load_policy
+from scheduler.rules.model import Obligation
+from scheduler.stages import planned_stages, stages_to_send
+
+CB = load_policy("central-bedfordshire")
+
+
+def ob(rule: str, due: date | datetime, owner: str = "lead_social_worker") -> Obligation:
+    return Obligation(rule, due, "due", owner, "summary", "basis", key=f"C-1:{rule}:{owner}:x")
+
+
+def utc(y: int, m: int, d: int, h: int = 0, mi: int = 0) -> datetime:
+    return datetime(y, m, d, h, mi, tzinfo=UTC)
+
+
+def test_visit_reminders_across_christmas_cb_visit_10wd() -> None:
+    """CB-VISIT-10WD due Tue 2026-12-29: 3 WD before is 22 Dec, 1 WD before is 24 Dec (25, 28
+    Dec are bank holidays), due-today 29 Dec, overdue the next working morning, 30 Dec, 08:30
+    GMT; the overdue alert goes to the worker and the team manager."""
+    stages = planned_stages(CB, ob("CB-VISIT-10WD", date(2026, 12, 29)), None, False)
+    assert [(s.name, s.at) for s in stages] == [
+        ("remind-3wd", utc(2026, 12, 22, 8, 30)),
+        ("remind-1wd", utc(2026, 12, 24, 8, 30)),
+        ("due-today", utc(2026, 12, 29, 8, 30)),
+        ("overdue", utc(2026, 12, 30, 8, 30)),
+    ]
+    assert stages[-1].to == ("lead_social_worker", "team_manager")
+
+
+def test_morning_is_local_time_in_summer_hi_visit_20wd() -> None:
+    """HI-VISIT-20WD reminders go at 08:30 London time: 07:30 UTC under BST."""
+    hi = load_policy("hillingdon")
+    stages = planned_stages(hi, ob("HI-VISIT-20WD", date(2027, 7, 14)), None, False)
+    assert stages[-2].name == "due-today"
+    assert stages[-2].at == utc(2027, 7, 14, 7, 30)
+
+
+def test_due_on_a_saturday_is_told_on_friday_hi_initial_1wk() -> None:
+    """HI-INITIAL-1WK is in calendar days, so it can fall on a Saturday: the due-today message
+    goes on the Friday morning (one message, not remind-1wd and due-today at once); overdue on
+    Monday morning."""
+    stages = planned_stages(CB, ob("HI-INITIAL-1WK", date(2027, 1, 16)), None, False)
+    names = [(s.name, s.at) for s in stages]
+    assert ("due-today", utc(2027, 1, 15, 8, 30)) in names
+    assert "remind-1wd" not in [n for n, _ in names]
+    assert names[-1] == ("overdue", utc(2027, 1, 18, 8, 30))
+
+
+def test_hour_deadline_reminded_hours_before_cb_record() -> None:
+    """CB-RECORD (visit + 24 h): a reminder 4 hours before, the overdue alert at the deadline."""
+    due = utc(2026, 12, 11, 10, 30)
+    stages = planned_stages(CB, ob("CB-RECORD", due), None, False)
+    assert [(s.name, s.at) for s in stages] == [
+        ("remind-4h", utc(2026, 12, 11, 6, 30)),
+        ("overdue", due),
+    ]
+
+
+def test_manager_prompt_ladder_cb_notseen_discuss() -> None:
+    """CB-NOTSEEN-DISCUSS prompt: sent when it arises; repeated to the manager after 4 hours;
+    at the deadline the practice manager; 24 hours later the head of service."""
+    due = utc(2026, 12, 11, 10, 30)
+    prompt_at = utc(2026, 12, 10, 10, 35)
+    stages = planned_stages(CB, ob("CB-NOTSEEN-DISCUSS", due, "team_manager"), prompt_at, False)
+    assert [(s.name, s.at, s.to) for s in stages] == [
+        ("prompt", prompt_at, ("team_manager",)),
+        ("repeat", prompt_at + timedelta(hours=4), ("team_manager",)),
+        ("escalate-2-practice_manager", due, ("practice_manager",)),
+        ("escalate-3-head_of_service", due + timedelta(hours=24), ("head_of_service",)),
+    ]
+
+
+def test_acknowledging_stops_the_ladder_but_not_the_overdue_alert_cb_notseen_discuss() -> None:
+    """An acknowledged prompt is not repeated nor escalated; only the decision meets the rule,
+    so the manager is still told at the deadline."""
+    due = utc(2026, 12, 11, 10, 30)
+    prompt_at = utc(2026, 12, 10, 10, 35)
+    stages = planned_stages(CB, ob("CB-NOTSEEN-DISCUSS", due, "team_manager"), prompt_at, True)
+    assert [s.name for s in stages] == ["prompt", "overdue"]
+
+
+def test_practice_manager_is_not_escalated_to_themselves_cb_access() -> None:
+    """CB-ACCESS is owned by the practice manager: the ladder skips the practice-manager rung."""
+    due = utc(2026, 12, 11, 10, 30)
+    stages = planned_stages(CB, ob("CB-ACCESS", due, "practice_manager"), utc(2026, 12, 10, 11), False)
+    assert "escalate-2-practice_manager" not in [s.name for s in stages]
+    assert "escalate-3-head_of_service" in [s.name for s in stages]
+
+
+def test_date_prompt_found_at_midnight_waits_for_the_morning_cb_20cd_lsw() -> None:
+    """CB-20CD-LSW arises with the date: the midnight sweep does not wake the manager; the
+    prompt goes at 08:30."""
+    o = ob("CB-20CD-LSW", date(2027, 1, 5), "team_manager")
+    send, upcoming = stages_to_send(CB, o, utc(2027, 1, 5, 0, 1), None, False)
+    assert send == []
+    assert upcoming == utc(2027, 1, 5, 8, 30)
+    send, _ = stages_to_send(CB, o, utc(2027, 1, 5, 8, 30), None, False)
+    assert [s.name for s in send] == ["prompt"]
+
+
+def test_prompt_is_kept_when_it_falls_with_the_overdue_alert_cb_20cd_lsw() -> None:
+    """A lapse on a non-working day: prompt and overdue fall on the same morning; the prompt
+    (which starts the ladder) is the one sent."""
+    o = ob("CB-20CD-LSW", date(2026, 12, 26), "team_manager")
+    send, _ = stages_to_send(CB, o, utc(2026, 12, 29, 8, 30), None, False)
+    assert [s.name for s in send] == ["prompt"]
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (utc(2026, 12, 21, 9), []),
+        (utc(2026, 12, 22, 8, 30), ["remind-3wd"]),
+        (utc(2026, 12, 30, 12), ["overdue"]),  # after downtime: only the latest, not four at once
+    ],
+)
+def test_only_the_latest_due_stage_is_sent_cb_visit_10wd(now: datetime, expected: list[str]) -> None:
+    """CB-VISIT-10WD: of the stages whose time has come only the latest goes."""
+    send, _ = stages_to_send(CB, ob("CB-VISIT-10WD", date(2026, 12, 29)), now, None, False)
+    assert [s.name for s in send] == expected
