@@ -25,7 +25,7 @@ from storage.importer import import_csv
 from storage.models import Child
 
 DEMO_AS_OF = datetime(2026, 12, 22, 9, 0, tzinfo=UTC)
-_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 
 
 def demo_csv_text() -> str:
