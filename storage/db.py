@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 DEFAULT_URL = "sqlite:///var/seen.sqlite"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+MIGRATION_LOCK_ID = 7_315_206_401  # pg_advisory_xact_lock key held while migrating
 
 
 def database_url() -> str:
@@ -93,6 +94,9 @@ def upgrade(engine_or_url: Engine | str | None = None, revision: str = "head") -
     engine = engine_or_url if isinstance(engine_or_url, Engine) else make_engine(engine_or_url)
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # replicas starting together: one migrates, the others wait and find nothing to do
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
             config = alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
