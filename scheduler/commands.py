@@ -206,3 +206,6 @@ register(
     _simulate_args,
     cmd_simulate,
 )
+
+# The Slack app registers `seen serve` from its own module.
+import bot.cli_commands  # noqa: E402, F401

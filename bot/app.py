@@ -1,0 +1,867 @@
+"""The Slack app (slack-bolt, sync): `/seen`, the visit record and decision modals, the buttons of
+reminders and prompts, thread replies as case notes, and App Home.
+
+Every listener acknowledges first: a command is parsed (pure, no I/O) and acknowledged at once, and
+the work runs after the acknowledgement (Bolt lazy listeners). A modal submission is checked and
+stored before its acknowledgement, because Slack shows per-field errors only in that answer; that
+is a few milliseconds of database work.
+
+Facts are written through `storage.facts` with a `source_key` derived from what Slack sends (the
+trigger or view id, the channel and timestamp of a message), so a retry or a double click stores
+nothing twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import access, caseview, forms, views
+from bot.access import Refused
+from bot.commands_parse import HELP, Child, Due, Help, Log, Note, ParseError, Record, Team, parse, visit_time
+from bot.slack_messenger import make_client, split_ref
+from scheduler.messages import child_label, when
+from scheduler.rules import model
+from scheduler.rules.engine import outcome_label
+from scheduler.rules.policy import Policy
+from storage import facts
+from storage.audit import write_audit
+from storage.facts import FactError
+from storage.models import CaseNote, Contact, Decision, Outbox, Staff
+from storage.models import Child as ChildRecord
+
+log = logging.getLogger("seen.bot")
+Clock = Callable[[], datetime]
+REACTION = "white_check_mark"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts_time(ts: str | None, fallback: datetime) -> datetime:
+    try:
+        return datetime.fromtimestamp(float(ts or ""), UTC)
+    except ValueError:
+        return fallback
+
+
+class SeenBot:
+    """The listeners' work, against one database and one clock."""
+
+    def __init__(self, factory: sessionmaker[Session], clock: Clock) -> None:
+        self.factory = factory
+        self.clock = clock
+
+    # -- shared -------------------------------------------------------------------------------
+    def audit(
+        self, action: str, *, staff: Staff | None = None, child_id: int | None = None, **detail: Any
+    ) -> None:
+        with self.factory.begin() as s:
+            write_audit(
+                s,
+                action,
+                child_id=child_id,
+                actor=staff.id if staff is not None else "slack",
+                at=self.clock(),
+                detail=detail,
+            )
+
+    def refused(self, user: str | None, action: str, reason: str, child_ref: str | None = None) -> None:
+        with self.factory.begin() as s:
+            staff = s.scalar(select(Staff).where(Staff.chat_user_id == user)) if user else None
+            write_audit(
+                s,
+                "slack.refused",
+                actor=staff.id if staff is not None else "slack",
+                at=self.clock(),
+                detail={"chat_user_id": user, "action": action, "child": child_ref, "reason": reason},
+            )
+
+    # -- /seen ----------------------------------------------------------------------------------
+    def ack_command(self, ack: Any, command: dict[str, Any]) -> None:
+        try:
+            cmd = parse(command.get("text") or "")
+        except ParseError as exc:
+            ack(response_type="ephemeral", text=f":warning: {exc}")
+            return
+        if isinstance(cmd, Help):
+            ack(response_type="ephemeral", text=HELP)
+            return
+        ack()
+
+    def run_command(self, command: dict[str, Any], respond: Any, client: Any) -> None:
+        try:
+            cmd = parse(command.get("text") or "")
+        except ParseError:
+            return  # answered in the acknowledgement
+        if isinstance(cmd, Help):
+            return
+        user = command.get("user_id")
+        try:
+            reply = self._command(cmd, command, client)
+        except (Refused, ParseError, FactError) as exc:
+            self.refused(
+                user, f"/seen {type(cmd).__name__.lower()}", str(exc), getattr(cmd, "case_ref", None)
+            )
+            reply = f":warning: {exc}"
+        if reply:
+            respond(text=reply, response_type="ephemeral", replace_original=False)
+
+    def _command(self, cmd: Any, command: dict[str, Any], client: Any) -> str | None:
+        user = command.get("user_id")
+        now = self.clock()
+        if isinstance(cmd, Due | Team):
+            with self.factory() as s:
+                staff = access.staff_for(s, user)
+                if isinstance(cmd, Due):
+                    return caseview.my_due_text(s, staff, now)
+                return caseview.team_due_text(s, staff, now)
+        if isinstance(cmd, Child):
+            with self.factory.begin() as s:
+                staff = access.staff_for(s, user)
+                child = access.child_for(s, cmd.case_ref)
+                access.check_can_see(staff, child)
+                write_audit(
+                    s, "case.viewed", child_id=child.id, actor=staff.id, at=now, detail={"via": "slack"}
+                )
+                return caseview.child_text(s, child, now)
+        if isinstance(cmd, Note):
+            with self.factory.begin() as s:
+                staff = access.staff_for(s, user)
+                child = access.child_for(s, cmd.case_ref)
+                access.check_can_log(staff, child)
+                facts.add_case_note(
+                    s,
+                    child,
+                    staff,
+                    cmd.text,
+                    at=now,
+                    source="command",
+                    source_key=f"slack:note:{command.get('trigger_id')}",
+                    now=now,
+                )
+                return f"Case note added to {child_label(child.case_ref, child.initials)}."
+        if isinstance(cmd, Log):
+            return self._log(cmd, command, client, now)
+        if isinstance(cmd, Record):
+            with self.factory() as s:
+                staff = access.staff_for(s, user)
+                child = access.child_for(s, cmd.case_ref)
+                access.check_can_log(staff, child)
+                view, reply = self._record_form(s, staff, child, now)
+            client.views_open(trigger_id=command["trigger_id"], view=view)
+            return reply
+        return None
+
+    def _log(self, cmd: Log, command: dict[str, Any], client: Any, now: datetime) -> str:
+        with self.factory.begin() as s:
+            staff = access.staff_for(s, command.get("user_id"))
+            child = access.child_for(s, cmd.case_ref)
+            access.check_can_log(staff, child)
+            policy = caseview.policy_of(s, child)
+            at = visit_time(cmd.at, policy.timezone, now)
+            seen = cmd.outcome == "seen"
+            alone = None
+            if cmd.alone is True:
+                alone = "yes"
+            elif cmd.alone is False and cmd.alone_reason:
+                alone = "no"
+            contact = model.Contact(
+                at=at,
+                kind="home_visit",
+                by=access.engine_role(staff, child),
+                qualified=staff.qualified_registered,
+                child_seen=seen,
+                seen_alone=alone,
+                seen_alone_reason=cmd.alone_reason if alone == "no" else None,
+                bedroom_seen=cmd.bedroom if cmd.outcome != "no-one-home" else None,
+                no_one_home=cmd.outcome == "no-one-home",
+                recorded_at=None,  # the record is completed in the form (CB-RECORD, HI-RECORD-24H)
+            )
+            row = facts.record_contact(
+                s,
+                child,
+                contact,
+                by_staff=staff,
+                source_key=f"slack:log:{command.get('trigger_id')}",
+                now=now,
+            )
+            s.flush()
+            form = self._visit_form(s, staff, child, policy, row, now)
+            if cmd.alone is False and not cmd.alone_reason:
+                form.children[0].alone = "no"
+            label = outcome_words(policy, contact)
+            opened = caseview.open_obligations(s, [child], now)
+        client.views_open(trigger_id=command["trigger_id"], view=views.visit_modal(form))
+        lines = [
+            f"Logged: {child_label(child.case_ref, child.initials)}, {label} on {when(policy, at)}. "
+            "Complete the Record of a Child Protection Visit in the form now open "
+            f"(or later with `/seen record {child.case_ref}`)."
+        ]
+        if opened:
+            lines.append("Now open for this child:")
+            lines += [f"• [{o.ob.rule}] due {when(policy, o.ob.due)}: {o.ob.summary}" for o in opened[:6]]
+        return "\n".join(lines)
+
+    # -- the visit record form -----------------------------------------------------------------
+    def _visit_form(
+        self,
+        s: Session,
+        staff: Staff,
+        child: Any,
+        policy: Policy,
+        contact: Contact | None,
+        now: datetime,
+        sibling_refs: list[str] | None = None,
+    ) -> views.VisitForm:
+        tz = policy.timezone
+        rows = [self._child_row(s, child, policy, contact, now)]
+        candidates = caseview.siblings(s, child, limit=100)
+        for ref in sibling_refs or []:
+            sib = next((c for c in candidates if c.case_ref == ref), None)
+            if sib is not None:
+                rows.append(self._child_row(s, sib, policy, None, now))
+        note_rule = policy.rule_of_kind("no_one_home_note")
+        at = (contact.at if contact is not None else now).astimezone(tz)
+        metadata = {
+            "c": child.case_ref,
+            "s": [r.ref for r in rows[1:]],
+            "x": contact.id if contact is not None else None,
+        }
+        return views.VisitForm(
+            children=rows,
+            at=at.replace(tzinfo=None),
+            kind=contact.kind if contact is not None else "home_visit",
+            no_one_home_note=note_rule.id if note_rule else None,
+            metadata=metadata,
+            candidates=[(c.case_ref, child_label(c.case_ref, c.initials)) for c in candidates],
+        )
+
+    def _child_row(
+        self, s: Session, child: Any, policy: Policy, contact: Contact | None, now: datetime
+    ) -> views.ChildRow:
+        row = views.ChildRow(child.case_ref, child.initials, baby=self._is_baby(policy, child, now))
+        if contact is not None:
+            row.outcome = (
+                "seen" if contact.child_seen else ("no-one-home" if contact.no_one_home else "not-seen")
+            )
+            row.alone = contact.seen_alone
+            row.alone_reason = contact.seen_alone_reason
+            row.bedroom = contact.bedroom_seen
+            row.awake = contact.child_awake
+        return row
+
+    @staticmethod
+    def _is_baby(policy: Policy, child: Any, now: datetime) -> bool:
+        rule = policy.rule_of_kind("baby_awake")
+        months = rule["baby_under_months"] if rule is not None else 18
+        dob = child.date_of_birth
+        if dob is None:
+            return False
+        today = now.astimezone(policy.timezone).date()
+        age = (today.year - dob.year) * 12 + today.month - dob.month - (today.day < dob.day)
+        return age < months
+
+    def _record_form(self, s: Session, staff: Staff, child: Any, now: datetime) -> tuple[dict[str, Any], str]:
+        policy = caseview.policy_of(s, child)
+        contact = caseview.latest_unrecorded(s, child)
+        form = self._visit_form(s, staff, child, policy, contact, now)
+        label = child_label(child.case_ref, child.initials)
+        if contact is not None:
+            what = outcome_words(policy, _model(contact))
+            reply = f"Completing the record of the {what} of {label} on {when(policy, contact.at)}."
+        else:
+            reply = f"Recording a new visit to {label}."
+        return views.visit_modal(form), reply
+
+    def siblings_changed(self, body: dict[str, Any], client: Any) -> None:
+        """The form's sibling selection changed: the form again with one section per child."""
+        view = body["view"]
+        meta = json.loads(view.get("private_metadata") or "{}")
+        chosen = [
+            o["value"]
+            for o in (
+                (view.get("state") or {})
+                .get("values", {})
+                .get("siblings", {})
+                .get(views.SIBLINGS_ACTION, {})
+                .get("selected_options")
+                or []
+            )
+        ]
+        with self.factory() as s:
+            staff = access.staff_for(s, body["user"]["id"])
+            child = access.child_for(s, meta["c"])
+            access.check_can_log(staff, child)
+            policy = caseview.policy_of(s, child)
+            contact = s.get(Contact, meta["x"]) if meta.get("x") else None
+            form = self._visit_form(s, staff, child, policy, contact, self.clock(), chosen)
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=views.visit_modal(form))
+
+    def submit_visit(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        user = body["user"]["id"]
+        now = self.clock()
+        values = (view.get("state") or {}).get("values") or {}
+        first_block = f"outcome__{meta.get('c')}"
+        try:
+            with self.factory.begin() as s:
+                staff = access.staff_for(s, user)
+                child = access.child_for(s, meta["c"])
+                access.check_can_log(staff, child)
+                policy = caseview.policy_of(s, child)
+                children = [child] + [access.child_for(s, ref) for ref in meta.get("s") or []]
+                for c in children[1:]:
+                    access.check_can_log(staff, c)
+                metas = [
+                    forms.ChildMeta(c.case_ref, self._is_baby(policy, c, now), access.engine_role(staff, c))
+                    for c in children
+                ]
+                note_rule = policy.rule_of_kind("no_one_home_note")
+                entries = forms.read_visit(
+                    values,
+                    metas,
+                    tz=policy.timezone,
+                    now=now,
+                    qualified=staff.qualified_registered,
+                    note_rule=note_rule.id if note_rule else None,
+                )
+                group = uuid.uuid5(uuid.NAMESPACE_URL, f"slack:view:{view['id']}")
+                by_ref = {c.case_ref: c for c in children}
+                for entry in entries:
+                    target = by_ref[entry.ref]
+                    correction = None
+                    if entry.ref == meta["c"] and meta.get("x"):
+                        latest = caseview.latest_version(s, int(meta["x"]))
+                        correction = latest.id if latest is not None else None
+                    facts.check_new_contact(entry.contact)
+                    facts.record_contact(
+                        s,
+                        target,
+                        entry.contact,
+                        record=entry.record,
+                        by_staff=staff,
+                        visit_group=group if len(entries) > 1 else None,
+                        correction_of=correction,
+                        source_key=f"slack:view:{view['id']}:{entry.ref}",
+                        now=now,
+                    )
+        except forms.FormErrors as exc:
+            ack(response_action="errors", errors=exc.errors)
+            return
+        except (Refused, FactError) as exc:
+            self.refused(user, "visit record", str(exc), meta.get("c"))
+            ack(response_action="errors", errors={first_block: str(exc)[:150]})
+            return
+        ack()
+
+    def after_visit(self, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
+        """After a saved record: a confirmation to the worker (case references and labels only)."""
+        meta = json.loads(view.get("private_metadata") or "{}")
+        with self.factory() as s:
+            rows = list(
+                s.scalars(select(Contact).where(Contact.source_key.like(f"slack:view:{view['id']}:%")))
+            )
+            if not rows:
+                return
+            lines = []
+            for row in rows:
+                c = s.get(ChildRecord, row.child_id)
+                assert c is not None
+                policy = caseview.policy_of(s, c)
+                lines.append(
+                    f"• {child_label(c.case_ref, c.initials)}: {outcome_words(policy, _model(row))} "
+                    f"on {when(policy, row.at)}"
+                )
+        text = "Visit record saved:\n" + "\n".join(lines)
+        if meta.get("x"):
+            text += "\n(It completes the visit you logged; the quick entry is kept as history.)"
+        client.chat_postMessage(channel=body["user"]["id"], text=text)
+
+    # -- buttons --------------------------------------------------------------------------------
+    def on_button(self, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any) -> None:
+        user = body["user"]["id"]
+        try:
+            value = json.loads(action.get("value") or "{}")
+        except ValueError:
+            value = {}
+        action_id = action["action_id"]
+        try:
+            if action_id == "seen_ack":
+                self._acknowledge(body, value, client)
+            elif action_id == "seen_decide":
+                self._open_decision(body, value, client)
+            elif action_id in ("seen_log_visit", "seen_open_record"):
+                self._open_visit_from_button(body, value, client, action_id == "seen_open_record")
+            elif action_id == "seen_snooze":
+                self._snooze(body, value, client)
+        except Refused as exc:
+            self.refused(user, action_id, str(exc), value.get("c"))
+            respond(text=f":no_entry: {exc}", response_type="ephemeral", replace_original=False)
+
+    def _acknowledge(self, body: dict[str, Any], value: dict[str, Any], client: Any) -> None:
+        now = self.clock()
+        user = body["user"]["id"]
+        with self.factory.begin() as s:
+            staff = access.staff_for(s, user)
+            child = access.child_for(s, value.get("c") or "")
+            access.check_can_decide(staff, child, value.get("w") or "team_manager")
+            if not value.get("o"):
+                raise Refused("This message has nothing to acknowledge.")
+            ack = facts.acknowledge(s, child, staff, value["o"], at=now, now=now)
+            policy = caseview.policy_of(s, child)
+            note = (
+                f":white_check_mark: Acknowledged by <@{user}> at {when(policy, ack.at)}. "
+                "The rule is met by the recorded decision."
+            )
+        self._update_copies(client, body, value, note, ["Record decision"])
+
+    def _open_decision(self, body: dict[str, Any], value: dict[str, Any], client: Any) -> None:
+        now = self.clock()
+        with self.factory() as s:
+            staff = access.staff_for(s, body["user"]["id"])
+            child = access.child_for(s, value.get("c") or "")
+            owner = value.get("w") or "team_manager"
+            access.check_can_decide(staff, child, owner)
+            policy = caseview.policy_of(s, child)
+            open_now = [o for o in caseview.open_obligations(s, [child], now) if o.ob.key == value.get("o")]
+            if not open_now:
+                raise Refused(
+                    f"Nothing to decide: [{value.get('r')}] for {child.case_ref} is already met "
+                    "(a decision may have been recorded)."
+                )
+            ob = open_now[0].ob
+            choices = forms.decision_choices(policy, ob.rule, ob.owner)
+            container = body.get("container") or {}
+            meta = {
+                "o": ob.key,
+                "r": ob.rule,
+                "c": child.case_ref,
+                "w": ob.owner,
+                "k": value.get("k"),
+                "ch": container.get("channel_id"),
+                "ts": container.get("message_ts"),
+                "limit_rule": choices.limit_rule,
+            }
+            view = views.decision_modal(
+                rule=ob.rule,
+                child_label=child_label(child.case_ref, child.initials),
+                summary=f"{ob.summary}. Due {when(policy, ob.due)}.",
+                outcomes=list(choices.outcomes),
+                max_days=choices.max_days,
+                metadata=meta,
+                days_label=choices.days_label,
+            )
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    def _open_visit_from_button(
+        self, body: dict[str, Any], value: dict[str, Any], client: Any, record: bool
+    ) -> None:
+        now = self.clock()
+        with self.factory() as s:
+            staff = access.staff_for(s, body["user"]["id"])
+            child = access.child_for(s, value.get("c") or "")
+            access.check_can_log(staff, child)
+            if record:
+                view, _ = self._record_form(s, staff, child, now)
+            else:
+                policy = caseview.policy_of(s, child)
+                view = views.visit_modal(self._visit_form(s, staff, child, policy, None, now))
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    def _snooze(self, body: dict[str, Any], value: dict[str, Any], client: Any) -> None:
+        now = self.clock()
+        user = body["user"]["id"]
+        with self.factory.begin() as s:
+            staff = access.staff_for(s, user)
+            child = access.child_for(s, value.get("c") or "")
+            access.check_can_log(staff, child)
+            policy = caseview.policy_of(s, child)
+            if not policy.reminders.snooze_allowed:
+                raise Refused(f"{policy.name} does not allow snoozing reminders.")
+            if not value.get("k"):
+                raise Refused("This message has nothing to snooze.")
+            facts.acknowledge(s, child, staff, value["k"], at=now, now=now)
+            tomorrow = policy.calendar.add_working_days(now.astimezone(policy.timezone).date(), 1)
+            write_audit(
+                s,
+                "reminder.snoozed",
+                child_id=child.id,
+                actor=staff.id,
+                at=now,
+                detail={"key": value["k"], "until": tomorrow.isoformat(), "rule": value.get("r")},
+            )
+        note = (
+            f":zzz: Snoozed by <@{user}> until {tomorrow.strftime('%a %d %b')}: the next reminder comes then."
+        )
+        self._update_copies(client, body, value, note, ["Log visit", "Open record"], only_clicked=True)
+
+    def _update_copies(
+        self,
+        client: Any,
+        body: dict[str, Any],
+        value: dict[str, Any],
+        note: str,
+        keep: list[str],
+        only_clicked: bool = False,
+    ) -> None:
+        """Update the clicked message in place (chat.update), and the other copies of the prompt."""
+        refs: dict[str, str] = {}
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        if container.get("channel_id") and container.get("message_ts"):
+            refs[f"{container['channel_id']}:{container['message_ts']}"] = message.get("text") or ""
+        if not only_clicked and value.get("o"):
+            with self.factory() as s:
+                for ref, text in s.execute(
+                    select(Outbox.message_ref, Outbox.text).where(
+                        Outbox.key.startswith(value["o"] + ":", autoescape=True),
+                        Outbox.message_ref.is_not(None),
+                    )
+                ):
+                    refs.setdefault(ref, text)
+        self._update_refs(client, refs, note, keep, value)
+
+    def _update_refs(
+        self, client: Any, refs: dict[str, str], note: str, keep: list[str], value: dict[str, Any]
+    ) -> None:
+        button_value = json.dumps(value, separators=(",", ":"))
+        for ref, text in refs.items():
+            where = split_ref(ref)
+            if where is None:
+                continue
+            channel, ts = where
+            try:
+                client.chat_update(
+                    channel=channel,
+                    ts=ts,
+                    text=f"{text}\n{note}",
+                    blocks=views.updated_blocks(text, note, keep, button_value),
+                )
+            except SlackApiError as exc:
+                log.warning("could not update %s: %s", ref, exc.response.get("error"))
+
+    # -- the decision form ---------------------------------------------------------------------
+    def submit_decision(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        user = body["user"]["id"]
+        now = self.clock()
+        values = (view.get("state") or {}).get("values") or {}
+        try:
+            with self.factory.begin() as s:
+                staff = access.staff_for(s, user)
+                child = access.child_for(s, meta.get("c") or "")
+                access.check_can_decide(staff, child, meta.get("w") or "team_manager")
+                policy = caseview.policy_of(s, child)
+                choices = forms.decision_choices(policy, meta["r"], meta.get("w") or "team_manager")
+                entry = forms.read_decision(values, choices)
+                decision = model.Decision(
+                    at=now,
+                    rule=meta["r"],
+                    by=access.engine_role(staff, child),
+                    outcome=entry.outcome,
+                    within_working_days=entry.within_working_days,
+                )
+                text = decision_note(decision, entry)
+                facts.record_decision(
+                    s,
+                    child,
+                    decision,
+                    by_staff=staff,
+                    note=text,
+                    source_key=f"slack:view:{view['id']}",
+                    now=now,
+                )
+                facts.add_case_note(
+                    s,
+                    child,
+                    staff,
+                    text,
+                    at=now,
+                    source="decision",
+                    source_key=f"slack:view:{view['id']}:note",
+                    now=now,
+                )
+        except forms.FormErrors as exc:
+            ack(response_action="errors", errors=exc.errors)
+            return
+        except (Refused, FactError) as exc:
+            self.refused(user, "decision", str(exc), meta.get("c"))
+            ack(response_action="errors", errors={"outcome": str(exc)[:150]})
+            return
+        ack()
+
+    def after_decision(self, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        user = body["user"]["id"]
+        with self.factory() as s:
+            row = s.scalar(select(Decision).where(Decision.source_key == f"slack:view:{view['id']}"))
+            child = s.scalar(select(ChildRecord).where(ChildRecord.case_ref == meta.get("c")))
+            if row is None or child is None:
+                return
+            policy = caseview.policy_of(s, child)
+        what = views.DECISION_TEXT.get(row.outcome, row.outcome)
+        if row.within_working_days:
+            what += (
+                f" within {row.within_working_days} working day{'s' if row.within_working_days > 1 else ''}"
+            )
+        note = (
+            f":memo: Decision recorded by <@{user}> at {when(policy, row.created_at)}: {what} [{row.rule}]."
+        )
+        refs: dict[str, str] = {}
+        with self.factory() as s:
+            if meta.get("o"):
+                for ref, text in s.execute(
+                    select(Outbox.message_ref, Outbox.text).where(
+                        Outbox.key.startswith(meta["o"] + ":", autoescape=True),
+                        Outbox.message_ref.is_not(None),
+                    )
+                ):
+                    refs[ref] = text
+        value = {
+            "k": meta.get("k"),
+            "o": meta.get("o"),
+            "c": meta.get("c"),
+            "r": meta.get("r"),
+            "w": meta.get("w"),
+        }
+        self._update_refs(client, refs, note, [], value)
+
+    # -- thread replies --------------------------------------------------------------------------
+    def on_message(self, event: dict[str, Any], body: dict[str, Any], client: Any) -> None:
+        subtype = event.get("subtype")
+        channel = event.get("channel")
+        if subtype in (None, "thread_broadcast", "file_share"):
+            msg, kind = event, "new"
+        elif subtype == "message_changed":
+            msg, kind = event.get("message") or {}, "edit"
+        elif subtype == "message_deleted":
+            msg, kind = event.get("previous_message") or {}, "delete"
+        else:
+            return
+        if msg.get("bot_id") or not msg.get("user") or not channel:
+            return
+        ts, thread_ts = msg.get("ts"), msg.get("thread_ts")
+        if not ts or not thread_ts or ts == thread_ts:
+            return
+        now = self.clock()
+        reply_key = f"{channel}:{ts}"
+        with self.factory() as s:
+            row = s.scalar(
+                select(Outbox).where(
+                    Outbox.message_ref == f"{channel}:{thread_ts}", Outbox.child_id.is_not(None)
+                )
+            )
+            if row is None:
+                return  # not a thread of a reminder or prompt
+            child_id = row.child_id
+        try:
+            with self.factory.begin() as s:
+                staff = access.staff_for(s, msg.get("user"))
+                child = s.get(ChildRecord, child_id)
+                assert child is not None
+                if not access.can_see(staff, child):
+                    raise Refused(f"{child.case_ref} is not a child of your team: the reply was not kept.")
+                thread_ref = f"{channel}:{thread_ts}"
+                if kind == "new":
+                    facts.add_case_note(
+                        s,
+                        child,
+                        staff,
+                        msg.get("text") or "",
+                        at=_ts_time(ts, now),
+                        source="slack_thread",
+                        thread_ref=thread_ref,
+                        source_key=f"slack:msg:{reply_key}",
+                        now=now,
+                    )
+                else:
+                    latest = _latest_note(s, f"slack:msg:{reply_key}")
+                    if kind == "edit":
+                        edited = (
+                            (msg.get("edited") or {}).get("ts")
+                            or event.get("event_ts")
+                            or body.get("event_id")
+                        )
+                        facts.add_case_note(
+                            s,
+                            child,
+                            staff,
+                            msg.get("text") or "",
+                            at=_ts_time(edited, now),
+                            source="slack_thread",
+                            thread_ref=thread_ref,
+                            supersedes=latest,
+                            source_key=f"slack:edit:{reply_key}:{edited}",
+                            now=now,
+                        )
+                    elif latest is not None and not latest.deleted:
+                        facts.add_case_note(
+                            s,
+                            child,
+                            staff,
+                            "",
+                            at=_ts_time(event.get("event_ts") or event.get("ts"), now),
+                            source="slack_thread",
+                            thread_ref=thread_ref,
+                            supersedes=latest,
+                            deleted=True,
+                            source_key=f"slack:delete:{reply_key}",
+                            now=now,
+                        )
+                    else:
+                        return
+        except IntegrityError:
+            return  # the same message arrived twice at once (a Slack retry): the first one stored it
+        except (Refused, FactError) as exc:
+            self.refused(msg.get("user"), "thread reply", str(exc))
+            with contextlib.suppress(SlackApiError):
+                client.chat_postEphemeral(
+                    channel=channel, user=msg.get("user"), thread_ts=thread_ts, text=f":warning: {exc}"
+                )
+            return
+        if kind == "new":
+            try:
+                client.reactions_add(channel=channel, timestamp=ts, name=REACTION)
+            except SlackApiError as exc:
+                if exc.response.get("error") != "already_reacted":
+                    log.warning("could not react to %s: %s", reply_key, exc.response.get("error"))
+
+    # -- App Home ------------------------------------------------------------------------------
+    def on_home(self, event: dict[str, Any], client: Any) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        user = event.get("user")
+        now = self.clock()
+        with self.factory() as s:
+            try:
+                staff = access.staff_for(s, user)
+            except Refused as exc:
+                view = views.home_view("Seen", [], str(exc))
+            else:
+                view = self._home(s, staff, now)
+        client.views_publish(user_id=user, view=view)
+
+    def _home(self, s: Session, staff: Staff, now: datetime) -> dict[str, Any]:
+        footer = f"Updated {now.astimezone(UTC).strftime('%Y-%m-%d %H:%M')} UTC · `/seen help` for commands"
+        if staff.role in access.MANAGER_ROLES:
+            items = caseview.open_obligations(s, caseview.children_of_team(s, staff), now)
+            prompts = [o for o in items if o.ob.owner in access.MANAGER_ROLES]
+            work = [o for o in items if o.ob.owner not in access.MANAGER_ROLES]
+            acked = caseview.acknowledged(s, [o.ob.key for o in prompts])
+            overdue = [o.line() for o in work if o.ob.status == "overdue"]
+            rest = [o.line() for o in work if o.ob.status != "overdue"]
+            prompt_lines = [
+                f"{o.line()} · {'acknowledged' if o.ob.key in acked else '*not acknowledged*'}"
+                for o in prompts
+            ]
+            sections = [
+                ("Open manager prompts", prompt_lines[:40]),
+                ("Overdue", overdue[:40]),
+                ("Due next", rest[:40]),
+            ]
+            return views.home_view("Your team's children", sections, footer)
+        items = [
+            o
+            for o in caseview.open_obligations(s, caseview.children_of_worker(s, staff), now)
+            if o.ob.owner not in access.MANAGER_ROLES
+        ]
+        sections = [("Your children by deadline", [o.line() for o in items][:60])]
+        return views.home_view("Your children", sections, footer)
+
+
+def decision_note(decision: model.Decision, entry: forms.DecisionEntry) -> str:
+    what = views.DECISION_TEXT.get(decision.outcome, decision.outcome)
+    if decision.within_working_days:
+        what += f" within {decision.within_working_days} working days"
+    parts = [f"Decision under {decision.rule} by the {decision.by.replace('_', ' ')}: {what}."]
+    if entry.informed:
+        parts.append(f"Informed: {entry.informed}.")
+    if entry.note:
+        parts.append(entry.note)
+    return " ".join(parts)
+
+
+def outcome_words(policy: Policy, contact: model.Contact) -> str:
+    """HI-OUTCOME's label where the policy sets one, else the kind of contact and how it went."""
+    label = outcome_label(policy, contact)
+    if policy.rule_of_kind("outcome_labels") is not None and contact.kind == "home_visit":
+        return label
+    if contact.no_one_home:
+        return f"{label} (no one home)"
+    return f"{label} ({'child seen' if contact.child_seen else 'child not seen'})"
+
+
+def _model(row: Contact) -> model.Contact:
+    return model.Contact(
+        at=row.at, kind=row.kind, by=row.by_role, child_seen=row.child_seen, no_one_home=row.no_one_home
+    )
+
+
+def _latest_note(s: Session, source_key: str) -> CaseNote | None:
+    row = s.scalar(select(CaseNote).where(CaseNote.source_key == source_key))
+    while row is not None:
+        newer = s.scalar(
+            select(CaseNote).where(CaseNote.supersedes_id == row.id).order_by(CaseNote.id.desc())
+        )
+        if newer is None:
+            return row
+        row = newer
+    return None
+
+
+def _noop_ack(ack: Any) -> None:
+    ack()
+
+
+def build_app(
+    factory: sessionmaker[Session],
+    *,
+    token: str,
+    signing_secret: str,
+    clock: Clock = utcnow,
+    base_url: str | None = None,
+    process_before_response: bool = False,
+    token_verification_enabled: bool = True,
+) -> App:
+    """The Bolt app. `process_before_response` must stay False except on FaaS (it is what lets
+    listeners acknowledge first and work after); signatures are always verified."""
+    client = make_client(token, base_url)
+    app = App(
+        name="seen",
+        client=client,
+        signing_secret=signing_secret,
+        process_before_response=process_before_response,
+        request_verification_enabled=True,
+        token_verification_enabled=token_verification_enabled,
+        listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="seen-bot"),
+    )
+    bot = SeenBot(factory, clock)
+    app.command("/seen")(ack=bot.ack_command, lazy=[bot.run_command])
+    for action_id in ("seen_ack", "seen_decide", "seen_log_visit", "seen_open_record", "seen_snooze"):
+        app.action(action_id)(ack=_noop_ack, lazy=[bot.on_button])
+    app.action(views.SIBLINGS_ACTION)(ack=_noop_ack, lazy=[bot.siblings_changed])
+    app.view(views.VISIT_CALLBACK)(ack=bot.submit_visit, lazy=[bot.after_visit])
+    app.view(views.DECISION_CALLBACK)(ack=bot.submit_decision, lazy=[bot.after_decision])
+    app.event("message")(bot.on_message)
+    app.event("app_home_opened")(bot.on_home)
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.error("listener failed: %s (%s)", error, (body or {}).get("type"), exc_info=error)
+
+    app.seen = bot  # type: ignore[attr-defined]
+    return app

@@ -1,0 +1,219 @@
+"""What the bot shows about children: their open obligations (the engine on the stored facts), due
+lists, the child view of `/seen child`, and the contacts a visit record form starts from.
+
+Read-only. Case reference and initials only; free text of records stays in the database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased
+
+from scheduler.duelist import DueList, section
+from scheduler.messages import child_label, when
+from scheduler.policies import load_policy
+from scheduler.rules.engine import evaluate, outcome_label
+from scheduler.rules.explain import explain_text
+from scheduler.rules.model import Case, Obligation
+from scheduler.rules.policy import Policy
+from scheduler.stages import MANAGER_ROLES, is_prompt
+from storage.cases import cases_for_children
+from storage.models import Acknowledgement, Child, Contact, Staff, Team
+
+REDACTED = "(in the record)"
+
+
+@dataclass(frozen=True, slots=True)
+class Open:
+    child: Child
+    policy: Policy
+    ob: Obligation
+
+    @property
+    def label(self) -> str:
+        return child_label(self.child.case_ref, self.child.initials)
+
+    def line(self) -> str:
+        return (
+            f"{self.label} [{self.ob.rule}] due {when(self.policy, self.ob.due)} ({self.ob.status}, "
+            f"{self.ob.owner.replace('_', ' ')}): {self.ob.summary}"
+        )
+
+
+def policy_of(session: Session, child: Child) -> Policy:
+    team = session.get(Team, child.team_id)
+    assert team is not None
+    return load_policy(team.policy_id)
+
+
+def open_obligations(session: Session, children: Iterable[Child], now: datetime) -> list[Open]:
+    """Every open obligation of these children, by deadline (overdue ones are the earliest)."""
+    children = list(children)
+    cases = cases_for_children(session, [c.id for c in children])
+    teams = {t.id: t for t in session.scalars(select(Team))}
+    out: list[Open] = []
+    for child in children:
+        case = cases.get(child.id)
+        if case is None:
+            continue
+        policy = load_policy(teams[child.team_id].policy_id)
+        out.extend(Open(child, policy, ob) for ob in evaluate(policy, case, now))
+    out.sort(key=lambda o: (_due_key(o.ob), o.child.case_ref, o.ob.rule))
+    return out
+
+
+def _due_key(ob: Obligation) -> str:
+    return ob.due.isoformat() if isinstance(ob.due, datetime) else f"{ob.due.isoformat()}T23:59:59"
+
+
+def acknowledged(session: Session, keys: Iterable[str]) -> set[str]:
+    keys = list(keys)
+    if not keys:
+        return set()
+    return set(session.scalars(select(Acknowledgement.key).where(Acknowledgement.key.in_(keys))))
+
+
+def children_of_worker(session: Session, staff: Staff) -> list[Child]:
+    return list(
+        session.scalars(
+            select(Child)
+            .where(Child.lead_social_worker_id == staff.id, Child.closed_at.is_(None))
+            .order_by(Child.case_ref)
+        )
+    )
+
+
+def children_of_team(session: Session, staff: Staff, limit: int = 5000) -> list[Child]:
+    query = select(Child).where(Child.closed_at.is_(None))
+    if staff.team_id is not None:
+        query = query.where(Child.team_id == staff.team_id)
+    return list(session.scalars(query.order_by(Child.case_ref).limit(limit)))
+
+
+def my_due_text(session: Session, staff: Staff, now: datetime) -> str:
+    children = children_of_worker(session, staff)
+    if not children:
+        return "You are not the lead social worker of any child. `/seen team` shows your team's list."
+    items = [o for o in open_obligations(session, children, now) if o.ob.owner not in MANAGER_ROLES]
+    lines = [f"*Your children by deadline* ({len(children)} children)"]
+    if not items:
+        lines.append("Nothing open: every child is seen and recorded on time.")
+    lines += [f"• {'*OVERDUE* ' if o.ob.status == 'overdue' else ''}{o.line()}" for o in items[:40]]
+    if len(items) > 40:
+        lines.append(f"… and {len(items) - 40} more")
+    return "\n".join(lines)
+
+
+def team_due_text(session: Session, staff: Staff, now: datetime) -> str:
+    children = children_of_team(session, staff)
+    due = DueList()
+    later = 0
+    for o in open_obligations(session, children, now):
+        heading = section(o.policy, o.ob, now)
+        if heading is None:
+            later += 1
+            continue
+        due.add(heading, o.line())
+    team = session.get(Team, staff.team_id) if staff.team_id is not None else None
+    title = f"Due list for {team.name if team else 'all teams'}"
+    text = due.text(title)
+    if later:
+        text += f"\n_{later} later deadline(s) not shown._"
+    return text
+
+
+def _redacted(case: Case) -> Case:
+    """The case without free text of the records (the explanation goes to Slack)."""
+    contacts = tuple(
+        dataclasses.replace(
+            c,
+            seen_alone_reason=REDACTED if c.seen_alone_reason else None,
+            note_not_left_reason=REDACTED if c.note_not_left_reason else None,
+        )
+        for c in case.contacts
+    )
+    return dataclasses.replace(case, contacts=contacts)
+
+
+def child_text(session: Session, child: Child, now: datetime) -> str:
+    """`/seen child`: next deadlines (as `seen explain`), open prompts, last visits."""
+    policy = policy_of(session, child)
+    cases = cases_for_children(session, [child.id])
+    if child.id not in cases:
+        return f"{child_label(child.case_ref, child.initials)} has no child protection plan recorded in Seen."
+    case = _redacted(cases[child.id])
+    obligations = evaluate(policy, case, now)
+    lines = [
+        f"*{child_label(child.case_ref, child.initials)}*",
+        "```",
+        explain_text(policy, case, now, obligations),
+    ]
+    lines.append("```")
+    prompts = [o for o in obligations if is_prompt(o)]
+    if prompts:
+        acked = acknowledged(session, [o.key for o in prompts])
+        lines.append("*Open manager prompts*")
+        lines += [
+            f"• [{o.rule}] due {when(policy, o.due)}: "
+            f"{'acknowledged, decision not yet recorded' if o.key in acked else 'not yet acknowledged'}"
+            for o in prompts
+        ]
+    recent = list(case.contacts[-3:])
+    if recent:
+        lines.append("*Last contacts*")
+        lines += [
+            f"• {when(policy, c.at)}: {outcome_label(policy, c)} by the {c.by.replace('_', ' ')}"
+            f"{'' if c.recorded_at else ' (record not yet complete)'}"
+            for c in reversed(recent)
+        ]
+    return "\n".join(lines)
+
+
+def latest_unrecorded(session: Session, child: Child) -> Contact | None:
+    """The newest contact of the child whose record is not complete (and not corrected since)."""
+    newer = aliased(Contact)
+    return session.scalar(
+        select(Contact)
+        .where(
+            Contact.child_id == child.id,
+            Contact.recorded_at.is_(None),
+            ~exists().where(newer.correction_of_id == Contact.id),
+        )
+        .order_by(Contact.at.desc(), Contact.id.desc())
+        .limit(1)
+    )
+
+
+def latest_version(session: Session, contact_id: int) -> Contact | None:
+    """The newest correction of a contact (or the contact itself)."""
+    row = session.get(Contact, contact_id)
+    while row is not None:
+        newer = session.scalar(select(Contact).where(Contact.correction_of_id == row.id))
+        if newer is None:
+            return row
+        row = newer
+    return None
+
+
+def siblings(session: Session, child: Child, limit: int = 5) -> list[Child]:
+    """Children a family visit may cover: same team and same lead social worker."""
+    if child.lead_social_worker_id is None:
+        return []
+    return list(
+        session.scalars(
+            select(Child)
+            .where(
+                Child.team_id == child.team_id,
+                Child.lead_social_worker_id == child.lead_social_worker_id,
+                Child.closed_at.is_(None),
+                Child.id != child.id,
+            )
+            .order_by(Child.case_ref)
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,42 @@
+"""`seen serve`: the Slack app over HTTP (uvicorn) or Socket Mode, with the scheduler beside it."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from scheduler.cli import UsageError, register
+
+
+def _serve_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", 3000)))
+    p.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="serve Slack only; another process (`seen run`) runs the sweep and delivery",
+    )
+    p.add_argument("--database-url", help="default: SEEN_DATABASE_URL, else the SQLite file")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.server import serve
+
+    logging.basicConfig(
+        level=os.environ.get("SEEN_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    try:
+        serve(host=args.host, port=args.port, scheduler=not args.no_scheduler, database_url=args.database_url)
+    except RuntimeError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
+register(
+    "serve",
+    "run the Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP /slack/events) and the scheduler",
+    _serve_args,
+    cmd_serve,
+)

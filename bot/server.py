@@ -1,0 +1,167 @@
+"""Running the Slack app: HTTP (an ASGI app served by uvicorn: POST /slack/events, GET /healthz) or
+Socket Mode when SLACK_APP_TOKEN is set (no public URL needed; /healthz is still served). The
+scheduler (sweep, due lists, delivery through the Slack messenger) runs in a background thread of the
+same process unless asked not to.
+
+Bolt verifies every request's signature: a forged one, or one older than five minutes, gets 401.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.request import BoltRequest
+
+log = logging.getLogger("seen.server")
+EVENTS_PATH = "/slack/events"
+
+Health = Callable[[], dict[str, Any]]
+
+
+class SeenASGI:
+    """A small ASGI app around the sync Bolt app: each request is dispatched on a worker thread so
+    the event loop keeps accepting (and acknowledging) others meanwhile."""
+
+    def __init__(
+        self,
+        app: App | None,
+        *,
+        health: Health | None = None,
+        path: str = EVENTS_PATH,
+        workers: int = 64,
+    ) -> None:
+        self.app = app
+        self.health = health or (lambda: {"ok": True})
+        self.path = path
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="seen-http")
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    self.executor.shutdown(wait=False)
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        path, method = scope.get("path", ""), scope.get("method", "GET")
+        loop = asyncio.get_running_loop()
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            try:
+                report = await loop.run_in_executor(self.executor, self.health)
+                status = 200 if report.get("ok") else 503
+            except Exception as exc:  # the health check itself failed: not healthy
+                report, status = {"ok": False, "error": type(exc).__name__}, 503
+            await _send(send, status, {"content-type": ["application/json"]}, json.dumps(report))
+            return
+        if path == self.path and self.app is not None:
+            if method != "POST":
+                await _send(send, 405, {"content-type": ["text/plain"]}, "POST only")
+                return
+            body = await _body(receive)
+            headers: dict[str, list[str]] = {}
+            for name, value in scope.get("headers") or []:
+                headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
+            request = BoltRequest(
+                body=body.decode("utf-8"),
+                query=(scope.get("query_string") or b"").decode("latin-1"),
+                headers=headers,
+            )
+            response = await loop.run_in_executor(self.executor, self.app.dispatch, request)
+            await _send(send, response.status, dict(response.headers), response.body or "")
+            return
+        await _send(send, 404, {"content-type": ["text/plain"]}, "Not Found")
+
+
+async def _body(receive: Any) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _send(send: Any, status: int, headers: dict[str, Any], body: str) -> None:
+    data = body.encode("utf-8")
+    raw = []
+    for name, values in headers.items():
+        if name.lower() == "content-length":
+            continue
+        for value in values if isinstance(values, list | tuple) else [values]:
+            raw.append((name.encode("latin-1"), str(value).encode("latin-1")))
+    raw.append((b"content-length", str(len(data)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": data})
+
+
+def database_health(factory: Any) -> Health:
+    def health() -> dict[str, Any]:
+        from sqlalchemy import text
+
+        with factory() as session:
+            session.execute(text("SELECT 1"))
+        return {"ok": True, "database": "ok"}
+
+    return health
+
+
+def start_scheduler(factory: Any, client: Any) -> threading.Thread:
+    """The scheduler loop (sweep, due lists, delivery through Slack) in a daemon thread."""
+    from bot.slack_messenger import SlackMessenger, outbox_locator
+    from scheduler.loop import Runtime, run_forever
+
+    runtime = Runtime(factory, SlackMessenger(client, locate=outbox_locator(factory)))
+    minutes = float(os.environ.get("SEEN_SWEEP_MINUTES", 5))
+    thread = threading.Thread(
+        target=run_forever,
+        args=(runtime,),
+        kwargs={"sweep_minutes": minutes},
+        name="seen-scheduler",
+        daemon=True,
+    )
+    thread.start()
+    return thread
+
+
+def serve(*, host: str, port: int, scheduler: bool = True, database_url: str | None = None) -> None:
+    """`seen serve`: the Slack app (HTTP or Socket Mode) and, unless told not to, the scheduler."""
+    import uvicorn
+
+    from bot.app import build_app
+    from storage.db import make_engine, session_factory, upgrade
+
+    token = os.environ.get("SLACK_BOT_TOKEN")
+    if not token:
+        raise RuntimeError("SLACK_BOT_TOKEN is not set (see README: Running the Slack app)")
+    app_token = os.environ.get("SLACK_APP_TOKEN")
+    secret = os.environ.get("SLACK_SIGNING_SECRET") or ""
+    if not app_token and not secret:
+        raise RuntimeError("SLACK_SIGNING_SECRET is not set: HTTP mode needs it (or set SLACK_APP_TOKEN)")
+    engine = make_engine(database_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    app = build_app(factory, token=token, signing_secret=secret)
+    if scheduler:
+        start_scheduler(factory, app.client)
+    if app_token:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        SocketModeHandler(app, app_token).connect()
+        log.info("Seen is connected to Slack in Socket Mode; /healthz on %s:%d", host, port)
+        asgi = SeenASGI(None, health=database_health(factory))
+    else:
+        log.info("Seen is serving Slack events on http://%s:%d%s", host, port, EVENTS_PATH)
+        asgi = SeenASGI(app, health=database_health(factory))
+    uvicorn.run(asgi, host=host, port=port, log_level=os.environ.get("SEEN_LOG_LEVEL", "info").lower())

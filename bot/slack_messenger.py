@@ -1,0 +1,216 @@
+"""The Messenger port on Slack: the outbox's messages as direct messages and channel posts.
+
+Each message carries its outbox key in Slack message metadata
+(`{"event_type": "seen_message", "event_payload": {"key": …}}`), so `find_sent(key)` can tell whether
+a row whose delivery was in doubt (the process died mid-send) is already in the conversation and must
+not go twice. `send` returns `"<channel>:<ts>"`, stored as the row's `message_ref` so that the
+message can be updated in place and thread replies can be traced back to the child.
+
+Slack errors map to the port's `DeliveryError`: 429 -> retry after Slack's Retry-After; 5xx and
+connection failures -> retry with backoff; a channel or user that does not exist, an app not in
+the channel, or a bad token -> not retryable (the row is parked, visibly).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.messenger import DeliveryError, OutgoingMessage
+from bot.views import message_blocks
+
+log = logging.getLogger("seen.slack")
+
+METADATA_EVENT = "seen_message"
+NOT_RETRYABLE = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "user_not_found",
+        "users_not_found",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "is_archived",
+        "cannot_dm_bot",
+        "user_disabled",
+        "missing_scope",
+        "invalid_blocks",
+        "msg_too_long",
+        "no_text",
+    }
+)
+HISTORY_LIMIT = 200
+
+# (to_user, to_channel) for an outbox key, when the messenger must look for a message it may have sent
+Locate = Callable[[str], tuple[str | None, str | None] | None]
+
+
+def api_url() -> str:
+    return os.environ.get("SEEN_SLACK_API_URL") or WebClient.BASE_URL
+
+
+def make_client(token: str, base_url: str | None = None, timeout: int = 10) -> WebClient:
+    """A WebClient on SEEN_SLACK_API_URL (GovSlack, tests); retries 429s, 5xx, lost connections once."""
+    return WebClient(
+        token=token,
+        base_url=base_url or api_url(),
+        timeout=timeout,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=1),
+            ServerErrorRetryHandler(max_retry_count=1),
+            ConnectionErrorRetryHandler(max_retry_count=1),
+        ],
+    )
+
+
+def delivery_error(exc: Exception) -> DeliveryError:
+    """A slack_sdk failure as the port's DeliveryError (retryable or not, and when)."""
+    if isinstance(exc, SlackApiError):
+        response = exc.response
+        status = getattr(response, "status_code", 200)
+        error = ""
+        try:
+            error = str(response.get("error") or "")
+        except Exception:  # a body that is not JSON
+            error = ""
+        if status == 429:
+            headers = getattr(response, "headers", {}) or {}
+            value = headers.get("Retry-After") or headers.get("retry-after")
+            if isinstance(value, list):
+                value = value[0] if value else None
+            try:
+                retry_after = float(value) if value is not None else None
+            except ValueError:
+                retry_after = None
+            return DeliveryError(f"slack: rate limited ({error or 429})", retry_after=retry_after)
+        if status >= 500:
+            return DeliveryError(f"slack: server error {status} {error}".strip())
+        if error in NOT_RETRYABLE:
+            return DeliveryError(f"slack: {error}", retryable=False)
+        return DeliveryError(f"slack: {error or status}")
+    if isinstance(exc, URLError | ConnectionError | TimeoutError | SlackClientError):
+        return DeliveryError(f"slack: connection failed: {exc}")
+    return DeliveryError(f"slack: {type(exc).__name__}: {exc}")
+
+
+def split_ref(ref: str | None) -> tuple[str, str] | None:
+    """`"<channel>:<ts>"` -> (channel, ts)."""
+    if not ref or ":" not in ref or ref.startswith("console:"):
+        return None
+    channel, ts = ref.split(":", 1)
+    return channel, ts
+
+
+class SlackMessenger:
+    def __init__(self, client: WebClient, *, locate: Locate | None = None) -> None:
+        self.client = client
+        self.locate = locate
+        self._ims: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_env(cls) -> SlackMessenger:
+        """SLACK_BOT_TOKEN, SEEN_SLACK_API_URL; in-doubt messages located through the database."""
+        token = os.environ.get("SLACK_BOT_TOKEN")
+        if not token:
+            raise RuntimeError("SLACK_BOT_TOKEN is not set")
+        from storage.db import make_engine, session_factory
+
+        return cls(make_client(token), locate=outbox_locator(session_factory(make_engine())))
+
+    # -- the port -----------------------------------------------------------------------------
+    def send(self, message: OutgoingMessage) -> str:
+        try:
+            channel = message.to_channel or self._im(message.to_user)
+            kwargs: dict[str, Any] = {
+                "channel": channel,
+                "text": message.text,
+                "metadata": {"event_type": METADATA_EVENT, "event_payload": {"key": message.key}},
+                "unfurl_links": False,
+                "unfurl_media": False,
+            }
+            if message.payload.get("actions"):
+                kwargs["blocks"] = message_blocks(message.text, message.payload, message.key)
+            response = self.client.chat_postMessage(**kwargs)
+        except DeliveryError:
+            raise
+        except Exception as exc:
+            raise delivery_error(exc) from exc
+        return f"{response['channel']}:{response['ts']}"
+
+    def find_sent(self, key: str) -> str | None:
+        """The ref of the message with this outbox key, if it is in its conversation already."""
+        if self.locate is None:
+            return None
+        where = self.locate(key)
+        if where is None:
+            return None
+        to_user, to_channel = where
+        try:
+            channel = to_channel or self._im(to_user)
+            response = self.client.conversations_history(
+                channel=channel, include_all_metadata=True, limit=HISTORY_LIMIT
+            )
+        except DeliveryError:
+            raise
+        except Exception as exc:
+            raise delivery_error(exc) from exc
+        for m in response.get("messages") or []:
+            meta = m.get("metadata") or {}
+            if (
+                meta.get("event_type") == METADATA_EVENT
+                and (meta.get("event_payload") or {}).get("key") == key
+            ):
+                return f"{channel}:{m['ts']}"
+        return None
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _im(self, user: str | None) -> str:
+        """The direct-message channel with a user (conversations.open), cached."""
+        if not user:
+            raise DeliveryError("no chat user id for the recipient", retryable=False)
+        with self._lock:
+            if user in self._ims:
+                return self._ims[user]
+        response = self.client.conversations_open(users=user)
+        channel = response["channel"]["id"]
+        with self._lock:
+            self._ims[user] = channel
+        return channel
+
+
+def outbox_locator(factory: Any) -> Locate:
+    """Where the outbox row `key` was to go: the recipient's chat user id, or the channel."""
+    from sqlalchemy import select
+
+    from storage.models import Outbox, Staff
+
+    def locate(key: str) -> tuple[str | None, str | None] | None:
+        with factory() as session:
+            row = session.execute(
+                select(Outbox.recipient_channel, Staff.chat_user_id)
+                .outerjoin(Staff, Staff.id == Outbox.recipient_staff_id)
+                .where(Outbox.key == key)
+            ).first()
+        if row is None:
+            return None
+        channel, user = row
+        if user:
+            return user, None
+        return (None, channel) if channel else None
+
+    return locate

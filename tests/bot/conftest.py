@@ -1,0 +1,342 @@
+"""The real Bolt app over real HTTP on localhost (uvicorn), its Web API calls answered by the fake
+Slack server, requests signed as Slack signs them, a SQLite database in tmp_path."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+import uvicorn
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.app import build_app
+from bot.server import SeenASGI, database_health
+from storage.db import make_engine, session_factory, upgrade
+from storage.models import Child, Contact, Plan, Staff, Team
+from tests.bot.fake_slack import FakeSlack
+
+TOKEN = "xoxb-test"
+SECRET = "test-signing-secret"
+
+
+class Clock:
+    """The business clock of the app (signatures use real time, as Slack's do)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class World:
+    factory: sessionmaker[Session]
+    ids: dict[str, int] = field(default_factory=dict)
+
+    def staff(self, name: str) -> Staff:
+        with self.factory() as s:
+            row = s.get(Staff, self.ids[name])
+            assert row is not None
+            return row
+
+    def child(self, ref: str) -> Child:
+        with self.factory() as s:
+            row = s.get(Child, self.ids[ref])
+            assert row is not None
+            return row
+
+
+def add_world(factory: sessionmaker[Session]) -> World:
+    """Two teams of Central Bedfordshire, one of Hillingdon; workers, managers, a chair, children."""
+    w = World(factory)
+    with factory.begin() as s:
+        north = Team(name="North CP", slack_channel_id="CNORTH", policy_id="central-bedfordshire")
+        south = Team(name="South CP", slack_channel_id="CSOUTH", policy_id="central-bedfordshire")
+        hill = Team(name="Hillingdon CP", slack_channel_id="CHILL", policy_id="hillingdon")
+        s.add_all([north, south, hill])
+        s.flush()
+        people = {
+            "sw": ("Sam Worker", "U_SW", "social_worker", north),
+            "sw2": ("Sally Second", "U_SW2", "social_worker", north),
+            "tm": ("Tina Manager", "U_TM", "team_manager", north),
+            "pm": ("Pat Practice", "U_PM", "practice_manager", None),
+            "chair": ("Chris Chair", "U_CHAIR", "cp_chair", None),
+            "south_sw": ("Sid South", "U_SSW", "social_worker", south),
+            "south_tm": ("Sue South", "U_STM", "team_manager", south),
+            "hsw": ("Hana Hill", "U_HSW", "social_worker", hill),
+        }
+        for key, (name, chat, role, team) in people.items():
+            row = Staff(
+                name=name,
+                chat_user_id=chat,
+                role=role,
+                qualified_registered=True,
+                team_id=team.id if team else None,
+                active=True,
+            )
+            s.add(row)
+            s.flush()
+            w.ids[key] = row.id
+        kids = {
+            "C-1042": ("AB", date(2019, 3, 1), north, "sw"),
+            "C-1043": ("CB", date(2021, 6, 1), north, "sw"),
+            "C-1044": ("DB", date(2026, 6, 1), north, "sw"),  # a baby
+            "C-2001": ("EF", date(2018, 1, 1), south, "south_sw"),
+            "C-3001": ("GH", date(2017, 1, 1), hill, "hsw"),
+        }
+        for ref, (initials, dob, team, lead) in kids.items():
+            child = Child(
+                case_ref=ref,
+                initials=initials,
+                date_of_birth=dob,
+                team_id=team.id,
+                lead_social_worker_id=w.ids[lead],
+                facts_version=0,
+            )
+            s.add(child)
+            s.flush()
+            w.ids[ref] = child.id
+            s.add(Plan(child_id=child.id, started=date(2026, 11, 2), plan_number=1))
+            # each seen at home, alone, bedroom seen, on Mon 16 Nov 2026, and recorded
+            at = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
+            s.add(
+                Contact(
+                    child_id=child.id,
+                    at=at,
+                    kind="home_visit",
+                    by_role="lead_social_worker",
+                    by_staff_id=w.ids[lead],
+                    qualified=True,
+                    child_seen=True,
+                    seen_alone="yes" if dob.year < 2022 else "not_applicable",
+                    bedroom_seen=True,
+                    child_awake=True,
+                    recorded_at=at,
+                    created_at=at,
+                )
+            )
+    return w
+
+
+@pytest.fixture
+def factory(tmp_path: Any) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'seen.sqlite'}")
+    upgrade(engine)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def world(factory: sessionmaker[Session]) -> World:
+    return add_world(factory)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    server = FakeSlack(TOKEN).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    # Mon 23 Nov 2026, 11:00 in London (GMT)
+    return Clock(datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
+
+
+class UvicornThread:
+    def __init__(self, asgi: Any) -> None:
+        config = uvicorn.Config(asgi, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        sock = self.server.servers[0].sockets[0]
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+
+
+@dataclass
+class Reply:
+    status: int
+    body: str
+    headers: dict[str, str]
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class SlackSender:
+    """Sends what Slack sends: signed form posts (commands, interactions) and JSON events."""
+
+    def __init__(self, url: str, fake: FakeSlack, secret: str = SECRET) -> None:
+        self.url = url
+        self.fake = fake
+        self.verifier = SignatureVerifier(secret)
+        self.counter = 0
+
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+        path: str = "/slack/events",
+    ) -> Reply:
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        sig = signature or self.verifier.generate_signature(timestamp=ts, body=body)
+        request = urllib.request.Request(
+            self.url + path,
+            data=body.encode(),
+            method="POST",
+            headers={
+                "Content-Type": content_type,
+                "X-Slack-Request-Timestamp": ts,
+                "X-Slack-Signature": sig,
+                **(headers or {}),
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return Reply(response.status, response.read().decode(), dict(response.headers))
+        except urllib.error.HTTPError as exc:
+            return Reply(exc.code, exc.read().decode(), dict(exc.headers))
+
+    def _next(self) -> int:
+        self.counter += 1
+        return self.counter
+
+    def command(self, user: str, text: str, **kw: Any) -> Reply:
+        n = self._next()
+        form = {
+            "token": "unused",
+            "team_id": "T0001",
+            "team_domain": "seen-test",
+            "channel_id": "CNORTH",
+            "channel_name": "north",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/seen",
+            "text": text,
+            "api_app_id": "A0001",
+            "response_url": self.fake.response_url(f"cmd{n}"),
+            "trigger_id": f"trig.{n}",
+        }
+        return self.post(urlencode(form), "application/x-www-form-urlencoded", **kw)
+
+    def interaction(self, payload: dict[str, Any], **kw: Any) -> Reply:
+        payload = {"team": {"id": "T0001"}, "api_app_id": "A0001", "token": "unused", **payload}
+        return self.post(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kw
+        )
+
+    def click(self, user: str, message: dict[str, Any], channel: str, action_id: str) -> Reply:
+        """Press the button `action_id` on a message the bot posted (from the fake's history)."""
+        n = self._next()
+        button = next(
+            e
+            for b in message.get("blocks") or []
+            if b.get("type") == "actions"
+            for e in b["elements"]
+            if e["action_id"] == action_id
+        )
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "team_id": "T0001"},
+            "trigger_id": f"trig.btn.{n}",
+            "container": {"type": "message", "channel_id": channel, "message_ts": message["ts"]},
+            "channel": {"id": channel},
+            "message": message,
+            "response_url": self.fake.response_url(f"btn{n}"),
+            "actions": [{**button, "block_id": "seen_actions", "action_ts": str(time.time())}],
+        }
+        return self.interaction(payload)
+
+    def submit(self, user: str, view: dict[str, Any], values: dict[str, Any], view_id: str) -> Reply:
+        state = {"values": values}
+        payload = {
+            "type": "view_submission",
+            "user": {"id": user, "team_id": "T0001"},
+            "trigger_id": f"trig.view.{self._next()}",
+            "view": {**view, "id": view_id, "state": state, "hash": "h"},
+        }
+        return self.interaction(payload)
+
+    def event(self, event: dict[str, Any], event_id: str, **kw: Any) -> Reply:
+        body = {
+            "token": "unused",
+            "team_id": "T0001",
+            "api_app_id": "A0001",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": event,
+            "authorizations": [{"team_id": "T0001", "user_id": "UBOT", "is_bot": True}],
+        }
+        return self.post(json.dumps(body), "application/json", **kw)
+
+
+@dataclass
+class Running:
+    url: str
+    slack: SlackSender
+    fake: FakeSlack
+    factory: sessionmaker[Session]
+    clock: Clock
+    world: World
+
+
+@pytest.fixture
+def running(fake: FakeSlack, world: World, clock: Clock) -> Iterator[Running]:
+    app = build_app(world.factory, token=TOKEN, signing_secret=SECRET, clock=clock, base_url=fake.api_url)
+    server = UvicornThread(SeenASGI(app, health=database_health(world.factory)))
+    url = server.start()
+    yield Running(url, SlackSender(url, fake), fake, world.factory, clock, world)
+    server.stop()
+
+
+# -- building modal answers ---------------------------------------------------------------------
+def radio(value: str) -> dict[str, Any]:
+    return {"v": {"type": "radio_buttons", "selected_option": {"value": value}}}
+
+
+def select(value: str) -> dict[str, Any]:
+    return {"v": {"type": "static_select", "selected_option": {"value": value}}}
+
+
+def text(value: str) -> dict[str, Any]:
+    return {"v": {"type": "plain_text_input", "value": value}}
+
+
+def tick(value: bool = True) -> dict[str, Any]:
+    return {"v": {"type": "checkboxes", "selected_options": [{"value": "yes"}] if value else []}}
+
+
+def day(value: str) -> dict[str, Any]:
+    return {"v": {"type": "datepicker", "selected_date": value}}
+
+
+def clock_time(value: str) -> dict[str, Any]:
+    return {"v": {"type": "timepicker", "selected_time": value}}

@@ -1,0 +1,236 @@
+"""A local stand-in for Slack's Web API, for tests and the load script: a threaded HTTP server on
+a free loopback port that records every call (method, body, headers), checks the bearer token, keeps
+channels' messages (with metadata) so `conversations.history` answers, and can be told to fail the
+next N calls with 429 (Retry-After) or 500.
+
+Point a WebClient at `fake.api_url`; `response_url`s handed to the app are `fake.response_url(…)`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+
+@dataclass
+class Call:
+    method: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)
+
+
+def _decode(value: Any) -> Any:
+    """Form fields that carry JSON (blocks, view, metadata) are decoded for easy assertions."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+class FakeSlack:
+    def __init__(self, token: str = "xoxb-test", bot_user: str = "UBOT") -> None:
+        self.token = token
+        self.bot_user = bot_user
+        self.calls: list[Call] = []
+        self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
+        self.failures: list[tuple[int, float | None]] = []  # (status, retry_after) for next calls
+        self.fail_methods: set[str] | None = None
+        self.errors: dict[str, str] = {}  # method -> Slack error to answer with (ok: false)
+        self.bad_channels: set[str] = set()
+        self.bad_users: set[str] = set()
+        self.history: dict[str, list[dict[str, Any]]] = {}
+        self._ts = 1_700_000_000
+        self._views = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.api_url = f"{self.url}/api/"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    # -- control ------------------------------------------------------------------------------
+    def start(self) -> FakeSlack:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def fail_next(
+        self, n: int, status: int = 429, retry_after: float | None = 1, methods: set[str] | None = None
+    ) -> None:
+        """The next `n` API calls (of `methods`, default any) answer `status`."""
+        with self.lock:
+            self.failures = [(status, retry_after)] * n
+            self.fail_methods = methods
+
+    def response_url(self, name: str = "r") -> str:
+        return f"{self.url}/respond/{name}"
+
+    def reset(self) -> None:
+        with self.lock:
+            self.calls.clear()
+
+    # -- reading what was called --------------------------------------------------------------
+    def of(self, method: str) -> list[Call]:
+        with self.lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0, where: Any = None) -> list[Call]:
+        """Block until `count` calls of `method` (matching `where(call)`) were made; return them."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                found = [c for c in self.calls if c.method == method and (where is None or where(c))]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = ", ".join(c.method for c in self.calls)
+                    raise AssertionError(f"expected {count} call(s) of {method}; calls so far: {seen}")
+                self.changed.wait(left)
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [dict(m) for m in self.history.get(channel, [])]
+
+    # -- the API ------------------------------------------------------------------------------
+    def _next_ts(self) -> str:
+        self._ts += 1
+        return f"{self._ts}.000100"
+
+    def _channel(self, channel: str) -> str:
+        return "D" + channel[1:] if channel.startswith(("U", "W")) else channel
+
+    def answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        if method in self.errors:
+            return {"ok": False, "error": self.errors[method]}
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://seen-test.slack.com/",
+                "team": "Seen test",
+                "user": "seen",
+                "team_id": "T0001",
+                "user_id": self.bot_user,
+                "bot_id": "B0001",
+            }
+        if method == "users.info":
+            return {"ok": True, "user": {"id": body.get("user"), "tz": "Europe/London", "is_bot": False}}
+        if method == "conversations.open":
+            users = str(body.get("users", ""))
+            if users in self.bad_users:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "channel": {"id": self._channel(users)}}
+        if method == "chat.postMessage":
+            channel = self._channel(str(body.get("channel", "")))
+            if channel in self.bad_channels or body.get("channel") in self.bad_channels:
+                return {"ok": False, "error": "channel_not_found"}
+            ts = self._next_ts()
+            message = {"type": "message", "ts": ts, "text": body.get("text"), "user": self.bot_user}
+            for name in ("blocks", "metadata", "thread_ts"):
+                if body.get(name) is not None:
+                    message[name] = _decode(body[name])
+            self.history.setdefault(channel, []).append(message)
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "chat.update":
+            channel, ts = str(body.get("channel")), str(body.get("ts"))
+            for m in self.history.get(channel, []):
+                if m["ts"] == ts:
+                    m["text"] = body.get("text")
+                    m["blocks"] = _decode(body.get("blocks"))
+                    return {"ok": True, "channel": channel, "ts": ts, "text": body.get("text")}
+            return {"ok": False, "error": "message_not_found"}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "conversations.history":
+            channel = str(body.get("channel"))
+            if channel in self.bad_channels:
+                return {"ok": False, "error": "channel_not_found"}
+            with_meta = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
+            out = []
+            for m in reversed(self.history.get(channel, [])):
+                m = dict(m)
+                if not with_meta:
+                    m.pop("metadata", None)
+                out.append(m)
+            limit = int(body.get("limit") or 100)
+            return {"ok": True, "messages": out[:limit], "has_more": len(out) > limit}
+        if method in ("views.open", "views.update", "views.publish", "views.push"):
+            self._views += 1
+            view = _decode(body.get("view")) or {}
+            return {"ok": True, "view": {**view, "id": f"V{self._views:05d}", "hash": "h"}}
+        if method == "reactions.add":
+            return {"ok": True}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _reply(
+                self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                ctype = self.headers.get("Content-Type", "")
+                if "json" in ctype:
+                    body = json.loads(raw or "{}")
+                else:
+                    body = {k: _decode(v[0]) for k, v in parse_qs(raw).items()}
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                if self.path.startswith("/respond/"):
+                    with fake.changed:
+                        fake.calls.append(Call("response_url", body, headers))
+                        fake.changed.notify_all()
+                    self._reply(200, {"ok": True})
+                    return
+                if not self.path.startswith("/api/"):
+                    self._reply(404, {"ok": False, "error": "not_found"})
+                    return
+                method = self.path[len("/api/") :].split("?")[0]
+                with fake.changed:
+                    fake.calls.append(Call(method, body, headers))
+                    fake.changed.notify_all()
+                    failure = None
+                    if fake.failures and (fake.fail_methods is None or method in fake.fail_methods):
+                        failure = fake.failures.pop(0)
+                    token_ok = headers.get("authorization") == f"Bearer {fake.token}"
+                    answer = fake.answer(method, body) if token_ok and failure is None else None
+                if failure is not None:
+                    status, retry_after = failure
+                    extra = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
+                    error = "ratelimited" if status == 429 else "internal_error"
+                    self._reply(status, {"ok": False, "error": error}, extra)
+                    return
+                if not token_ok:
+                    self._reply(200, {"ok": False, "error": "invalid_auth"})
+                    return
+                assert answer is not None
+                self._reply(200, answer)
+
+        return Handler
