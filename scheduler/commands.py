@@ -89,7 +89,7 @@ def _run_args(p: argparse.ArgumentParser) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from scheduler.loop import Runtime, run_forever
     from storage.db import make_engine, session_factory, upgrade
-    from storage.models import Child
+    from storage.models import Child, Team
 
     _logging()
     engine = make_engine()
@@ -101,8 +101,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             load_demo(session)
             logging.getLogger("seen").info("empty database: loaded the bundled demo caseload")
+    with factory() as session:
+        policies = [load_policy(p) for p in set(session.scalars(select(Team.policy_id)))]
+    mornings = frozenset((p.timezone.key, p.reminders.morning_of) for p in policies)
     messenger = _messenger()
-    run_forever(Runtime(factory, messenger), sweep_minutes=args.sweep_minutes)
+    run_forever(
+        Runtime(factory, messenger),
+        sweep_minutes=args.sweep_minutes,
+        **({"mornings": mornings} if mornings else {}),
+    )
     return 0
 
 

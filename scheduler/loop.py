@@ -12,7 +12,7 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -90,6 +90,7 @@ def run_forever(
     sweep_minutes: float = 5,
     deliver_seconds: float = 15,
     clock: Callable[[], datetime] = utcnow,
+    mornings: frozenset[tuple[str, time]] = frozenset({("Europe/London", time(8, 30))}),
 ) -> None:
     """Block, running the jobs until interrupted. Ticks once at start to catch up."""
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -120,11 +121,12 @@ def run_forever(
     )
     now = clock()
     scheduler.add_job(sweep_job, IntervalTrigger(minutes=sweep_minutes), id="sweep", next_run_time=now)
-    scheduler.add_job(
-        sweep_job,
-        CronTrigger(day_of_week="mon-fri", hour=8, minute=30, timezone="Europe/London"),
-        id="morning-sweep",
-    )
+    for i, (tz, at) in enumerate(sorted(mornings)):  # reminders and due lists on the dot
+        scheduler.add_job(
+            sweep_job,
+            CronTrigger(day_of_week="mon-fri", hour=at.hour, minute=at.minute, timezone=tz),
+            id=f"morning-sweep-{i}",
+        )
     scheduler.add_job(deliver_job, IntervalTrigger(seconds=deliver_seconds), id="deliver", next_run_time=now)
     log.info(
         "Seen scheduler running: sweep every %s min, delivery every %s s",

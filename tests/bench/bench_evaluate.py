@@ -48,8 +48,7 @@ def synthetic_case(rng: random.Random, i: int, now: datetime, hillingdon: bool) 
         )
         if not seen:
             decisions.append(
-                Decision(at + timedelta(hours=3), "CB-NOTSEEN-DISCUSS", "team_manager",
-                         "further_visit", 3)
+                Decision(at + timedelta(hours=3), "CB-NOTSEEN-DISCUSS", "team_manager", "further_visit", 3)
             )
         if rng.random() > 0.7:
             sightings.append(AgencySighting(at - timedelta(days=2), "school"))
@@ -57,8 +56,12 @@ def synthetic_case(rng: random.Random, i: int, now: datetime, hillingdon: bool) 
     core_groups = tuple(started + timedelta(days=d) for d in range(42, 500, 42))
     return Case(
         child=Child(f"C-{i:06d}", date(2015 + rng.randrange(11), 1 + rng.randrange(12), 1)),
-        plan=Plan(started=started, plan_number=1 + (rng.random() > 0.8),
-                  review_conferences=reviews, core_group_meetings=core_groups),
+        plan=Plan(
+            started=started,
+            plan_number=1 + (rng.random() > 0.8),
+            review_conferences=reviews,
+            core_group_meetings=core_groups,
+        ),
         contacts=tuple(contacts),
         agency_sightings=tuple(sightings),
         decisions=tuple(decisions),
@@ -77,8 +80,10 @@ def main() -> None:
     cases = [synthetic_case(rng, i, now, i % 2 == 1) for i in range(args.children)]
     built = time.perf_counter() - t0
     contacts = sum(len(c.contacts) for c in cases)
-    print(f"caseload: {len(cases)} children, {contacts} contacts "
-          f"({contacts / len(cases):.1f} a child), built in {built:.1f} s")
+    print(
+        f"caseload: {len(cases)} children, {contacts} contacts "
+        f"({contacts / len(cases):.1f} a child), built in {built:.1f} s"
+    )
     per_child: list[float] = []
     obligations = 0
     for _ in range(args.repeats):
@@ -88,8 +93,10 @@ def main() -> None:
             obligations += len(evaluate(policies[i % 2], case, now))
         per_child.append((time.perf_counter() - t0) / len(cases) * 1e6)
     print(f"obligations: {obligations} ({obligations / len(cases):.2f} a child)")
-    print(f"evaluate() per child: median {statistics.median(per_child):.1f} µs, "
-          f"min {min(per_child):.1f} µs, max {max(per_child):.1f} µs over {args.repeats} runs")
+    print(
+        f"evaluate() per child: median {statistics.median(per_child):.1f} µs, "
+        f"min {min(per_child):.1f} µs, max {max(per_child):.1f} µs over {args.repeats} runs"
+    )
     print(f"target 50 µs: median is {statistics.median(per_child) / 50:.2f}x the target")
 
 
