@@ -43,10 +43,10 @@ class ConsoleMessenger:
         self.out = out or sys.stdout
 
     def send(self, message: OutgoingMessage) -> str:
-        where = f"#{message.to_channel}" if message.to_channel else f"@{message.to_user or message.recipient}"
+        where = f"#{message.to_channel}" if message.to_channel else f"@{message.to_user or '-'}"
         actions = message.payload.get("actions") or []
         buttons = "  ".join(f"[{a}]" for a in actions)
-        print(f"── to {where} ({message.recipient}) · {message.key}", file=self.out)
+        print(f"── to {message.recipient or where} [{where}] · {message.key}", file=self.out)
         print(message.text, file=self.out)
         if buttons:
             print(buttons, file=self.out)

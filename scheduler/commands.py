@@ -29,6 +29,8 @@ def _logging() -> None:
         level=os.environ.get("SEEN_LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    for noisy in ("alembic", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 # -- seen db upgrade ---------------------------------------------------------------------------
@@ -52,16 +54,18 @@ def _import_args(p: argparse.ArgumentParser) -> None:
 
 
 def _import_files(factory, paths: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
-    from storage.importer import ImportError_, import_path
+    """Each file in its own transaction: a bad file writes nothing and stops the command."""
+    from storage.importer import ImportFileError, import_csv, import_json
 
     lines = []
     for path in paths:
         if not Path(path).is_file():
             raise UsageError(f"{path}: no such file")
+        importer = import_json if path.lower().endswith(".json") else import_csv
         try:
             with factory.begin() as session:
-                lines.append(f"{path}: {import_path(session, Path(path))}")
-        except ImportError_ as exc:
+                lines.append(f"{path}: {importer(session, Path(path))}")
+        except ImportFileError as exc:
             raise UsageError(f"{path}: {exc}") from None
     return lines
 

@@ -102,6 +102,7 @@ def run_forever(
             runtime.sweep_step(clock())
         except Exception:  # the scheduler must survive a bad sweep (database away, ...)
             log.exception("sweep failed; will try again at the next run")
+        deliver_job()  # what the sweep decided goes now, not at the next delivery run
 
     def deliver_job() -> None:
         try:

@@ -76,13 +76,19 @@ def planned_stages(
     stages.append(Stage("overdue", overdue_at(policy, ob), (ob.owner, *escalate_to), "overdue"))
     if is_prompt(ob) and prompted_at is not None and not acknowledged:
         deadline = overdue_at(policy, ob)
+        # The rungs keep their order even for a prompt that went late (e.g. found on import):
+        # the manager prompted always gets the repeat before anyone above is told.
+        gap = timedelta(hours=max((s.after_hours for s in policy.ladder if s.to == "owner"), default=1))
+        floor = prompted_at
         for i, step in enumerate(policy.ladder, 1):
             to = ob.owner if step.to == "owner" else step.to
+            base = prompted_at if step.start == "prompt" else deadline
+            at = max(base + timedelta(hours=step.after_hours), floor)
+            floor = at + gap
             if step.to != "owner" and to == ob.owner:
                 continue
-            base = prompted_at if step.start == "prompt" else deadline
             name = "repeat" if step.to == "owner" else f"escalate-{i}-{to}"
-            stages.append(Stage(name, base + timedelta(hours=step.after_hours), (to,), "escalation"))
+            stages.append(Stage(name, at, (to,), "escalation"))
     # Two stages at the same instant: the later in the list (nearer the deadline) says it all.
     # A prompt is never dropped: it starts the ladder (and says the obligation's status itself).
     by_time: dict[datetime, Stage] = {}

@@ -127,3 +127,17 @@ def test_only_the_latest_due_stage_is_sent_cb_visit_10wd(now: datetime, expected
     """CB-VISIT-10WD: of the stages whose time has come only the latest goes."""
     send, _ = stages_to_send(CB, ob("CB-VISIT-10WD", date(2026, 12, 29)), now, None, False)
     assert [s.name for s in send] == expected
+
+
+def test_a_late_prompt_still_climbs_in_order_cb_seen_alone() -> None:
+    """A prompt that goes long after its deadline (e.g. found on import) is not escalated at
+    once: the manager prompted gets the repeat first, then each rung above in turn."""
+    due = utc(2026, 11, 20, 11)
+    prompt_at = utc(2026, 11, 24, 9)
+    stages = planned_stages(CB, ob("CB-SEEN-ALONE", due, "team_manager"), prompt_at, False)
+    ladder = [(s.name, s.at) for s in stages if s.kind == "escalation"]
+    assert ladder == [
+        ("repeat", prompt_at + timedelta(hours=4)),
+        ("escalate-2-practice_manager", prompt_at + timedelta(hours=8)),
+        ("escalate-3-head_of_service", prompt_at + timedelta(hours=12)),
+    ]
