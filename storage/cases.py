@@ -19,7 +19,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, Integer, any_, bindparam, exists, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
 from scheduler.rules import model
@@ -67,6 +68,13 @@ def contact_role(by_role: str, staff_id: int | None, staff_role: str | None, lea
     return by_role
 
 
+def _among(session: Session, column: Any, ids: list[int]) -> ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL `column = ANY(:ids)`, one array parameter instead of many."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
+    return column.in_(ids)
+
+
 def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
     for i in range(0, len(ids), size):
         yield ids[i : i + size]
@@ -75,19 +83,30 @@ def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
 def _load_chunk(session: Session, ids: list[int]) -> dict[int, model.Case]:
     children = session.execute(
         select(Child.id, Child.case_ref, Child.date_of_birth, Child.lead_social_worker_id).where(
-            Child.id.in_(ids)
+            _among(session, Child.id, ids)
         )
     ).all()
     plans: dict[int, Any] = {}
     for row in session.execute(
-        select(Plan).where(Plan.child_id.in_(ids)).order_by(Plan.child_id, Plan.started, Plan.id)
-    ).scalars():
+        select(
+            Plan.id,
+            Plan.child_id,
+            Plan.started,
+            Plan.plan_number,
+            Plan.visit_interval_working_days,
+            Plan.cp_chair_agreed_interval_on,
+            Plan.exploitation_concerns,
+            Plan.ended,
+        )
+        .where(_among(session, Plan.child_id, ids))
+        .order_by(Plan.child_id, Plan.started, Plan.id)
+    ):
         plans[row.child_id] = row  # the last one started wins
     meetings: dict[int, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     plan_ids = [p.id for p in plans.values()]
     for plan_id, kind, held_on in session.execute(
         select(PlanMeeting.plan_id, PlanMeeting.kind, PlanMeeting.held_on)
-        .where(PlanMeeting.plan_id.in_(plan_ids))
+        .where(_among(session, PlanMeeting.plan_id, plan_ids))
         .order_by(PlanMeeting.held_on)
     ):
         meetings[plan_id][kind].append(held_on)
@@ -97,7 +116,7 @@ def _load_chunk(session: Session, ids: list[int]) -> dict[int, model.Case]:
     sightings: dict[int, list[model.AgencySighting]] = defaultdict(list)
     for child_id, at, agency in session.execute(
         select(AgencySighting.child_id, AgencySighting.at, AgencySighting.agency)
-        .where(AgencySighting.child_id.in_(ids))
+        .where(_among(session, AgencySighting.child_id, ids))
         .order_by(AgencySighting.child_id, AgencySighting.at, AgencySighting.id)
     ):
         sightings[child_id].append(model.AgencySighting(at=at, agency=agency))
@@ -111,7 +130,7 @@ def _load_chunk(session: Session, ids: list[int]) -> dict[int, model.Case]:
             Decision.outcome,
             Decision.within_working_days,
         )
-        .where(Decision.child_id.in_(ids))
+        .where(_among(session, Decision.child_id, ids))
         .order_by(Decision.child_id, Decision.at, Decision.id)
     ):
         decisions[d.child_id].append(
@@ -177,7 +196,7 @@ def _contacts(
         )
         .outerjoin(Staff, Staff.id == Contact.by_staff_id)
         .where(
-            Contact.child_id.in_(ids),
+            _among(session, Contact.child_id, ids),
             ~exists().where(correction.correction_of_id == Contact.id),
         )
         .order_by(Contact.child_id, Contact.at, Contact.id)
