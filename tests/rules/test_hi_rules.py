@@ -168,6 +168,19 @@ def test_hi_record_24h_met() -> None:
     assert of(run(hi(), c, at("2026-12-21T16:00")), "HI-RECORD-24H") == []
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="RULES.md: HI-RECORD-24H and HI-NOONE-NOTE are owned by the lead SW (owners are "
+    "lead_social_worker, team_manager, practice_manager, cp_chair, core_group); the engine makes "
+    "the duty social worker the owner when a duty worker made the visit",
+)
+@pytest.mark.parametrize("rule", ["HI-RECORD-24H", "HI-NOONE-NOTE"])
+def test_hi_record_owner_is_the_lead_social_worker_for_a_duty_visit(rule: str) -> None:
+    """HI-RECORD-24H, HI-NOONE-NOTE: owner lead SW, also for a duty social worker's visit."""
+    c = case(START, first_visit(by=DUTY, seen=False, no_one_home=True, recorded=None))
+    assert one(run(hi(), c, at("2026-12-21T12:00")), rule).owner == LEAD
+
+
 # -- HI-NOONE-NOTE -----------------------------------------------------------------------------
 def no_one_in(**kw):
     return first_visit(seen=False, no_one_home=True, **kw)
