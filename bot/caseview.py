@@ -112,18 +112,22 @@ def my_due_text(session: Session, staff: Staff, now: datetime) -> str:
 def team_due_text(session: Session, staff: Staff, now: datetime) -> str:
     children = children_of_team(session, staff)
     due = DueList()
-    later = 0
+    later: list[str] = []
     for o in open_obligations(session, children, now):
         heading = section(o.policy, o.ob, now)
         if heading is None:
-            later += 1
+            later.append(o.line())
             continue
         due.add(heading, o.line())
     team = session.get(Team, staff.team_id) if staff.team_id is not None else None
     title = f"Due list for {team.name if team else 'all teams'}"
     text = due.text(title)
     if later:
-        text += f"\n_{later} later deadline(s) not shown._"
+        if due.empty():
+            text = text.rsplit("\n", 1)[0]  # "nothing due" would read oddly above the later ones
+        text += f"\n_Later_ ({len(later)})\n" + "\n".join(f"• {line}" for line in later[:30])
+        if len(later) > 30:
+            text += f"\n… and {len(later) - 30} more"
     return text
 
 

@@ -340,3 +340,19 @@ def day(value: str) -> dict[str, Any]:
 
 def clock_time(value: str) -> dict[str, Any]:
     return {"v": {"type": "timepicker", "selected_time": value}}
+
+
+def runtime_for(running: Running) -> Any:
+    """The scheduler's Runtime delivering through the Slack messenger to the fake server."""
+    from bot.slack_messenger import SlackMessenger, make_client, outbox_locator
+    from scheduler.loop import Runtime
+
+    messenger = SlackMessenger(
+        make_client(TOKEN, running.fake.api_url), locate=outbox_locator(running.factory)
+    )
+    return Runtime(running.factory, messenger, holder="test")
+
+
+def posted(fake: FakeSlack, channel: str) -> list[dict[str, Any]]:
+    """Messages the bot posted in a conversation (DM channel ids are "D" + the user id's rest)."""
+    return fake.messages(channel)

@@ -1,0 +1,150 @@
+"""The Slack messenger (the Messenger port on Slack) against the fake Web API: DMs and channel posts
+with buttons and metadata, Slack's errors as retryable or not, and no second copy of a message whose
+delivery was in doubt."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.messenger import DeliveryError, OutgoingMessage
+from bot.slack_messenger import SlackMessenger, make_client, outbox_locator
+from scheduler.delivery import deliver_due
+from storage.models import Outbox
+from tests.bot.conftest import TOKEN
+
+PAYLOAD = {
+    "rule": "CB-NOTSEEN-DISCUSS",
+    "child": "C-1042",
+    "stage": "prompt",
+    "owner": "team_manager",
+    "obligation": "C-1042:CB-NOTSEEN-DISCUSS:team_manager:2026-11-23T10:30:00+00:00",
+    "actions": ["Acknowledge", "Record decision"],
+}
+
+
+@pytest.fixture
+def messenger(fake):
+    return SlackMessenger(make_client(TOKEN, fake.api_url))
+
+
+def test_direct_message_with_buttons_and_metadata(fake, messenger):
+    ref = messenger.send(
+        OutgoingMessage(key="k1", text="*Decision needed* · C-1042 (AB)", to_user="U_TM", payload=PAYLOAD)
+    )
+    assert ref == f"D_TM:{fake.messages('D_TM')[0]['ts']}"
+    assert fake.of("conversations.open")[0].body["users"] == "U_TM"
+    body = fake.of("chat.postMessage")[0].body
+    assert body["channel"] == "D_TM"
+    assert body["metadata"] == {"event_type": "seen_message", "event_payload": {"key": "k1"}}
+    buttons = body["blocks"][-1]["elements"]
+    assert [b["action_id"] for b in buttons] == ["seen_ack", "seen_decide"]
+    assert '"o":"C-1042:CB-NOTSEEN-DISCUSS:team_manager:2026-11-23T10:30:00+00:00"' in buttons[0]["value"]
+    assert fake.of("chat.postMessage")[0].headers["authorization"] == f"Bearer {TOKEN}"
+    # the DM channel is remembered
+    messenger.send(OutgoingMessage(key="k2", text="again", to_user="U_TM"))
+    assert len(fake.of("conversations.open")) == 1
+
+
+def test_channel_post_without_buttons(fake, messenger):
+    messenger.send(OutgoingMessage(key="duelist:team1:2026-11-23", text="*Due list*", to_channel="CNORTH"))
+    body = fake.of("chat.postMessage")[0].body
+    assert body["channel"] == "CNORTH" and "blocks" not in body
+
+
+def test_rate_limited_is_retried_after_slack_says(fake, messenger):
+    fake.fail_next(2, status=429, retry_after=0, methods={"chat.postMessage"})
+    with pytest.raises(DeliveryError) as exc:
+        messenger.send(OutgoingMessage(key="k", text="t", to_channel="CNORTH"))
+    assert exc.value.retryable and exc.value.retry_after == 0
+    assert len(fake.of("chat.postMessage")) == 2  # the client retried once itself
+
+
+def test_server_errors_are_retryable(fake, messenger):
+    fake.fail_next(2, status=500, methods={"chat.postMessage"})
+    with pytest.raises(DeliveryError) as exc:
+        messenger.send(OutgoingMessage(key="k", text="t", to_channel="CNORTH"))
+    assert exc.value.retryable and "server error 500" in str(exc.value)
+    fake.fail_next(1, status=500, methods={"chat.postMessage"})
+    assert messenger.send(OutgoingMessage(key="k", text="t", to_channel="CNORTH")).startswith("CNORTH:")
+
+
+def test_connection_failure_is_retryable():
+    messenger = SlackMessenger(make_client(TOKEN, "http://127.0.0.1:9/api/", timeout=2))
+    with pytest.raises(DeliveryError) as exc:
+        messenger.send(OutgoingMessage(key="k", text="t", to_channel="CNORTH"))
+    assert exc.value.retryable
+
+
+@pytest.mark.parametrize("error", ["channel_not_found", "invalid_auth"])
+def test_permanent_errors_are_not_retryable(fake, messenger, error):
+    if error == "channel_not_found":
+        fake.bad_channels.add("CGONE")
+    else:
+        fake.errors["chat.postMessage"] = "invalid_auth"
+    with pytest.raises(DeliveryError) as exc:
+        messenger.send(OutgoingMessage(key="k", text="t", to_channel="CGONE"))
+    assert not exc.value.retryable and error in str(exc.value)
+
+
+def test_unknown_user_is_not_retryable(fake, messenger):
+    fake.bad_users.add("U_GONE")
+    with pytest.raises(DeliveryError) as exc:
+        messenger.send(OutgoingMessage(key="k", text="t", to_user="U_GONE"))
+    assert not exc.value.retryable and "user_not_found" in str(exc.value)
+
+
+def _row(key: str, world, now: datetime, **kw) -> Outbox:
+    return Outbox(
+        key=key,
+        child_id=world.ids["C-1042"],
+        rule="CB-NOTSEEN-DISCUSS",
+        stage="prompt",
+        recipient_staff_id=world.ids["tm"],
+        send_after=now,
+        created_at=now,
+        text="*Decision needed* · C-1042 (AB) · [CB-NOTSEEN-DISCUSS]",
+        payload=PAYLOAD,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        **kw,
+    )
+
+
+def test_in_doubt_row_already_in_slack_is_not_sent_twice(fake, world):
+    """A claim that ran out mid-send: the message is found by its metadata, not posted again."""
+    now = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
+    messenger = SlackMessenger(make_client(TOKEN, fake.api_url), locate=outbox_locator(world.factory))
+    sent_ref = messenger.send(OutgoingMessage(key="kdoubt", text="x", to_user="U_TM", payload=PAYLOAD))
+    with world.factory.begin() as s:
+        s.add(_row("kdoubt", world, now, claimed_by="dead-process", claimed_until=now - timedelta(minutes=1)))
+        s.add(_row("knew", world, now, claimed_by="dead-process", claimed_until=now - timedelta(minutes=1)))
+    report = deliver_due(world.factory, messenger, now, worker="w2")
+    assert report.sent == 2
+    assert len(fake.of("chat.postMessage")) == 2  # the first send above, and "knew" once
+    assert fake.of("conversations.history")[0].body["include_all_metadata"] in (True, "1", "true", 1)
+    with world.factory() as s:
+        refs = dict(s.execute(select(Outbox.key, Outbox.message_ref)).all())
+    assert refs["kdoubt"] == sent_ref
+    assert refs["knew"].startswith("D_TM:") and refs["knew"] != sent_ref
+
+
+def test_delivery_retries_after_a_429_and_parks_a_missing_channel(fake, world):
+    now = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
+    messenger = SlackMessenger(make_client(TOKEN, fake.api_url), locate=outbox_locator(world.factory))
+    with world.factory.begin() as s:
+        s.add(_row("k429", world, now))
+        s.add(_row("kgone", world, now, recipient_channel="CGONE"))
+    with world.factory.begin() as s:
+        s.execute(Outbox.__table__.update().where(Outbox.key == "kgone").values(recipient_staff_id=None))
+    fake.bad_channels.add("CGONE")
+    fake.fail_next(2, status=429, retry_after=2, methods={"chat.postMessage"})
+    report = deliver_due(world.factory, messenger, now, worker="w")
+    assert (report.sent, report.retried, report.parked) == (0, 1, 1)
+    with world.factory() as s:
+        rows = {r.key: r for r in s.scalars(select(Outbox))}
+    assert rows["k429"].status == "pending" and rows["k429"].next_attempt_at == now + timedelta(seconds=2)
+    assert rows["kgone"].status == "parked" and "channel_not_found" in rows["kgone"].last_error

@@ -1,0 +1,175 @@
+"""The Record of a Child Protection Visit form (CB-RECORD, HI-RECORD-24H): valid submissions are
+stored as facts (a correction of the quick entry, never an overwrite), invalid ones get per-field
+errors and store nothing, a retried submission stores once; siblings get an outcome each."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from storage.models import Child, Contact
+from tests.bot.conftest import clock_time, day, radio, text, tick
+from tests.bot.conftest import select as choose
+
+
+def _open_form(running, command: str, user: str = "U_SW") -> dict:
+    n = len(running.fake.of("views.open")) + 1
+    running.slack.command(user, command)
+    return running.fake.wait_for("views.open", count=n)[n - 1].body["view"]
+
+
+def _values(ref: str = "C-1042", **extra) -> dict:
+    values = {
+        "at_date": day("2026-11-23"),
+        "at_time": clock_time("10:30"),
+        "kind": choose("home_visit"),
+        "present": text("Mother, child, mother's partner"),
+        f"outcome__{ref}": radio("seen"),
+        f"alone__{ref}": choose("yes"),
+        f"spoken__{ref}": radio("yes"),
+        f"bedroom__{ref}": radio("yes"),
+        f"presentation__{ref}": text("Chatty, clean, appropriately dressed"),
+        f"wishes__{ref}": text("I like my new school"),
+        "observations": text("No change to the identified risks"),
+        "family": text("Mother working part time"),
+        "new_adults": text("None"),
+        "sleeping": text("Own room, bed made"),
+    }
+    values.update(extra)
+    return values
+
+
+def _contacts(running, ref: str = "C-1042") -> list[Contact]:
+    with running.factory() as s:
+        child = s.scalar(select(Child).where(Child.case_ref == ref))
+        return list(s.scalars(select(Contact).where(Contact.child_id == child.id).order_by(Contact.id)))
+
+
+def test_valid_record_corrects_the_logged_visit(running):
+    """CB-RECORD: the form completes the visit logged with /seen log, as a new fact."""
+    view = _open_form(running, "log C-1042 seen at 2026-11-23 10:30")
+    reply = running.slack.submit("U_SW", view, _values(), "V-visit-1")
+    assert reply.status == 200 and reply.body == ""
+    quick, full = _contacts(running)[-2:]
+    assert full.correction_of_id == quick.id and quick.recorded_at is None
+    assert (full.child_seen, full.seen_alone, full.bedroom_seen) == (True, "yes", True)
+    assert full.recorded_at == running.clock()
+    assert full.present == "Mother, child, mother's partner"
+    assert full.wishes_feelings == "I like my new school"
+    assert full.source_key == "slack:view:V-visit-1:C-1042"
+    confirmation = running.fake.wait_for("chat.postMessage")[0].body
+    assert confirmation["channel"] == "U_SW"
+    assert confirmation["text"].startswith(
+        "Visit record saved:\n• C-1042 (AB): home visit (child seen) on Mon 23 Nov"
+    )
+    assert "new school" not in confirmation["text"]
+
+
+def test_retried_submission_stores_once(running):
+    view = _open_form(running, "record C-1043")
+    values = _values("C-1043")
+    assert running.slack.submit("U_SW", view, values, "V-visit-2").status == 200
+    assert running.slack.submit("U_SW", view, values, "V-visit-2").status == 200
+    assert len(_contacts(running, "C-1043")) == 2  # the fixture's visit and this one
+
+
+def test_invalid_record_gets_an_error_per_field_and_stores_nothing(running):
+    """CB-SEEN-ALONE, CB-BABY-AWAKE, CB-NEW-INJURY: what the record must say, said per field."""
+    view = _open_form(running, "record C-1044")
+    values = _values(
+        "C-1044",
+        at_time=clock_time("11:45"),
+        **{"alone__C-1044": choose("no"), "new_injury": tick()},
+    )
+    del values["bedroom__C-1044"]
+    reply = running.slack.submit("U_SW", view, values, "V-visit-3")
+    assert reply.status == 200
+    assert reply.json() == {
+        "response_action": "errors",
+        "errors": {
+            "at_date": "a visit cannot be in the future (2026-11-23 11:45 is after 2026-11-23 11:00)",
+            "incident": "Describe the new incident or injury",
+            "alone_reason__C-1044": "Say why the child was not seen alone",
+            "bedroom__C-1044": "Say whether the child's bedroom was seen",
+            "awake__C-1044": "Say whether the baby was seen awake",
+        },
+    }
+    assert len(_contacts(running, "C-1044")) == 1
+
+
+def test_not_seen_cannot_be_seen_alone(running):
+    view = _open_form(running, "record C-1042")
+    values = _values(**{"outcome__C-1042": radio("not-seen")})
+    reply = running.slack.submit("U_SW", view, values, "V-visit-4")
+    assert reply.json()["errors"] == {
+        "alone__C-1042": "The child was not seen, so cannot have been seen alone"
+    }
+
+
+def test_no_one_home_asks_for_the_note_hillingdon(running):
+    """HI-NOONE-NOTE: no one in: a note left, or the reason why not, is part of the record."""
+    view = _open_form(running, "log C-3001 no-one-home at 2026-11-23 09:00", user="U_HSW")
+    assert any(b.get("block_id") == "note_left" for b in view["blocks"])
+    values = {
+        "at_date": day("2026-11-23"),
+        "at_time": clock_time("09:00"),
+        "outcome__C-3001": radio("no-one-home"),
+        "note_left": radio("no"),
+    }
+    reply = running.slack.submit("U_HSW", view, values, "V-visit-5")
+    assert reply.json()["errors"] == {"note_reason": "Say why no note was left (HI-NOONE-NOTE)"}
+    values["note_reason"] = text("Domestic abuse: a note could alert the partner")
+    assert running.slack.submit("U_HSW", view, values, "V-visit-5").body == ""
+    row = _contacts(running, "C-3001")[-1]
+    assert (row.no_one_home, row.note_left, row.note_not_left_reason) == (
+        True,
+        False,
+        "Domestic abuse: a note could alert the partner",
+    )
+
+
+def test_a_family_visit_records_an_outcome_per_child(running):
+    """Each child is tracked on their own: one visit, one contact per child, one visit group."""
+    view = _open_form(running, "record C-1042")
+    siblings = next(b for b in view["blocks"] if b.get("block_id") == "siblings")
+    assert [o["value"] for o in siblings["element"]["options"]] == ["C-1043", "C-1044"]
+    # choosing siblings redraws the form with a section for each
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U_SW"},
+        "trigger_id": "trig.sib",
+        "container": {"type": "view", "view_id": "V-fam"},
+        "view": {
+            **view,
+            "id": "V-fam",
+            "hash": "h1",
+            "state": {
+                "values": {
+                    "siblings": {"seen_siblings": {"selected_options": [{"value": "C-1044"}]}},
+                }
+            },
+        },
+        "actions": [{"action_id": "seen_siblings", "block_id": "siblings", "type": "multi_static_select"}],
+    }
+    assert running.slack.interaction(payload).status == 200
+    updated = running.fake.wait_for("views.update")[0].body
+    assert updated["view_id"] == "V-fam"
+    family_view = updated["view"]
+    assert any(b.get("block_id") == "awake__C-1044" for b in family_view["blocks"])
+    values = _values(
+        **{
+            "outcome__C-1044": radio("not-seen"),
+        }
+    )
+    reply = running.slack.submit("U_SW", family_view, values, "V-fam")
+    assert reply.body == "", reply.body
+    a, b = _contacts(running, "C-1042")[-1], _contacts(running, "C-1044")[-1]
+    assert a.visit_group is not None and a.visit_group == b.visit_group
+    assert (a.child_seen, b.child_seen) == (True, False)
+
+
+def test_submission_by_someone_outside_the_team_is_refused(running):
+    view = _open_form(running, "record C-1042")
+    reply = running.slack.submit("U_SSW", view, _values(), "V-visit-6")
+    assert "only for children of your own team" in reply.json()["errors"]["outcome__C-1042"]
+    with running.factory() as s:
+        assert s.scalar(select(func.count()).select_from(Contact)) == 5
