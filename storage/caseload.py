@@ -7,7 +7,9 @@ otherwise writes it in a savepoint of the caller's transaction. Applying the sam
 changes nothing the second time:
 
 - teams are matched by name, staff by email (else by name), children by case reference, plans by
-  (child, start date); their fields are updated in place when the file says otherwise;
+  (child, start date); their fields are updated in place when the file says otherwise (a value
+  the file leaves out keeps what is stored, except for plan fields: a child's row states the
+  whole plan);
 - a plan's review conferences and core group meetings become exactly those of the file;
 - visits, sightings and decisions are facts with a `source_key` derived from the file
   ("import:C-1042:<visit ref or time and kind>"); a visit whose record changed in a later export
@@ -548,11 +550,11 @@ class _Apply:
             if row is None:
                 row = models.Child(case_ref=r.case_ref, facts_version=0)
                 self.s.add(row)
-            values: dict[str, Any] = {
-                "initials": r.initials,
-                "date_of_birth": r.date_of_birth,
-                "team_id": team_ids[r.team or ""],
-            }
+            values: dict[str, Any] = {"team_id": team_ids[r.team or ""]}
+            if r.initials or created:
+                values["initials"] = r.initials
+            if r.date_of_birth is not None:
+                values["date_of_birth"] = r.date_of_birth
             if r.lead_social_worker is not None:
                 values["lead_social_worker_id"] = self._staff_id(r.lead_social_worker, staff_ids)
             changed = _set(row, **values)
