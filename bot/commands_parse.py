@@ -42,6 +42,9 @@ USAGE = {
 }
 
 
+WallTime = tuple[date, time]  # a local date and clock time, before a time zone makes it an instant
+
+
 class ParseError(ValueError):
     """A command that cannot be carried out as written; the message says how to write it."""
 
@@ -53,7 +56,7 @@ class Log:
     alone: bool | None = None  # True: seen alone; False: not seen alone; None: not said
     alone_reason: str | None = None
     bedroom: bool | None = None
-    at: datetime | None = None  # naive, local wall time as written (see `visit_time`)
+    at: WallTime | None = None  # local date and time as written (see `visit_time`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +148,7 @@ def _log(rest: list[str]) -> Log:
     alone: bool | None = None
     reason: str | None = None
     bedroom: bool | None = None
-    at: datetime | None = None
+    at: WallTime | None = None
     i = 1
     while i < len(words):
         word = words[i].lower()
@@ -185,26 +188,26 @@ def _log(rest: list[str]) -> Log:
     return Log(ref, outcome, alone, reason, bedroom, at)
 
 
-def parse_time(text: str) -> datetime:
-    """`2026-12-21 10:30` -> a naive local datetime; anything else is refused."""
+def parse_time(text: str) -> WallTime:
+    """`2026-12-21 10:30` -> (date, time) on the local clock; anything else is refused."""
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}", text.strip()):
             raise ValueError
         day, clock = text.split()
-        return datetime.combine(date.fromisoformat(day), time.fromisoformat(clock.zfill(5)))
+        return date.fromisoformat(day), time.fromisoformat(clock.zfill(5))
     except ValueError:
         shown = f" (not {text!r})" if text.strip() else ""
         raise ParseError(f"time must be like {TIME_EXAMPLE}{shown}") from None
 
 
-def visit_time(local: datetime | None, tz: tzinfo, now: datetime) -> datetime:
-    """The visit's instant: `local` (naive, in `tz`) or `now`; a time after `now` is refused."""
+def visit_time(local: WallTime | None, tz: tzinfo, now: datetime) -> datetime:
+    """The visit's instant: `local` (on the clock of `tz`) or `now`; a time after `now` is refused."""
     if local is None:
         return now
-    at = local.replace(tzinfo=tz)
+    at = datetime.combine(local[0], local[1], tz)
     if at > now:
         raise ParseError(
-            f"a visit cannot be in the future ({local.strftime(TIME_FORMAT)} is after "
+            f"a visit cannot be in the future ({at.strftime(TIME_FORMAT)} is after "
             f"{now.astimezone(tz).strftime(TIME_FORMAT)})"
         )
     return at

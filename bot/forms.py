@@ -201,14 +201,13 @@ def _visit_time(values: dict[str, Any], tz: tzinfo, now: datetime, errors: dict[
         errors["at_time"] = "Give the time of the visit"
         return None
     try:
-        local = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock))
+        at = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock), tz)
     except ValueError:
         errors["at_date"] = "time must be like 2026-12-21 10:30"
         return None
-    at = local.replace(tzinfo=tz)
     if at > now:
         errors["at_date"] = (
-            f"a visit cannot be in the future ({local.strftime(TIME_FORMAT)} is after "
+            f"a visit cannot be in the future ({at.strftime(TIME_FORMAT)} is after "
             f"{now.astimezone(tz).strftime(TIME_FORMAT)})"
         )
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -38,7 +38,7 @@ def test_every_sub_command():
 
 def test_log_with_every_option():
     cmd = parse("log C-1042 seen alone bedroom at 2026-12-21 10:30")
-    assert cmd == Log("C-1042", "seen", True, None, True, datetime(2026, 12, 21, 10, 30))
+    assert cmd == Log("C-1042", "seen", True, None, True, (date(2026, 12, 21), time(10, 30)))
     cmd = parse("log C-1042 seen not-alone no-bedroom because asleep, parent present")
     assert cmd == Log("C-1042", "seen", False, "asleep, parent present", False, None)
     assert parse("log C-1042 no-one-home").outcome == "no-one-home"
