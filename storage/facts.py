@@ -64,8 +64,9 @@ def record_contact(
     now: datetime | None = None,
 ) -> models.Contact:
     """A visit or other contact with the child. `correction_of`: the contact this one replaces
-    (the engine then sees only the new one). `actor` (who wrote it, for the audit log) defaults to
-    `by_staff`; a string names a part of the system, e.g. "import"."""
+    (the engine then sees only the new one); completing a visit's record later (`recorded_at`, the
+    record's text) is such a correction, made of `latest_contact(...)`. `actor` (who wrote it, for
+    the audit log) defaults to `by_staff`; a string names a part of the system, e.g. "import"."""
     child_id = _child_id(session, child)
     existing = _by_source_key(session, models.Contact, source_key, child_id)
     if existing is not None:
@@ -119,6 +120,18 @@ def record_contact(
     )
     session.flush()
     return row
+
+
+def latest_contact(session: Session, contact: models.Contact | int) -> models.Contact:
+    """The version of a contact that stands now: the end of its chain of corrections."""
+    row = session.get(models.Contact, contact) if isinstance(contact, int) else contact
+    if row is None:
+        raise FactError(f"contact: no contact {contact}")
+    while True:
+        newer = session.scalar(select(models.Contact).where(models.Contact.correction_of_id == row.id))
+        if newer is None:
+            return row
+        row = newer
 
 
 def check_new_contact(contact: model.Contact, where: str = "contact") -> None:

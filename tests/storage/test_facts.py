@@ -18,6 +18,7 @@ from storage.facts import (
     VisitRecord,
     acknowledge,
     add_case_note,
+    latest_contact,
     record_contact,
     record_decision,
     record_sighting,
@@ -145,7 +146,8 @@ def test_a_contact_is_corrected_once(session: Session) -> None:
     """Corrections form a chain: the superseded one cannot be corrected again."""
     child, lead, _ = make_child(session)
     first = record_contact(session, child, model.Contact(at=AT), by_staff=lead)
-    record_contact(session, child, model.Contact(at=AT, seen_alone="yes"), correction_of=first)
+    second = record_contact(session, child, model.Contact(at=AT, seen_alone="yes"), correction_of=first)
+    assert latest_contact(session, first.id) is second
     with pytest.raises(FactError, match=r"^correction_of: contact .* was already corrected"):
         record_contact(
             session, child, model.Contact(at=AT, seen_alone="no", seen_alone_reason="x"), correction_of=first
