@@ -38,6 +38,16 @@ TM = "team_manager"
 PM = "practice_manager"
 CHAIR = "cp_chair"
 
+# Every rule ID of RULES.md, both policies.
+ALL_RULE_IDS = {
+    "CB-VISIT-10WD", "CB-FREQ-FLOOR", "CB-FREQ-CHANGE", "CB-BEDROOM-ALT", "CB-SEEN-ALONE",
+    "CB-BABY-AWAKE", "CB-RECORD", "CB-RISK-WORSE", "CB-NEW-INJURY", "CB-NOTSEEN-DISCUSS",
+    "CB-NOTSEEN-REVISIT", "CB-NOTSEEN-AGAIN", "CB-ACCESS", "CB-20CD-LSW", "CB-30WD-ANY",
+    "CB-STEPDOWN", "HI-QUALIFIED", "HI-INITIAL-1WK", "HI-OUTCOME", "HI-RECORD-24H",
+    "HI-NOONE-NOTE", "HI-VISIT-20WD", "HI-NOTSEEN-REVISIT", "HI-AWAY", "HI-BEFORE-REVIEW",
+    "HI-BEFORE-CG", "HI-SEEN-ALONE",
+}  # fmt: skip
+
 
 def cb() -> Policy:
     return load_policy("central-bedfordshire")

@@ -19,17 +19,9 @@ from typing import Any
 
 import pytest
 
-from tests.rules.builders import CASES, REPO
+from tests.rules.builders import ALL_RULE_IDS, CASES, REPO
 
 CASE_FILES = sorted(p for p in CASES.glob("*.json") if not p.name.endswith(".expected.json"))
-ALL_RULE_IDS = {
-    "CB-VISIT-10WD", "CB-FREQ-FLOOR", "CB-FREQ-CHANGE", "CB-BEDROOM-ALT", "CB-SEEN-ALONE",
-    "CB-BABY-AWAKE", "CB-RECORD", "CB-RISK-WORSE", "CB-NEW-INJURY", "CB-NOTSEEN-DISCUSS",
-    "CB-NOTSEEN-REVISIT", "CB-NOTSEEN-AGAIN", "CB-ACCESS", "CB-20CD-LSW", "CB-30WD-ANY",
-    "CB-STEPDOWN", "HI-QUALIFIED", "HI-INITIAL-1WK", "HI-OUTCOME", "HI-RECORD-24H",
-    "HI-NOONE-NOTE", "HI-VISIT-20WD", "HI-NOTSEEN-REVISIT", "HI-AWAY", "HI-BEFORE-REVIEW",
-    "HI-BEFORE-CG", "HI-SEEN-ALONE",
-}  # fmt: skip
 
 
 def _evaluate(path: Path) -> subprocess.CompletedProcess[str]:
