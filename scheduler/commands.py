@@ -134,7 +134,7 @@ def _simulate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--to", dest="end", required=True, type=_date, help="last day, YYYY-MM-DD")
     p.add_argument("--policy", help="use this policy (name or .toml path) for every team")
     p.add_argument("--events", help="simulated replies: JSON list or JSON lines (see docs)")
-    p.add_argument("--db", help="database file; resumes a run killed part-way (default: throwaway)")
+    p.add_argument("--db", help="database file or URL; resumes a run killed part-way (default: throwaway)")
     p.add_argument("--out", help="append the messages here instead of standard output")
     p.add_argument("--max-step-minutes", type=float, default=60)
 
@@ -160,8 +160,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     except SimulationError as exc:
         raise UsageError(str(exc)) from None
     with tempfile.TemporaryDirectory(prefix="seen-simulate-") as tmp:
-        db = Path(args.db) if args.db else Path(tmp) / "simulate.sqlite"
-        engine = make_engine(f"sqlite:///{db}")
+        if args.db and "://" in args.db:  # a database URL, e.g. a throwaway PostgreSQL database
+            engine = make_engine(args.db)
+        else:
+            engine = make_engine(f"sqlite:///{Path(args.db) if args.db else Path(tmp) / 'sim.sqlite'}")
         upgrade(engine)
         factory = session_factory(engine)
         with factory() as session:
@@ -180,6 +182,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             ids = set(session.scalars(select(Team.policy_id)))
         tz = (policy or load_policy(sorted(ids)[0] if ids else "hillingdon")).timezone
         messenger = JsonLinesMessenger(args.out if args.out else sys.stdout)
+        crash_injection(engine, messenger, os.environ.get("SEEN_SIMULATE_CRASH", ""))
         try:
             simulate(
                 factory,
@@ -195,6 +198,43 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         finally:
             engine.dispose()
     return 0
+
+
+def crash_injection(engine, messenger, spec: str) -> None:  # type: ignore[no-untyped-def]
+    """Fault injection for the crash-safety tests: `commit:N` kills this process (SIGKILL) as its
+    N-th database transaction commits, `send:N` right after its N-th message is handed over and
+    before delivery records it as sent. Unset: nothing."""
+    if not spec:
+        return
+    import signal
+
+    from sqlalchemy import event
+
+    what, _, count = spec.partition(":")
+    left = [int(count)]
+
+    def tick() -> None:
+        left[0] -= 1
+        if left[0] <= 0:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    if what == "commit":
+
+        @event.listens_for(engine, "commit")
+        def _after_commit(conn) -> None:  # type: ignore[no-untyped-def]
+            tick()
+
+    elif what == "send":
+        send = messenger.send
+
+        def send_then_maybe_die(message):  # type: ignore[no-untyped-def]
+            ref = send(message)
+            tick()
+            return ref
+
+        messenger.send = send_then_maybe_die
+    else:
+        raise UsageError(f"SEEN_SIMULATE_CRASH: must be commit:N or send:N, not {spec!r}")
 
 
 def _begin(day: date):  # type: ignore[no-untyped-def]

@@ -89,14 +89,18 @@ def planned_stages(
                 continue
             name = "repeat" if step.to == "owner" else f"escalate-{i}-{to}"
             stages.append(Stage(name, at, (to,), "escalation"))
-    # Two stages at the same instant: the later in the list (nearer the deadline) says it all.
-    # A prompt is never dropped: it starts the ladder (and says the obligation's status itself).
+    # Two of the owner's own messages at the same instant: the later in the list (nearer the
+    # deadline) says it all. A prompt is never dropped (it starts the ladder and says the
+    # status itself); escalations go to others and are never merged away.
     by_time: dict[datetime, Stage] = {}
     for s in stages:
+        if s.kind == "escalation":
+            continue
         kept = by_time.get(s.at)
         if kept is None or kept.kind != "prompt":
             by_time[s.at] = s
-    return sorted(by_time.values(), key=lambda s: s.at)
+    ladder = [s for s in stages if s.kind == "escalation"]
+    return sorted([*by_time.values(), *ladder], key=lambda s: s.at)
 
 
 def stages_to_send(
@@ -121,6 +125,8 @@ def stages_to_send(
             prompted_at = max(now, morning(policy, policy.calendar.next_working_day_on_or_after(today)))
     stages = planned_stages(policy, ob, prompted_at, acknowledged)
     past = [s for s in stages if s.at <= now]
+    if ob.status == "overdue":  # a reminder that its deadline is coming is no use after it
+        past = [s for s in past if s.kind != "reminder"]
     future = [s.at for s in stages if s.at > now]
     chosen: list[Stage] = []
     for kinds in (("prompt",), ("reminder", "overdue"), ("escalation",)):

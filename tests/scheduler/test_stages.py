@@ -67,13 +67,15 @@ def test_hour_deadline_reminded_hours_before_cb_record() -> None:
 
 def test_manager_prompt_ladder_cb_notseen_discuss() -> None:
     """CB-NOTSEEN-DISCUSS prompt: sent when it arises; repeated to the manager after 4 hours;
-    at the deadline the practice manager; 24 hours later the head of service."""
+    at the deadline the manager is told it is overdue and the practice manager is told; 24 hours
+    later the head of service."""
     due = utc(2026, 12, 11, 10, 30)
     prompt_at = utc(2026, 12, 10, 10, 35)
     stages = planned_stages(CB, ob("CB-NOTSEEN-DISCUSS", due, "team_manager"), prompt_at, False)
     assert [(s.name, s.at, s.to) for s in stages] == [
         ("prompt", prompt_at, ("team_manager",)),
         ("repeat", prompt_at + timedelta(hours=4), ("team_manager",)),
+        ("overdue", due, ("team_manager",)),
         ("escalate-2-practice_manager", due, ("practice_manager",)),
         ("escalate-3-head_of_service", due + timedelta(hours=24), ("head_of_service",)),
     ]
@@ -141,3 +143,12 @@ def test_a_late_prompt_still_climbs_in_order_cb_seen_alone() -> None:
         ("escalate-2-practice_manager", prompt_at + timedelta(hours=8)),
         ("escalate-3-head_of_service", prompt_at + timedelta(hours=12)),
     ]
+
+
+def test_no_before_deadline_reminder_once_overdue_cb_visit_10wd() -> None:
+    """First sweep after the deadline (e.g. at midnight, or just after an import): no stale
+    'due today' reminder; the overdue alert goes at its own time."""
+    o = Obligation("CB-VISIT-10WD", date(2026, 11, 30), "overdue", "lead_social_worker", "s", "b", "k")
+    send, upcoming = stages_to_send(CB, o, utc(2026, 12, 1, 0, 0), None, False)
+    assert send == []
+    assert upcoming == utc(2026, 12, 1, 8, 30)
