@@ -311,7 +311,9 @@ class SeenBot:
             form = self._visit_form(s, staff, child, policy, contact, self.clock(), chosen)
         client.views_update(view_id=view["id"], hash=view.get("hash"), view=views.visit_modal(form))
 
-    def submit_visit(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def submit_visit(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
+        """Checked and stored before the acknowledgement (per-field errors go in it); then the
+        confirmation. (Not a lazy listener: Bolt starts those alongside this one, not after it.)"""
         meta = json.loads(view.get("private_metadata") or "{}")
         user = body["user"]["id"]
         now = self.clock()
@@ -367,6 +369,7 @@ class SeenBot:
             ack(response_action="errors", errors={first_block: str(exc)[:150]})
             return
         ack()
+        self._after(self.after_visit, body, view, client)
 
     def after_visit(self, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
         """After a saved record: a confirmation to the worker (case references and labels only)."""
@@ -390,6 +393,13 @@ class SeenBot:
         if meta.get("x"):
             text += "\n(It completes the visit you logged; the quick entry is kept as history.)"
         client.chat_postMessage(channel=body["user"]["id"], text=text)
+
+    @staticmethod
+    def _after(follow_up: Callable[..., None], *args: Any) -> None:
+        try:
+            follow_up(*args)
+        except Exception:  # the fact is stored; a failed confirmation must not hide that
+            log.exception("follow-up %s failed", follow_up.__name__)
 
     # -- buttons --------------------------------------------------------------------------------
     def on_button(self, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any) -> None:
@@ -555,7 +565,7 @@ class SeenBot:
                 log.warning("could not update %s: %s", ref, exc.response.get("error"))
 
     # -- the decision form ---------------------------------------------------------------------
-    def submit_decision(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def submit_decision(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
         meta = json.loads(view.get("private_metadata") or "{}")
         user = body["user"]["id"]
         now = self.clock()
@@ -603,6 +613,7 @@ class SeenBot:
             ack(response_action="errors", errors={"outcome": str(exc)[:150]})
             return
         ack()
+        self._after(self.after_decision, body, view, client)
 
     def after_decision(self, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
         meta = json.loads(view.get("private_metadata") or "{}")
@@ -854,8 +865,8 @@ def build_app(
     for action_id in ("seen_ack", "seen_decide", "seen_log_visit", "seen_open_record", "seen_snooze"):
         app.action(action_id)(ack=_noop_ack, lazy=[bot.on_button])
     app.action(views.SIBLINGS_ACTION)(ack=_noop_ack, lazy=[bot.siblings_changed])
-    app.view(views.VISIT_CALLBACK)(ack=bot.submit_visit, lazy=[bot.after_visit])
-    app.view(views.DECISION_CALLBACK)(ack=bot.submit_decision, lazy=[bot.after_decision])
+    app.view(views.VISIT_CALLBACK)(bot.submit_visit)
+    app.view(views.DECISION_CALLBACK)(bot.submit_decision)
     app.event("message")(bot.on_message)
     app.event("app_home_opened")(bot.on_home)
 
