@@ -6,13 +6,14 @@ and logs the visit. Every message names the rule and the child by case reference
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
 from bot.caseview import open_obligations
 from storage.models import CaseNote, Child, Contact, Decision
-from tests.bot.conftest import clock_time, day, radio, runtime_for, select as choose, text
+from tests.bot.conftest import clock_time, day, radio, runtime_for, text
+from tests.bot.conftest import select as choose
 
 NAMES = ("Sam", "Worker", "Tina", "Manager", "Pat", "Practice")
 
@@ -117,7 +118,8 @@ def test_not_seen_visit_walkthrough(running):
     record_reminders = [t for t in dm_texts(fake, "D_SW", worker_seen) if "[CB-RECORD]" in t]
     assert record_reminders == [
         "*Reminder* · C-1042 (AB) · [CB-RECORD]\n"
-        "Complete the Record of a Child Protection Visit for the home visit on 2026-11-23 (within 24 hours).\n"
+        "Complete the Record of a Child Protection Visit for the home visit on 2026-11-23 "
+        "(within 24 hours).\n"
         "Due Tue 24 Nov 2026 10:30 (due); for the lead social worker.\n"
         "Next: complete the record with `/seen record C-1042`."
     ]
@@ -174,7 +176,7 @@ def test_not_seen_visit_walkthrough(running):
     with running.factory() as s:
         child = s.scalar(select(Child).where(Child.case_ref == "C-1042"))
         rules = {o.ob.rule: o.ob.due for o in open_obligations(s, [child], clock.now)}
-        assert rules == {"CB-VISIT-10WD": datetime(2026, 12, 9).date()}  # 25 Nov + 10 working days
+        assert rules == {"CB-VISIT-10WD": date(2026, 12, 9)}  # 25 Nov + 10 working days
         decision = s.scalar(select(Decision))
         assert (decision.outcome, decision.within_working_days) == ("further_visit", 3)
         notes = list(s.scalars(select(CaseNote).order_by(CaseNote.at)))
