@@ -35,7 +35,7 @@ OUTCOME_TEXT = {
 }
 DECISION_TEXT = {
     "emergency_action": "Emergency action",
-    "further_visit": "A further visit within a timeframe",
+    "further_visit": "A further visit",
     "risk_assessed": "Risks assessed: not immediate, contact the family",
     "family_contacted": "Family contacted to meet the parent",
     "written_agreement": "Parent met: written agreement, core group informed",
@@ -335,7 +335,7 @@ def decision_modal(
 ) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         section(f"*{child_label}* · [{rule}]\n{summary}"),
-        _input("outcome", "Decision", _radio([(o, DECISION_TEXT.get(o, o)) for o in outcomes])),
+        _input("outcome", "Decision", _radio([(o, _choice_text(o)) for o in outcomes])),
     ]
     if max_days is not None:
         blocks.append(
@@ -359,6 +359,11 @@ def decision_modal(
         "private_metadata": json.dumps(metadata, separators=(",", ":")),
         "blocks": blocks,
     }
+
+
+def _choice_text(outcome: str) -> str:
+    text = DECISION_TEXT.get(outcome, outcome)
+    return f"{text} within a timeframe (below)" if outcome in ("further_visit", "interval_changed") else text
 
 
 # -- App Home -----------------------------------------------------------------------------------

@@ -104,8 +104,8 @@ def test_record_decision_checks_the_timeframe_against_the_policy(running):
         note = s.scalar(select(CaseNote))
         assert note.source == "decision" and note.author_id == running.world.ids["tm"]
         assert note.text.startswith(
-            "Decision under CB-NOTSEEN-DISCUSS by the team manager: A further visit within a timeframe "
-            "within 3 working days. Informed: lead social worker."
+            "Decision under CB-NOTSEEN-DISCUSS by the team manager: A further visit within 3 working days. "
+            "Informed: lead social worker."
         )
     update = running.fake.wait_for("chat.update")[0].body
     assert "Decision recorded by <@U_TM>" in update["text"] and "[CB-NOTSEEN-DISCUSS]" in update["text"]

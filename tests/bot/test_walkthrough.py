@@ -77,8 +77,8 @@ def test_not_seen_visit_walkthrough(running):
     assert slack.submit("U_TM", view, values, "V-walk-decision").body == ""
     decision_update = fake.wait_for("chat.update", count=2)[1].body
     assert (
-        "Decision recorded by <@U_TM> at Mon 23 Nov 2026 11:15: A further visit within a timeframe within 3 working days [CB-NOTSEEN-DISCUSS]."
-        in decision_update["text"]
+        "Decision recorded by <@U_TM> at Mon 23 Nov 2026 11:15: A further visit within 3 working days "
+        "[CB-NOTSEEN-DISCUSS]." in decision_update["text"]
     )
 
     # The manager adds a reply in the prompt's thread: a case note on the child.
