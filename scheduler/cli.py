@@ -109,5 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # `python -m scheduler.cli`: run the one registry, not a copy of it
+    from scheduler import cli
+
+    sys.exit(cli.main())
