@@ -17,7 +17,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +25,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
+from sqlalchemy import text as sql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -65,11 +66,22 @@ class SeenBot:
         self.factory = factory
         self.clock = clock
 
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A write transaction. On SQLite it takes the write lock first (waiting for it, with the
+        busy timeout): a transaction that reads first and writes later fails at once, without
+        waiting, when another writer committed in between (WAL snapshot), as concurrent Slack
+        requests do."""
+        with self.factory.begin() as s:
+            if s.get_bind().dialect.name == "sqlite":
+                s.execute(sql("UPDATE scheduler_state SET value = value WHERE 0"))
+            yield s
+
     # -- shared -------------------------------------------------------------------------------
     def audit(
         self, action: str, *, staff: Staff | None = None, child_id: int | None = None, **detail: Any
     ) -> None:
-        with self.factory.begin() as s:
+        with self.writing() as s:
             write_audit(
                 s,
                 action,
@@ -80,7 +92,7 @@ class SeenBot:
             )
 
     def refused(self, user: str | None, action: str, reason: str, child_ref: str | None = None) -> None:
-        with self.factory.begin() as s:
+        with self.writing() as s:
             staff = s.scalar(select(Staff).where(Staff.chat_user_id == user)) if user else None
             write_audit(
                 s,
@@ -130,7 +142,7 @@ class SeenBot:
                     return caseview.my_due_text(s, staff, now)
                 return caseview.team_due_text(s, staff, now)
         if isinstance(cmd, Child):
-            with self.factory.begin() as s:
+            with self.writing() as s:
                 staff = access.staff_for(s, user)
                 child = access.child_for(s, cmd.case_ref)
                 access.check_can_see(staff, child)
@@ -139,7 +151,7 @@ class SeenBot:
                 )
                 return caseview.child_text(s, child, now)
         if isinstance(cmd, Note):
-            with self.factory.begin() as s:
+            with self.writing() as s:
                 staff = access.staff_for(s, user)
                 child = access.child_for(s, cmd.case_ref)
                 access.check_can_log(staff, child)
@@ -167,7 +179,7 @@ class SeenBot:
         return None
 
     def _log(self, cmd: Log, command: dict[str, Any], client: Any, now: datetime) -> str:
-        with self.factory.begin() as s:
+        with self.writing() as s:
             staff = access.staff_for(s, command.get("user_id"))
             child = access.child_for(s, cmd.case_ref)
             access.check_can_log(staff, child)
@@ -320,7 +332,7 @@ class SeenBot:
         values = (view.get("state") or {}).get("values") or {}
         first_block = f"outcome__{meta.get('c')}"
         try:
-            with self.factory.begin() as s:
+            with self.writing() as s:
                 staff = access.staff_for(s, user)
                 child = access.child_for(s, meta["c"])
                 access.check_can_log(staff, child)
@@ -425,7 +437,7 @@ class SeenBot:
     def _acknowledge(self, body: dict[str, Any], value: dict[str, Any], client: Any) -> None:
         now = self.clock()
         user = body["user"]["id"]
-        with self.factory.begin() as s:
+        with self.writing() as s:
             staff = access.staff_for(s, user)
             child = access.child_for(s, value.get("c") or "")
             access.check_can_decide(staff, child, value.get("w") or "team_manager")
@@ -495,7 +507,7 @@ class SeenBot:
     def _snooze(self, body: dict[str, Any], value: dict[str, Any], client: Any) -> None:
         now = self.clock()
         user = body["user"]["id"]
-        with self.factory.begin() as s:
+        with self.writing() as s:
             staff = access.staff_for(s, user)
             child = access.child_for(s, value.get("c") or "")
             access.check_can_log(staff, child)
@@ -571,7 +583,7 @@ class SeenBot:
         now = self.clock()
         values = (view.get("state") or {}).get("values") or {}
         try:
-            with self.factory.begin() as s:
+            with self.writing() as s:
                 staff = access.staff_for(s, user)
                 child = access.child_for(s, meta.get("c") or "")
                 access.check_can_decide(staff, child, meta.get("w") or "team_manager")
@@ -680,7 +692,7 @@ class SeenBot:
                 return  # not a thread of a reminder or prompt
             child_id = row.child_id
         try:
-            with self.factory.begin() as s:
+            with self.writing() as s:
                 staff = access.staff_for(s, msg.get("user"))
                 child = s.get(ChildRecord, child_id)
                 assert child is not None
