@@ -11,8 +11,6 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select, update
-
 from scheduler.cli import UsageError, register
 from scheduler.policies import load_policy
 
@@ -91,6 +89,8 @@ def _run_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from sqlalchemy import func, select
+
     from scheduler.loop import Runtime, run_forever
     from storage.db import make_engine, session_factory, upgrade
     from storage.models import Child, Team
@@ -140,6 +140,8 @@ def _simulate_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from sqlalchemy import select, update
+
     from scheduler.simulate import JsonLinesMessenger, SimulationError, load_events, simulate
     from storage.db import make_engine, session_factory, upgrade
     from storage.models import SchedulerState, Team

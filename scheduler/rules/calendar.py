@@ -95,13 +95,17 @@ class WorkingCalendar:
         return self.add_working_days(day, n)
 
     def working_days_between(self, start: date, end: date) -> int:
-        """Working days in (start, end]: how many working days after `start` `end` is.
+        """How many working days after `start` `end` is: the working days in (start, end].
 
-        Negative when end is before start. add_working_days(a, working_days_between(a, b)) == b
-        whenever b is a working day.
+        Negative when end is before start: minus the working days in [end, start).
+        add_working_days(a, working_days_between(a, b)) == b whenever b is a working day.
         """
-        self._cover(start, end)
-        return self._count_through(end.toordinal()) - self._count_through(start.toordinal())
+        one = timedelta(days=1)
+        self._cover(start - one, end - one, start, end)
+        if end >= start:  # working days in (start, end]
+            return self._count_through(end.toordinal()) - self._count_through(start.toordinal())
+        # backwards: minus the working days in [end, start)
+        return self._count_through(end.toordinal() - 1) - self._count_through(start.toordinal() - 1)
 
     def next_working_day_on_or_after(self, day: date) -> date:
         return day if self.is_working_day(day) else self.add_working_days(day, 1)

@@ -7,6 +7,7 @@ e.g. `contacts[2].seen_alone_reason: required when seen_alone is "no"`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -39,6 +40,9 @@ DECISION_OUTCOMES: tuple[str, ...] = (
     "cin_arrangement_recorded",  # CB-STEPDOWN
     "reviewed",  # any manager flag: considered and recorded (e.g. in supervision)
 )
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class CaseFileError(ValueError):
@@ -115,7 +119,7 @@ def _int(value: Any, name: str) -> int:
 
 def _date(value: Any, name: str) -> date:
     try:
-        if not isinstance(value, str) or len(value) != 10:
+        if not isinstance(value, str) or not _DATE.match(value):
             raise ValueError
         return date.fromisoformat(value)
     except ValueError:

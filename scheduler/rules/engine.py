@@ -55,7 +55,7 @@ class Facts:
         last_seen_lead: Contact | None = None
         last_seen_any: datetime | None = None
         for c in case.contacts:
-            if c.at < start:
+            if c.at < start or c.at > now:  # before the plan, or not yet happened at `now`
                 continue
             self.contacts.append(c)
             if c.child_seen:
@@ -70,12 +70,13 @@ class Facts:
                     self.not_seen_chain.append(c)
         self.last_seen_lead = last_seen_lead
         for s in case.agency_sightings:
-            if last_seen_any is None or s.at > last_seen_any:
+            if s.at <= now and (last_seen_any is None or s.at > last_seen_any):
                 last_seen_any = s.at
         self.last_seen_any = last_seen_any
         self.decisions: dict[str, list[Decision]] = {}
         for d in case.decisions:
-            self.decisions.setdefault(d.rule, []).append(d)
+            if d.at <= now:
+                self.decisions.setdefault(d.rule, []).append(d)
         self.interval, self.interval_basis = self._interval()
         self.visit_due: date | None = None  # set by the home-visit rule, read by others
         self.visit_rule: Rule | None = policy.rule_of_kind("home_visit_interval")
@@ -278,12 +279,12 @@ def _record_within(f: Facts, rule: Rule) -> Iterator[Obligation]:
         what = "Record of a Child Protection Visit" if c.kind == "home_visit" else "case note"
         yield f.obligation(
             rule,
-            c.by,
+            LEAD,
             due,
             f"Complete the {what} for the {f.label(c)} on {f.local_date(c.at)} "
             f"(within {rule['within_hours']} hours)",
             f"{f.label(c)} at {c.at.isoformat()} not yet recorded",
-            c.at.isoformat(),
+            _contact_anchor(c),
         )
 
 
@@ -296,12 +297,12 @@ def _no_one_home_note(f: Facts, rule: Rule) -> Iterator[Obligation]:
         due = _hours(c.at, rule["within_hours"])
         yield f.obligation(
             rule,
-            c.by if c.by in f.policy.social_worker_roles else LEAD,
+            LEAD,
             due,
             f"No one was in on {f.local_date(c.at)}: record that a note was left "
             "(call-back time, contact details) or why not",
             f"visit at {c.at.isoformat()} with no one home, no note recorded",
-            c.at.isoformat(),
+            _contact_anchor(c),
         )
 
 
@@ -325,7 +326,7 @@ def _record_flag(f: Facts, rule: Rule) -> Iterator[Obligation]:
             _hours(raised, rule["respond_within_hours"]),
             f"The record of the {f.label(c)} on {f.local_date(c.at)} {_FLAG_TEXT[flag]}",
             f"visit record of {c.at.isoformat()}",
-            c.at.isoformat(),
+            _contact_anchor(c),
         )
 
 
@@ -506,7 +507,7 @@ def _not_seen_again(f: Facts, rule: Rule) -> Iterator[Obligation]:
     last = chain[-1]
     day = f.local_date(last.at)
     window = f.cal.add_working_days(day, -rule["agency_check_working_days"])
-    seen = [s for s in f.case.agency_sightings if f.local_date(s.at) >= window]
+    seen = [s for s in f.case.agency_sightings if s.at <= f.now and f.local_date(s.at) >= window]
     checked = f"; recorded: seen by {seen[-1].agency} on {f.local_date(seen[-1].at)}" if seen else ""
     yield f.obligation(
         rule,
@@ -566,14 +567,18 @@ def _unseen_by_lead(f: Facts, rule: Rule) -> Iterator[Obligation]:
     else:
         since = f.plan.started
         basis = f"not seen by the lead social worker since the plan start on {since}"
-    lapse = since + timedelta(days=rule["calendar_days"])
-    if f.today < lapse:
-        return
+    closing = ("emergency_action", "written_agreement")
+    while True:  # a cycle closed by emergency action or a written agreement restarts the clock
+        lapse = since + timedelta(days=rule["calendar_days"])
+        if f.today < lapse:
+            return
+        decisions = f.decided_on_or_after(rule.id, since)
+        closed = [d for d in decisions if d.outcome in closing]
+        if not closed:
+            break
+        since = f.local_date(closed[-1].at)
+        basis = f"{closed[-1].outcome.replace('_', ' ')} recorded on {since}, still not seen by the lead"
     basis += f"; {rule['calendar_days']} calendar days to {lapse}"
-    decisions = f.decided_on_or_after(rule.id, since)
-    outcomes = {d.outcome for d in decisions}
-    if "emergency_action" in outcomes or "written_agreement" in outcomes:
-        return
     if not decisions:
         yield f.obligation(
             rule,
@@ -738,18 +743,35 @@ def evaluate(policy: Policy, case: Case, now: datetime) -> list[Obligation]:
     for rule in policy.rules.values():
         if facts.active or rule.kind in _WHEN_ENDED:
             out.extend(_RULES[rule.kind](facts, rule))
-    out.sort(key=_sort_key)
+    tz = policy.timezone
+
+    def ends(o: Obligation) -> tuple[datetime, str, str]:
+        """By when it must be done: an instant, or the end of the local day of a date."""
+        if isinstance(o.due, datetime):
+            return o.due, o.rule, o.owner
+        return datetime.combine(o.due + timedelta(days=1), time(), tz), o.rule, o.owner
+
+    out.sort(key=ends)
     return out
 
 
-def _sort_key(o: Obligation) -> tuple[str, str]:
-    due = o.due.isoformat() if isinstance(o.due, datetime) else f"{o.due.isoformat()}T23:59:59"
-    return (due, o.rule)
+def _contact_anchor(c: Contact) -> str:
+    """What tells one contact's obligations from another's (two contacts can share an instant)."""
+    return f"{c.at.isoformat()}/{c.kind}"
 
 
 def outcome_label(policy: Policy, contact: Contact) -> str:
-    """HI-OUTCOME's label for a contact (or a plain description where the policy sets none)."""
+    """HI-OUTCOME's label for a contact (or a plain description where the policy sets none).
+
+    Only a statutory visit gets a statutory label: at home, by a social worker, and (HI-QUALIFIED)
+    by a qualified and registered one.
+    """
+    plain = "home visit" if contact.kind == "home_visit" else contact.kind.replace("_", " ")
     rule = policy.rule_of_kind("outcome_labels")
     if rule is None or contact.kind != "home_visit":
-        return "home visit" if contact.kind == "home_visit" else contact.kind.replace("_", " ")
+        return plain
+    if contact.by not in policy.social_worker_roles:
+        return f"{plain} (not a statutory visit: not by a social worker)"
+    if policy.require_qualified and not contact.qualified:
+        return f"{plain} (not a statutory visit: the visitor is not qualified and registered)"
     return rule["seen"] if contact.child_seen else rule["not_seen"]

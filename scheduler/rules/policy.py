@@ -145,11 +145,12 @@ def _take(table: dict[str, Any], where: str, spec: dict[str, Any]) -> dict[str, 
     out: dict[str, Any] = {}
     names = {k.rstrip("?") for k in spec}
     unknown = sorted(set(table) - names)
+    prefix = f"{where}." if where else ""
     if unknown:
-        raise PolicyError(f"{where}.{unknown[0]}: unknown key")
+        raise PolicyError(f"{prefix}{unknown[0]}: unknown key")
     for raw, kind in spec.items():
         name = raw.rstrip("?")
-        key = f"{where}.{name}"
+        key = f"{prefix}{name}"
         if name not in table:
             if raw.endswith("?"):
                 continue
@@ -226,7 +227,7 @@ def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
 def policy_from_mapping(data: dict[str, Any]) -> Policy:
     top = _take(
         {k: v for k, v in data.items() if not isinstance(v, dict)},
-        "policy",
+        "",
         {"id": str, "name": str, "timezone": str},
     )
     where = {k for k, v in data.items() if isinstance(v, dict)} - {

@@ -156,11 +156,6 @@ def test_the_engine_refuses_a_naive_now() -> None:
         evaluate(load_policy("hillingdon"), cf.case, datetime(2026, 12, 22, 9))  # noqa: DTZ001
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DESIGN.md: dates are YYYY-MM-DD, but the case-file parser accepts any 10-character "
-    "ISO 8601 date Python reads, e.g. the week date 2026-W51-4 (read as 2026-12-17)",
-)
 def test_dates_are_yyyy_mm_dd_only() -> None:
     data = case_json()
     data["plan"]["started"] = "2026-W51-4"

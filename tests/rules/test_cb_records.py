@@ -80,12 +80,6 @@ def test_cb_record_still_owed_after_the_plan_ends() -> None:
     assert len(of(run(cb(), c, local("2027-02-10", "12:00")), "CB-RECORD")) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RULES.md: CB-RECORD is owned by the lead SW (owners are lead_social_worker, "
-    "team_manager, practice_manager, cp_chair, core_group); the engine makes the duty social "
-    "worker the owner of a duty visit's record",
-)
 def test_cb_record_owner_is_the_lead_social_worker_for_a_duty_visit() -> None:
     """CB-RECORD: owner lead SW (RULES.md), also when a duty social worker made the visit."""
     c = case(START, visit("2027-02-10T10:00", by=DUTY, recorded=None))

@@ -194,13 +194,6 @@ def test_cb_freq_change_by_the_chair_directly_needs_nothing_more() -> None:
     assert one(obs, "CB-VISIT-10WD").due == d("2027-02-17")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RULES.md: a change of frequency needs the CP Chair's agreement (recorded as a CP "
-    "chair case note or a management decision); the bundled policy lets a team manager's "
-    "decision alone change the interval (agreed_by includes team_manager), with nothing owed "
-    "by the cp_chair",
-)
 def test_cb_freq_change_by_a_team_manager_alone_still_needs_the_chair() -> None:
     """CB-FREQ-CHANGE: a team manager records a change to 5 WD on 3 Feb; without the CP Chair's
     agreement the cp_chair owes it, and the interval stays 10 WD (1 Feb + 10 WD = 15 Feb)."""
