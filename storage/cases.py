@@ -172,7 +172,7 @@ def _contacts(
     session: Session, ids: list[int], lead: dict[int, int | None]
 ) -> dict[int, list[model.Contact]]:
     correction = aliased(Contact)
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             Contact.child_id,
             Contact.at,
@@ -200,27 +200,14 @@ def _contacts(
             ~exists().where(correction.correction_of_id == Contact.id),
         )
         .order_by(Contact.child_id, Contact.at, Contact.id)
-    )
+    ).all()
+    # The hot loop of a cold sweep (millions of rows): plain tuples from the connection, and
+    # model.Contact built positionally (the select's columns from `qualified` on are in the
+    # dataclass's field order).
     out: dict[int, list[model.Contact]] = defaultdict(list)
+    make = model.Contact
     for r in rows:
-        out[r.child_id].append(
-            model.Contact(
-                at=r.at,
-                kind=r.kind,
-                by=contact_role(r.by_role, r.by_staff_id, r.staff_role, lead.get(r.child_id)),
-                qualified=r.qualified,
-                child_seen=r.child_seen,
-                seen_alone=r.seen_alone,
-                seen_alone_reason=r.seen_alone_reason,
-                bedroom_seen=r.bedroom_seen,
-                child_awake=r.child_awake,
-                recorded_at=r.recorded_at,
-                no_one_home=r.no_one_home,
-                note_left=r.note_left,
-                note_not_left_reason=r.note_not_left_reason,
-                risk_worsened=r.risk_worsened,
-                new_injury=r.new_injury,
-                alone_concerns=r.alone_concerns,
-            )
-        )
+        child_id = r[0]
+        by = r[3] if r[4] is None else contact_role(r[3], r[4], r[5], lead.get(child_id))
+        out[child_id].append(make(r[1], r[2], by, *r[6:]))
     return out
