@@ -7,14 +7,14 @@ channel either, the row is written without a recipient and delivery parks it, vi
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.rules.model import Obligation
-from storage.models import Child, Staff, Team
+from storage.models import Staff, Team
 
 # Engine owner roles -> staff roles that answer for them.
 _STAFF_ROLE = {
@@ -45,13 +45,13 @@ class Recipient:
 class Recipients:
     """Resolves roles for a batch of children with one query for staff and one for teams."""
 
-    def __init__(self, session: Session, children: Iterable[Child]) -> None:
+    def __init__(self, session: Session) -> None:
         self.teams = {t.id: t for t in session.scalars(select(Team))}
         self.by_team_role: dict[tuple[int | None, str], list[int]] = defaultdict(list)
         for s in session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.id)):
             self.by_team_role[(s.team_id, s.role)].append(s.id)
 
-    def _role(self, child: Child, role: str) -> list[Recipient]:
+    def _role(self, child: Any, role: str) -> list[Recipient]:
         if role in _WORKER_ROLES:
             if child.lead_social_worker_id is not None:
                 return [Recipient(child.lead_social_worker_id, None, role)]
@@ -65,6 +65,7 @@ class Recipients:
         team: Team | None = self.teams.get(child.team_id)
         return [Recipient(None, team.slack_channel_id if team else None, role)]
 
-    def for_child(self, child: Child, ob: Obligation) -> dict[str, list[Recipient]]:
+    def for_child(self, child: Any, ob: Obligation) -> dict[str, list[Recipient]]:
+        """Recipients by role for `child` (a Child or a row with team_id, lead_social_worker_id)."""
         roles = {ob.owner, "team_manager", "practice_manager", "head_of_service"}
         return {role: self._role(child, role) for role in roles}
