@@ -426,7 +426,7 @@ def _seen_alone_each_visit(f: Facts, rule: Rule) -> Iterator[Obligation]:
             LEAD,
             f.visit_due,
             f"Not seen alone on {day}: the next statutory visit (by {f.visit_due}) must see the child alone",
-            f"{f.label(last)} on {day}, not seen alone: {last.seen_alone_reason}",
+            f"{f.label(last)} on {day}, not seen alone (the reason is in the visit record)",
             day,
         )
     if last.alone_concerns and not f.decided(rule.id, last.at):
