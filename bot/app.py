@@ -200,6 +200,7 @@ class SeenBot:
                 seen_alone=alone,
                 seen_alone_reason=cmd.alone_reason if alone == "no" else None,
                 bedroom_seen=cmd.bedroom if cmd.outcome != "no-one-home" else None,
+                child_awake=cmd.awake,
                 no_one_home=cmd.outcome == "no-one-home",
                 recorded_at=None,  # the record is completed in the form (CB-RECORD, HI-RECORD-24H)
             )

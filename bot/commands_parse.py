@@ -2,7 +2,7 @@
 says exactly what was wrong and how to write it; the caller shows it ephemerally and stores nothing.
 
     /seen log C-1042 seen|not-seen|no-one-home [alone|not-alone] [bedroom|no-bedroom]
-              [at 2026-12-21 10:30] [because <why not seen alone>]
+              [awake|not-awake] [at 2026-12-21 10:30] [because <why not seen alone>]
     /seen record C-1042
     /seen due | /seen team | /seen child C-1042 | /seen note C-1042 <text> | /seen help
 """
@@ -19,7 +19,8 @@ OUTCOMES = ("seen", "not-seen", "no-one-home")
 CASE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_/.-]{0,63}$")
 
 HELP = """*Seen: every child on a plan seen on time*
-• `/seen log C-1042 seen|not-seen|no-one-home [alone|not-alone] [bedroom|no-bedroom] [at 2026-12-21 10:30]` \
+• `/seen log C-1042 seen|not-seen|no-one-home [alone|not-alone] [bedroom|no-bedroom] [awake|not-awake] \
+[at 2026-12-21 10:30]` \
 logs a visit outcome, then opens the Record of a Child Protection Visit form (add `because …` after \
 `not-alone` to say why the child was not seen alone)
 • `/seen record C-1042` opens the visit record form (the latest unrecorded visit, or a new one)
@@ -32,7 +33,7 @@ Reply in the thread of any reminder or prompt to keep the reply as a case note o
 
 USAGE = {
     "log": "/seen log C-1042 seen|not-seen|no-one-home [alone|not-alone] [bedroom|no-bedroom] "
-    f"[at {TIME_EXAMPLE}]",
+    f"[awake|not-awake] [at {TIME_EXAMPLE}]",
     "record": "/seen record C-1042",
     "child": "/seen child C-1042",
     "note": "/seen note C-1042 what happened",
@@ -57,6 +58,7 @@ class Log:
     alone_reason: str | None = None
     bedroom: bool | None = None
     at: WallTime | None = None  # local date and time as written (see `visit_time`)
+    awake: bool | None = None  # a baby seen awake (CB-BABY-AWAKE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,7 @@ def _log(rest: list[str]) -> Log:
     alone: bool | None = None
     reason: str | None = None
     bedroom: bool | None = None
+    awake: bool | None = None
     at: WallTime | None = None
     i = 1
     while i < len(words):
@@ -160,6 +163,10 @@ def _log(rest: list[str]) -> Log:
             if bedroom is not None:
                 raise ParseError("say bedroom or no-bedroom once")
             bedroom = word == "bedroom"
+        elif word in ("awake", "not-awake"):
+            if awake is not None:
+                raise ParseError("say awake or not-awake once")
+            awake = word == "awake"
         elif word == "at":
             if at is not None:
                 raise ParseError("give the time once")
@@ -173,7 +180,8 @@ def _log(rest: list[str]) -> Log:
         else:
             raise ParseError(
                 f"unexpected {words[i]!r}: after the outcome write alone or not-alone, bedroom or "
-                f"no-bedroom, and `at {TIME_EXAMPLE}`; e.g. `/seen log {ref} seen alone bedroom`"
+                f"no-bedroom, awake or not-awake (a baby), and `at {TIME_EXAMPLE}`; "
+                f"e.g. `/seen log {ref} seen alone bedroom`"
             )
         i += 1
     if outcome != "seen":
@@ -181,11 +189,13 @@ def _log(rest: list[str]) -> Log:
             raise ParseError("the child was not seen, so cannot have been seen alone: leave out `alone`")
         if bedroom is not None and outcome == "no-one-home":
             raise ParseError("no one was home, so the bedroom was not seen: leave out `bedroom`")
+        if awake is not None:
+            raise ParseError("the child was not seen, so leave out awake or not-awake")
     if reason is not None and alone is not False:
         raise ParseError(
             "`because …` gives the reason the child was not seen alone: write `not-alone because …`"
         )
-    return Log(ref, outcome, alone, reason, bedroom, at)
+    return Log(ref, outcome, alone, reason, bedroom, at, awake)
 
 
 def parse_time(text: str) -> WallTime:

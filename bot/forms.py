@@ -227,7 +227,10 @@ def decision_choices(policy: Policy, rule_id: str, owner: str) -> DecisionChoice
     """What a decision under `rule_id` records, with the limits read from the policy's rules."""
     rule = policy.rules.get(rule_id)
     kind = rule.kind if rule is not None else ""
-    outcomes = CHAIR_OUTCOMES if owner == "cp_chair" else OUTCOMES_BY_KIND.get(kind, DEFAULT_OUTCOMES)
+    if owner == "cp_chair" and kind != "frequency_change":
+        outcomes = CHAIR_OUTCOMES  # e.g. CB-30WD-ANY: the chair is notified and agrees the plan
+    else:
+        outcomes = OUTCOMES_BY_KIND.get(kind, DEFAULT_OUTCOMES)
     outcomes = tuple(o for o in outcomes if o in DECISION_OUTCOMES)
     max_days: int | None = None
     limit_rule: str | None = None

@@ -76,3 +76,11 @@ def test_time_in_local_wall_time_and_never_in_the_future():
     assert visit_time(None, LONDON, now) == now
     with pytest.raises(ParseError, match="a visit cannot be in the future"):
         visit_time(parse_time("2026-07-01 13:30"), LONDON, now)
+
+
+def test_log_says_whether_a_baby_was_awake():
+    """CB-BABY-AWAKE: a quick log of a baby's visit can say it at once."""
+    assert parse("log C-1044 seen not-awake bedroom").awake is False
+    assert parse("log C-1044 seen awake").awake is True
+    with pytest.raises(ParseError, match="the child was not seen, so leave out awake"):
+        parse("log C-1044 not-seen awake")
