@@ -793,8 +793,8 @@ class SeenBot:
                 for o in prompts
             ]
             sections = [
-                ("Open manager prompts", prompt_lines[:40]),
                 ("Overdue", overdue[:40]),
+                ("Open manager prompts", prompt_lines[:40]),
                 ("Due next", rest[:40]),
             ]
             return views.home_view("Your team's children", sections, footer)

@@ -174,9 +174,24 @@ def test_app_home_for_a_worker_and_a_manager(running):
     assert "C-1042 (AB) [CB-RECORD] due Tue 24 Nov 2026 10:30" in worker
     assert "CB-NOTSEEN-DISCUSS" not in worker  # the manager's prompt is not the worker's to do
     manager = _texts(_home(running, "U_TM", "EvH2"))
-    assert manager.startswith("Your team's children\n*Open manager prompts* (1)")
+    assert manager.startswith("Your team's children\n*Overdue* (0)")
+    assert "*Open manager prompts* (1)" in manager
     assert "C-1042 (AB) [CB-NOTSEEN-DISCUSS] due Tue 24 Nov 2026 10:30" in manager
     assert "*not acknowledged*" in manager
-    assert manager.index("*Open manager prompts*") < manager.index("*Overdue*") < manager.index("*Due next*")
+    assert manager.index("*Overdue*") < manager.index("*Open manager prompts*") < manager.index("*Due next*")
     stranger = _texts(_home(running, "U_NOBODY", "EvH3"))
     assert "Ask an administrator" in stranger
+
+
+def test_manager_home_shows_overdue_first(running):
+    """CB-VISIT-10WD: on Wed 2 Dec the home visits due on Mon 30 Nov are overdue."""
+    from datetime import UTC, datetime
+
+    running.clock.now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    view = _home(running, "U_TM", "EvH4")
+    texts = _texts(view)
+    overdue = texts[texts.index("*Overdue*") : texts.index("*Open manager prompts*")]
+    assert "*Overdue* (3)" in overdue
+    for ref in ("C-1042 (AB)", "C-1043 (CB)", "C-1044 (DB)"):
+        assert f"{ref} [CB-VISIT-10WD] due Mon 30 Nov 2026 (overdue, lead social worker)" in overdue
+    assert "C-2001" not in texts  # another team's child
