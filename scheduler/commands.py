@@ -262,3 +262,6 @@ register(
 
 # The Slack app registers `seen serve` from its own module.
 import bot.cli_commands  # noqa: E402, F401
+
+# `seen keys` (data protection).
+import scheduler.data_commands  # noqa: E402, F401

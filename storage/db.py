@@ -14,6 +14,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage import crypto
+
 DEFAULT_URL = "sqlite:///var/seen.sqlite"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
@@ -38,9 +40,13 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
 
     SQLite: the file's folder is created; foreign keys on; WAL; a busy timeout; transactions
     begin explicitly so that savepoints work. PostgreSQL: connections are checked before use.
+    Errors never carry the statement's parameters (personal data), and the data key must be
+    there (`storage.crypto`: PostgreSQL without SEEN_DATA_KEY raises `DataKeyError`).
     """
     url = normalise_url(url or database_url())
     parsed = make_url(url)
+    crypto.check_startup(parsed.get_backend_name())
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):

@@ -2,7 +2,8 @@
 inserted, never updated or deleted: a correction or an edit is a new row pointing at the old one.
 Obligations are not stored; the outbox, the sweep state and the leases are working state.
 
-Every instant is a `UTCDateTime` (aware UTC in and out); days are `Date`.
+Every instant is a `UTCDateTime` (aware UTC in and out); days are `Date`. Free text about a child
+(case notes, the visit record, reasons, decision notes) is `EncryptedText`: encrypted at rest.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from sqlalchemy import (
     Uuid,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column, relationship
 
-from storage.types import UTCDateTime
+from storage.types import EncryptedText, UTCDateTime
 
 STAFF_ROLES: tuple[str, ...] = (
     "social_worker",
@@ -161,27 +162,27 @@ class Contact(Base):
     qualified: Mapped[bool] = mapped_column(Boolean, default=True)
     child_seen: Mapped[bool] = mapped_column(Boolean)
     seen_alone: Mapped[str | None] = mapped_column(String(16))
-    seen_alone_reason: Mapped[str | None] = mapped_column(Text)
+    seen_alone_reason: Mapped[str | None] = mapped_column(EncryptedText)
     bedroom_seen: Mapped[bool | None] = mapped_column(Boolean)
     child_awake: Mapped[bool | None] = mapped_column(Boolean)
     recorded_at: Mapped[datetime | None]
     no_one_home: Mapped[bool] = mapped_column(Boolean, default=False)
     note_left: Mapped[bool | None] = mapped_column(Boolean)
-    note_not_left_reason: Mapped[str | None] = mapped_column(Text)
+    note_not_left_reason: Mapped[str | None] = mapped_column(EncryptedText)
     risk_worsened: Mapped[bool] = mapped_column(Boolean, default=False)
     new_injury: Mapped[bool] = mapped_column(Boolean, default=False)
     alone_concerns: Mapped[bool] = mapped_column(Boolean, default=False)
     # the visit record
-    present: Mapped[str | None] = mapped_column(Text)
+    present: Mapped[str | None] = mapped_column(EncryptedText)
     spoken_with: Mapped[bool | None] = mapped_column(Boolean)
-    observations: Mapped[str | None] = mapped_column(Text)
-    family_circumstances: Mapped[str | None] = mapped_column(Text)
-    new_adults: Mapped[str | None] = mapped_column(Text)
-    sleeping_arrangements: Mapped[str | None] = mapped_column(Text)
-    presentation: Mapped[str | None] = mapped_column(Text)
-    wishes_feelings: Mapped[str | None] = mapped_column(Text)
-    incident_or_injury: Mapped[str | None] = mapped_column(Text)
-    contact_title: Mapped[str | None] = mapped_column(Text)
+    observations: Mapped[str | None] = mapped_column(EncryptedText)
+    family_circumstances: Mapped[str | None] = mapped_column(EncryptedText)
+    new_adults: Mapped[str | None] = mapped_column(EncryptedText)
+    sleeping_arrangements: Mapped[str | None] = mapped_column(EncryptedText)
+    presentation: Mapped[str | None] = mapped_column(EncryptedText)
+    wishes_feelings: Mapped[str | None] = mapped_column(EncryptedText)
+    incident_or_injury: Mapped[str | None] = mapped_column(EncryptedText)
+    contact_title: Mapped[str | None] = mapped_column(EncryptedText)
     # one visit to siblings records one row per child, sharing a visit group
     visit_group: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     correction_of_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
@@ -220,7 +221,7 @@ class Decision(Base):
     by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     outcome: Mapped[str] = mapped_column(String(64))
     within_working_days: Mapped[int | None] = mapped_column(Integer)
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText)
     source_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime]
 
@@ -249,7 +250,7 @@ class CaseNote(Base):
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     at: Mapped[datetime]
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText)
     source: Mapped[str] = mapped_column(String(32))
     thread_ref: Mapped[str | None] = mapped_column(String(255))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("case_notes.id"), index=True)
@@ -351,3 +352,27 @@ def _refuse(action: str):  # type: ignore[no-untyped-def]
 for _cls in APPEND_ONLY:
     event.listen(_cls, "before_update", _refuse("updated"))
     event.listen(_cls, "before_delete", _refuse("deleted"))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk(state: ORMExecuteState) -> None:
+    """`session.execute(update(Contact)...)` / `delete(CaseNote)` would bypass the listeners above.
+    Only the retention purge deletes facts and only key rotation rewrites their ciphertext, both
+    with Core statements on the connection (`storage.retention`, `storage.rotation`)."""
+    if state.is_update or state.is_delete:
+        for mapper in state.all_mappers:
+            if mapper.class_ in APPEND_ONLY:
+                action = "updated" if state.is_update else "deleted"
+                raise AppendOnlyError(
+                    f"{mapper.local_table.name} rows are never {action}; record a new fact instead"
+                )
+
+
+def encrypted_columns() -> list[tuple[str, str]]:
+    """(table, column) of every encrypted column, in a stable order."""
+    return [
+        (table.name, column.name)
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+        if isinstance(column.type, EncryptedText)
+    ]
