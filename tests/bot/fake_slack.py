@@ -36,8 +36,12 @@ def _decode(value: Any) -> Any:
 
 
 class FakeSlack:
-    def __init__(self, token: str = "xoxb-test", bot_user: str = "UBOT") -> None:
+    def __init__(
+        self, token: str = "xoxb-test", bot_user: str = "UBOT", app_token: str = "xapp-test"
+    ) -> None:
         self.token = token
+        self.app_token = app_token
+        self.socket_url: str | None = None  # apps.connections.open answers this (Socket Mode)
         self.bot_user = bot_user
         self.calls: list[Call] = []
         self.lock = threading.Lock()
@@ -125,6 +129,10 @@ class FakeSlack:
                 "user_id": self.bot_user,
                 "bot_id": "B0001",
             }
+        if method == "apps.connections.open":
+            if self.socket_url is None:
+                return {"ok": False, "error": "not_allowed_token_type"}
+            return {"ok": True, "url": self.socket_url}
         if method == "users.info":
             return {"ok": True, "user": {"id": body.get("user"), "tz": "Europe/London", "is_bot": False}}
         if method == "conversations.open":
@@ -219,7 +227,8 @@ class FakeSlack:
                     failure = None
                     if fake.failures and (fake.fail_methods is None or method in fake.fail_methods):
                         failure = fake.failures.pop(0)
-                    token_ok = headers.get("authorization") == f"Bearer {fake.token}"
+                    wanted = fake.app_token if method == "apps.connections.open" else fake.token
+                    token_ok = headers.get("authorization") == f"Bearer {wanted}"
                     answer = fake.answer(method, body) if token_ok and failure is None else None
                 if failure is not None:
                     status, retry_after = failure

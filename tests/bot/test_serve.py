@@ -120,3 +120,78 @@ def test_manifest_declares_what_the_app_uses():
         settings["interactivity"]["request_url"],
     ):
         assert url.endswith("/slack/events")
+
+
+def test_seen_serve_in_socket_mode(tmp_path, fake):
+    """With SLACK_APP_TOKEN the app connects out over a WebSocket (no public URL); /healthz stays."""
+    from tests.bot.fake_socket_mode import FakeSocketMode
+
+    sockets = FakeSocketMode()
+    fake.socket_url = sockets.url
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_APP_TOKEN": "xapp-test",
+        "SEEN_SLACK_API_URL": fake.api_url,
+        "SEEN_DATABASE_URL": f"sqlite:///{tmp_path / 'socket.sqlite'}",
+        "SEEN_LOG_LEVEL": "warning",
+    }
+    env.pop("SLACK_SIGNING_SECRET", None)
+    command = [sys.executable, "-m", "scheduler.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--no-scheduler"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        sockets.wait_connected()
+        assert fake.of("apps.connections.open")[0].headers["authorization"] == "Bearer xapp-test"
+        sockets.send(
+            {
+                "envelope_id": "env-1",
+                "type": "slash_commands",
+                "accepts_response_payload": True,
+                "payload": {
+                    "command": "/seen",
+                    "text": "help",
+                    "user_id": "U_SW",
+                    "team_id": "T0001",
+                    "response_url": fake.response_url("sock1"),
+                    "trigger_id": "trig.sock.1",
+                },
+            }
+        )
+        answer = sockets.wait_response("env-1")
+        assert "Seen: every child" in answer["payload"]["text"]
+        sockets.send(
+            {
+                "envelope_id": "env-2",
+                "type": "slash_commands",
+                "accepts_response_payload": True,
+                "payload": {
+                    "command": "/seen",
+                    "text": "due",
+                    "user_id": "U_SW",
+                    "team_id": "T0001",
+                    "response_url": fake.response_url("sock2"),
+                    "trigger_id": "trig.sock.2",
+                },
+            }
+        )
+        sockets.wait_response("env-2")
+        assert "Ask an administrator" in fake.wait_for("response_url")[0].body["text"]
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        reply = SlackSender(url, fake).command("U_SW", "help")
+        assert reply.status == 404  # no HTTP events endpoint in Socket Mode
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        sockets.stop()
