@@ -136,8 +136,10 @@ class SeenBot:
         user = command.get("user_id")
         now = self.clock()
         if isinstance(cmd, Due | Team):
-            with self.factory() as s:
+            with self.writing() as s:
                 staff = access.staff_for(s, user)
+                what = "due" if isinstance(cmd, Due) else "team"
+                write_audit(s, f"{what}_list.viewed", actor=staff.id, at=now, detail={"via": "slack"})
                 if isinstance(cmd, Due):
                     return caseview.my_due_text(s, staff, now)
                 return caseview.team_due_text(s, staff, now)
@@ -770,12 +772,13 @@ class SeenBot:
             return
         user = event.get("user")
         now = self.clock()
-        with self.factory() as s:
+        with self.writing() as s:
             try:
                 staff = access.staff_for(s, user)
             except Refused as exc:
                 view = views.home_view("Seen", [], str(exc))
             else:
+                write_audit(s, "home.viewed", actor=staff.id, at=now, detail={"via": "slack"})
                 view = self._home(s, staff, now)
         client.views_publish(user_id=user, view=view)
 

@@ -119,6 +119,7 @@ def test_due_lists_my_children_by_deadline(running):
     lines = [line for line in text.splitlines() if line.startswith("•")]
     assert lines[0].startswith("• C-1042 (AB) [CB-VISIT-10WD] due Mon 30 Nov 2026")
     assert all("Sam" not in line and "Worker" not in line for line in lines)
+    assert _count(running, AuditLog, action="due_list.viewed") == 1
 
 
 def test_due_for_someone_without_children(running):
