@@ -46,6 +46,7 @@ from storage.models import Child as ChildRecord
 log = logging.getLogger("seen.bot")
 Clock = Callable[[], datetime]
 REACTION = "white_check_mark"
+MAX_SIBLINGS = 6  # children recorded on one form besides the first (Slack allows 100 blocks)
 
 
 def utcnow() -> datetime:
@@ -245,7 +246,7 @@ class SeenBot:
         tz = policy.timezone
         rows = [self._child_row(s, child, policy, contact, now)]
         candidates = caseview.siblings(s, child, limit=100)
-        for ref in sibling_refs or []:
+        for ref in (sibling_refs or [])[:MAX_SIBLINGS]:
             sib = next((c for c in candidates if c.case_ref == ref), None)
             if sib is not None:
                 rows.append(self._child_row(s, sib, policy, None, now))
