@@ -1,5 +1,5 @@
 """Commands beyond the engine's own (`evaluate`, `explain`), registered with the CLI here:
-`run`, `db upgrade`, `import`, `simulate`."""
+`run`, `db upgrade`, `import`, `simulate`; `keys` in scheduler.data_commands."""
 
 from __future__ import annotations
 
@@ -23,12 +23,10 @@ def _date(text: str) -> date:
 
 
 def _logging() -> None:
-    logging.basicConfig(
-        level=os.environ.get("SEEN_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    for noisy in ("alembic", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    """JSON lines on standard error, with no personal data (scheduler.logs)."""
+    from scheduler.logs import configure_logging
+
+    configure_logging()
 
 
 # -- seen db upgrade ---------------------------------------------------------------------------
@@ -91,6 +89,7 @@ def _run_args(p: argparse.ArgumentParser) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from sqlalchemy import func, select
 
+    from scheduler.logs import watch_staff
     from scheduler.loop import Runtime, run_forever
     from storage.db import make_engine, session_factory, upgrade
     from storage.models import Child, Team
@@ -99,6 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     engine = make_engine()
     upgrade(engine)
     factory = session_factory(engine)
+    watch_staff(factory)  # the log filter removes these staff names wherever they appear
     with factory.begin() as session:
         if not args.no_demo and not session.scalar(select(func.count()).select_from(Child)):
             from storage.demo import load_demo
@@ -263,5 +263,5 @@ register(
 # The Slack app registers `seen serve` from its own module.
 import bot.cli_commands  # noqa: E402, F401
 
-# `seen keys` (data protection).
+# `seen keys`, `seen retention`, `seen export` (data protection).
 import scheduler.data_commands  # noqa: E402, F401

@@ -21,6 +21,7 @@ from bot.messenger import Messenger
 from scheduler.delivery import DeliveryReport, deliver_due
 from scheduler.duelist import write_due_lists
 from scheduler.leader import take_lease
+from scheduler.metrics import record_sweep
 from scheduler.sweep import SweepReport, sweep
 from storage.models import Outbox
 
@@ -64,6 +65,7 @@ class Runtime:
         if not take_lease(self.factory, SWEEP_LEASE, self.holder, now):
             return False, None, 0
         report = sweep(self.factory, now)
+        record_sweep(self.factory, now, report)  # last sweep time and overdue counts, for /metrics
         with self.factory.begin() as session:
             lists = write_due_lists(session, now)
         return True, report, lists

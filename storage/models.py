@@ -299,6 +299,17 @@ class ChildSweepState(Base):
     last_swept_at: Mapped[datetime]
 
 
+class ChildOverdueSummary(Base):
+    """Working state for the metrics: the child's overdue obligations by rule, as evaluated at
+    `evaluated_at` (`scheduler.metrics.record_sweep`). Derived, never a fact; NULL when none."""
+
+    __tablename__ = "child_overdue_summary"
+
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), primary_key=True)
+    evaluated_at: Mapped[datetime]
+    overdue: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+
+
 class SchedulerState(Base):
     """Named watermarks, e.g. the last instant the sweep covered."""
 

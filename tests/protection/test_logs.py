@@ -1,0 +1,167 @@
+"""Structured logs carry no personal data: a sweep and delivery over the demo caseload, with a chat
+platform in trouble echoing names, emails and note text back, logs case references only."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.messenger import DeliveryError, OutgoingMessage
+from scheduler.logs import (
+    WITHHELD,
+    JsonFormatter,
+    PersonalDataFilter,
+    Redactor,
+    configure_logging,
+    staff_terms,
+)
+from scheduler.loop import Runtime
+from storage.demo import DEMO_AS_OF
+from tests.protection.helpers import demo_children, demo_free_text, demo_staff, load_demo_at
+
+CASE_REF = re.compile(r"\bC-\d{4}\b")
+
+
+@pytest.fixture
+def captured() -> Iterator[tuple[io.StringIO, logging.Handler]]:
+    root = logging.getLogger()
+    level = root.level
+    stream = io.StringIO()
+    handler = configure_logging(stream=stream, level="DEBUG", fmt="json")
+    yield stream, handler
+    root.removeHandler(handler)
+    root.setLevel(level)
+
+
+class TroubledChat:
+    """Refuses most messages, with errors that echo who and what they were for, as platforms do."""
+
+    def __init__(self) -> None:
+        self.staff = demo_staff()
+        self.notes = demo_free_text()
+        self.calls = 0
+
+    def send(self, message: OutgoingMessage) -> str:
+        self.calls += 1
+        name, email = self.staff[self.calls % len(self.staff)]
+        note = self.notes[self.calls % len(self.notes)]
+        if self.calls % 4 == 1:
+            raise DeliveryError(f"user {name} <{email}> is not in the channel")
+        if self.calls % 4 == 2:
+            raise DeliveryError(f"message refused: '{note}'", retryable=False)
+        if self.calls % 4 == 3:
+            raise RuntimeError(f"bug while sending to {name}: {note!r}")
+        return f"ok:{message.key}"
+
+
+def test_sweep_and_delivery_over_the_demo_log_case_refs_only(
+    factory: sessionmaker[Session], captured: tuple[io.StringIO, logging.Handler]
+) -> None:
+    stream, handler = captured
+    handler.seen_filter.set_terms_source(staff_terms(factory))  # type: ignore[attr-defined]
+    load_demo_at(factory)
+    runtime = Runtime(factory, TroubledChat(), holder="test")
+    for hours in (0, 1, 30):
+        runtime.tick(DEMO_AS_OF + timedelta(hours=hours))
+    # and what careless code might log directly
+    staff = demo_staff()
+    note = demo_free_text()[0]
+    log = logging.getLogger("seen.test")
+    log.warning("visit logged by %s for %s: %s", staff[0][0], "C-2001", note)
+    log.info("decision", extra={"child": "C-2004", "note": note, "by": staff[1][1], "count": 3})
+    log.info(f"written by {staff[2][0]} ({staff[2][1]})")
+    try:
+        raise ValueError(f"bad value {note!r} from {staff[3][1]}")
+    except ValueError:
+        log.exception("handler failed for %s", "C-3001")
+
+    out = stream.getvalue()
+    records = [json.loads(line) for line in out.splitlines()]
+    assert len(records) > 10
+    for r in records:
+        assert {"time", "level", "logger", "message"} <= set(r)
+    for name, email in staff:
+        assert email not in out
+        for part in [name, *name.split()]:
+            assert part not in out, part
+    for text in demo_free_text():
+        assert text not in out, text
+    for _ref, initials in demo_children():
+        assert initials not in out, initials
+    refs = set(CASE_REF.findall(out))
+    assert refs and refs <= {ref for ref, _ in demo_children()}
+    # the filter did act, and operational detail survives
+    assert "[email]" in out and "[name]" in out and WITHHELD in out
+    assert any(r["logger"] == "seen.sweep" and "children evaluated" in r["message"] for r in records)
+    assert any(
+        r["logger"] == "seen.delivery" and r["level"] == "ERROR" and "parked" in r["message"] for r in records
+    )
+    decision = next(r for r in records if r["message"] == "decision")
+    assert decision["child"] == "C-2004" and decision["count"] == 3
+    assert decision["note"] == WITHHELD and decision["by"] == WITHHELD
+    failed = next(r for r in records if r["message"] == "handler failed for C-3001")
+    assert "ValueError: bad value [text withheld] from [email]" in failed["exception"]
+    assert 'raise ValueError(f"bad value {note!r} from {staff[3][1]}")' in failed["exception"]  # the code
+
+
+def test_identifiers_pass_and_words_do_not() -> None:
+    r = Redactor(["Priya Shah", "Priya", "Shah"])
+    assert r.value("C-1042") == "C-1042"
+    assert r.value("C-1042:HI-VISIT-20WD:lead_social_worker:2026-12-21T10:30:00+00:00/home_visit") == (
+        "C-1042:HI-VISIT-20WD:lead_social_worker:2026-12-21T10:30:00+00:00/home_visit"
+    )
+    assert r.value("C-1, C-2, C-3") == "C-1, C-2, C-3"
+    assert r.value("channel_not_found") == "channel_not_found"
+    assert r.value(42) == 42 and r.value(None) is None and r.value(1.5) == 1.5
+    for words in ("father present throughout", "Priya", "mother", "ok then", "a@b.example.org"):
+        assert r.value(words) == WITHHELD, words
+    assert r.text("sent to Priya Shah and Shahid") == "sent to [name] and Shahid"
+    assert r.text("mail priya.shah@cb.example.org now") == "mail [email] now"
+    assert r.value(DeliveryError("user Priya <p@x.example.org> said 'leave me alone'")) == (
+        "DeliveryError: user [name] <[email]> said [text withheld]"
+    )
+    assert r.value(["C-1", "free text here"]) == ["C-1", WITHHELD]
+
+
+def test_json_lines_carry_level_logger_message_and_extras() -> None:
+    record = logging.LogRecord("seen.sweep", logging.INFO, __file__, 1, "swept %d", (12,), None)
+    record.child = "C-1042"
+    PersonalDataFilter().filter(record)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["level"] == "INFO" and line["logger"] == "seen.sweep"
+    assert line["message"] == "swept 12" and line["child"] == "C-1042"
+    assert line["time"].endswith("Z")
+
+
+def test_a_failing_name_source_does_not_stop_logging() -> None:
+    def broken() -> list[str]:
+        raise RuntimeError("database away")
+
+    personal = PersonalDataFilter(broken)
+    record = logging.LogRecord("seen", logging.INFO, __file__, 1, "hello %s", ("C-1",), None)
+    assert personal.filter(record) and record.getMessage() == "hello C-1"
+
+
+def test_seen_run_logs_through_the_filter(capsys: pytest.CaptureFixture[str]) -> None:
+    from scheduler.commands import _logging
+
+    root = logging.getLogger()
+    level = root.level
+    try:
+        _logging()
+        ours = [h for h in root.handlers if getattr(h, "seen_filter", None) is not None]
+        assert len(ours) == 1
+        logging.getLogger("seen.test").warning("note %s", "the child said something")
+        err = capsys.readouterr().err
+        assert json.loads(err.splitlines()[-1])["message"] == f"note {WITHHELD}"
+    finally:
+        for h in [h for h in root.handlers if getattr(h, "seen_filter", None) is not None]:
+            root.removeHandler(h)
+        root.setLevel(level)
