@@ -1,5 +1,5 @@
 """Commands beyond the engine's own (`evaluate`, `explain`), registered with the CLI here:
-`run`, `db upgrade`, `import`, `simulate`; `keys` in scheduler.data_commands."""
+`run`, `db upgrade`, `import`, `simulate`; `keys`, `retention`, `export` in scheduler.data_commands."""
 
 from __future__ import annotations
 

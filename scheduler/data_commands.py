@@ -9,6 +9,10 @@ seen export C-1042 [--out FILE]    everything held about one child, as JSON
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+from pathlib import Path
 
 from scheduler.cli import UsageError, register
 
@@ -54,4 +58,61 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- seen retention purge -------------------------------------------------------------------------
+def _retention_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=["purge"])
+    p.add_argument("--dry-run", action="store_true", help="count what would be deleted; change nothing")
+    _database_arg(p)
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    from storage.retention import RetentionError, purge_closed, retention_years
+
+    try:
+        years = retention_years()
+    except RetentionError as exc:
+        raise UsageError(str(exc)) from None
+    print(purge_closed(_factory(args.database_url), years=years, dry_run=args.dry_run))
+    return 0
+
+
+# -- seen export ----------------------------------------------------------------------------------
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("case_ref", help="the child's case reference, e.g. C-1042")
+    p.add_argument("--out", help="write the JSON here (created owner-only) instead of standard output")
+    _database_arg(p)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from storage.crypto import DataKeyError
+    from storage.export import UnknownChildError, export_child
+
+    factory = _factory(args.database_url)
+    try:
+        with factory.begin() as session:  # the audit row is committed before anything is written out
+            document = export_child(session, args.case_ref)
+    except (UnknownChildError, DataKeyError) as exc:
+        raise UsageError(str(exc)) from None
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if args.out:
+        path = Path(args.out)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as exc:
+            raise UsageError(f"--out: cannot write {path}: {exc.strerror}") from None
+        print(f"{args.case_ref}: exported to {path}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 register("keys", "data keys: `seen keys generate`, `seen keys rotate`", _keys_args, cmd_keys)
+register(
+    "retention",
+    "delete closed cases past SEEN_RETENTION_YEARS: `seen retention purge [--dry-run]`",
+    _retention_args,
+    cmd_retention,
+)
+register("export", "subject access export of one child as JSON", _export_args, cmd_export)
