@@ -328,3 +328,30 @@ def test_default_development_key_file_is_under_var(tmp_path: Path, monkeypatch: 
     monkeypatch.chdir(tmp_path)
     crypto.keyring("sqlite")
     assert stat.S_IMODE(os.stat(tmp_path / "var" / "seen-data.key").st_mode) == 0o600
+
+
+def test_cli_keys_generate_and_rotate(
+    db_url: str,
+    engine: Engine,
+    factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from scheduler.cli import main
+
+    old = key()
+    monkeypatch.setenv("SEEN_DATA_KEY", old)
+    write_everything(factory)
+    assert main(["keys", "generate"]) == 0
+    new = capsys.readouterr().out.strip()
+    crypto.Keyring.parse(new)  # a valid key
+    monkeypatch.setenv("SEEN_DATA_KEY", f"{new},{old}")
+    assert main(["keys", "rotate", "--batch", "3", "--database-url", db_url]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(ALL_SECRETS)} value(s) re-encrypted" in out and crypto.key_id(new.encode()) in out
+    assert new not in out and old not in out
+    assert not any(crypto.key_id(old.encode()) in v for v in raw_values(engine))
+    monkeypatch.setenv("SEEN_DATA_KEY", "not a key")
+    assert main(["keys", "rotate", "--database-url", db_url]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "SEEN_DATA_KEY: key 1 is not a Fernet key" in err
