@@ -91,11 +91,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from scheduler.logs import watch_staff
     from scheduler.loop import Runtime, run_forever
+    from storage.crypto import DataKeyError
     from storage.db import make_engine, session_factory, upgrade
     from storage.models import Child, Team
 
     _logging()
-    engine = make_engine()
+    try:
+        engine = make_engine()
+    except DataKeyError as exc:  # PostgreSQL without SEEN_DATA_KEY: refuse to start
+        raise UsageError(str(exc)) from None
     upgrade(engine)
     factory = session_factory(engine)
     watch_staff(factory)  # the log filter removes these staff names wherever they appear

@@ -355,3 +355,24 @@ def test_cli_keys_generate_and_rotate(
     assert main(["keys", "rotate", "--database-url", db_url]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "SEEN_DATA_KEY: key 1 is not a Fernet key" in err
+
+
+def test_seen_run_refuses_postgres_without_a_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scheduler.cli import main
+
+    monkeypatch.delenv("SEEN_DATA_KEY", raising=False)
+    monkeypatch.delenv("SEEN_ALLOW_PLAINTEXT", raising=False)
+    monkeypatch.setenv("SEEN_DATABASE_URL", PG_URL)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        assert main(["run", "--no-demo"]) == 2
+    finally:
+        for h in root.handlers[:]:
+            if h not in handlers:
+                root.removeHandler(h)
+        root.setLevel(level)
+    err = capsys.readouterr().err
+    assert err.startswith("seen run: SEEN_DATA_KEY is not set") and err.count("\n") == 1
