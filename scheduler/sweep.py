@@ -9,10 +9,13 @@ sweep after downtime loses nothing. Only children whose facts changed, or whose 
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from multiprocessing import get_all_start_methods, get_context
 from typing import Any
 
 from sqlalchemy import insert, or_, select, update
@@ -31,6 +34,8 @@ from storage.models import Acknowledgement, Child, ChildSweepState, Outbox, Team
 log = logging.getLogger("seen.sweep")
 BATCH = 2000
 IN_CHUNK = 900
+PARALLEL_MIN_BATCHES = 4  # below this a sweep is quick enough in one process
+PARALLEL_WORKERS = 2
 
 
 @dataclass
@@ -76,9 +81,10 @@ def sweep(factory: sessionmaker[Session], now: datetime, *, full: bool = False) 
     with factory() as session:
         ids = children_to_sweep(session, now, full)
         context = _Context(session) if ids else None
-    for i in range(0, len(ids), BATCH):
+    batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
+    for batch, evaluated in zip(batches, _evaluations(factory, batches, now), strict=True):
         with factory.begin() as session:
-            _sweep_batch(session, ids[i : i + BATCH], now, report, context)  # type: ignore[arg-type]
+            _sweep_batch(session, batch, now, report, context, evaluated)  # type: ignore[arg-type]
     report.seconds = time.perf_counter() - started
     log.info(
         "sweep at %s: %d children evaluated, %d obligations, %d messages written (%d late) in %.2fs",
@@ -90,6 +96,67 @@ def sweep(factory: sessionmaker[Session], now: datetime, *, full: bool = False) 
         report.seconds,
     )
     return report
+
+
+# -- evaluating in parallel ---------------------------------------------------------------------
+# Loading a year of facts for 100,000 children is most of a cold sweep's time; with more than a
+# few batches to do and more than one core, worker processes load and evaluate batches while
+# this process writes the outbox. Workers only read.
+_worker_factory: sessionmaker[Session] | None = None
+
+
+def _start_worker(url: str) -> None:
+    global _worker_factory
+    from storage.db import make_engine, session_factory
+
+    _worker_factory = session_factory(make_engine(url))
+
+
+def _evaluate_batch(ids: list[int], now: datetime) -> dict[int, list[Obligation]]:
+    assert _worker_factory is not None
+    with _worker_factory() as session:
+        return _evaluate(session, ids, now, _policies_by_child(session, ids))
+
+
+def _policies_by_child(session: Session, ids: Sequence[int]) -> dict[int, Policy]:
+    rows = session.execute(
+        select(Child.id, Team.policy_id).join(Team, Team.id == Child.team_id).where(Child.id.in_(ids))
+    )
+    return {child_id: load_policy(policy_id) for child_id, policy_id in rows}
+
+
+def _evaluate(
+    session: Session, ids: Sequence[int], now: datetime, policies: dict[int, Policy]
+) -> dict[int, list[Obligation]]:
+    return {
+        child_id: evaluate(policies[child_id], case, now)
+        for child_id, case in cases_for_children(session, list(ids)).items()
+    }
+
+
+def _evaluations(
+    factory: sessionmaker[Session], batches: list[list[int]], now: datetime
+) -> Iterator[dict[int, list[Obligation]] | None]:
+    """Each batch's obligations from worker processes, or None: evaluate it in this process."""
+    workers = min(os.cpu_count() or 1, PARALLEL_WORKERS)
+    bind = factory.kw.get("bind")
+    url = bind.url if bind is not None else None
+    in_memory = url is None or (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
+    if (
+        len(batches) < PARALLEL_MIN_BATCHES
+        or workers < 2
+        or in_memory
+        or "fork" not in get_all_start_methods()
+    ):
+        yield from (None for _ in batches)
+        return
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=get_context("fork"),
+        initializer=_start_worker,
+        initargs=(url.render_as_string(hide_password=False),),
+    ) as pool:
+        yield from pool.map(_evaluate_batch, batches, [now] * len(batches))
 
 
 @dataclass
@@ -110,7 +177,12 @@ class _Context:
 
 
 def _sweep_batch(
-    session: Session, ids: Sequence[int], now: datetime, report: SweepReport, context: _Context
+    session: Session,
+    ids: Sequence[int],
+    now: datetime,
+    report: SweepReport,
+    context: _Context,
+    evaluated: dict[int, list[Obligation]] | None = None,
 ) -> None:
     # Plain rows and bulk statements throughout: a cold sweep handles 100,000 children.
     children = {
@@ -128,7 +200,8 @@ def _sweep_batch(
     }
     policies = context.policies
     recipients = context.recipients
-    cases = cases_for_children(session, list(children))
+    if evaluated is None:
+        evaluated = _evaluate(session, ids, now, {i: policies[c.team_id] for i, c in children.items()})
     swept: dict[int, datetime] = dict(
         session.execute(  # type: ignore[arg-type]
             select(ChildSweepState.child_id, ChildSweepState.last_swept_at).where(
@@ -137,10 +210,9 @@ def _sweep_batch(
         ).all()
     )
     planned: list[_Planned] = []
-    for child_id, case in cases.items():
+    for child_id, obligations in evaluated.items():
         child = children[child_id]
         policy = policies[child.team_id]
-        obligations = evaluate(policy, case, now)
         report.evaluated += 1
         report.obligations += len(obligations)
         for ob in obligations:
@@ -193,7 +265,7 @@ def _sweep_batch(
         report.late += row["late"]
         report.keys.append(row["key"])
     updates, inserts = [], []
-    for child_id in cases:
+    for child_id in evaluated:
         child = children[child_id]
         threshold = next_midnight(policies[child.team_id], now)
         if child_id in thresholds and thresholds[child_id] < threshold:

@@ -568,15 +568,19 @@ def _unseen_by_lead(f: Facts, rule: Rule) -> Iterator[Obligation]:
         since = f.plan.started
         basis = f"not seen by the lead social worker since the plan start on {since}"
     closing = ("emergency_action", "written_agreement")
+    after: datetime | None = None  # the decision that closed the last cycle
     while True:  # a cycle closed by emergency action or a written agreement restarts the clock
         lapse = since + timedelta(days=rule["calendar_days"])
         if f.today < lapse:
             return
-        decisions = f.decided_on_or_after(rule.id, since)
+        decisions = [
+            d for d in f.decided_on_or_after(rule.id, since) if after is None or d.at > after
+        ]
         closed = [d for d in decisions if d.outcome in closing]
         if not closed:
             break
-        since = f.local_date(closed[-1].at)
+        after = closed[-1].at
+        since = f.local_date(after)
         basis = f"{closed[-1].outcome.replace('_', ' ')} recorded on {since}, still not seen by the lead"
     basis += f"; {rule['calendar_days']} calendar days to {lapse}"
     if not decisions:
