@@ -98,10 +98,12 @@ EXPECTED = """
 2027-01-22T08:30 C-300 HI-VISIT-20WD overdue team_manager
 2027-01-22T08:30 C-400 HI-SEEN-ALONE remind-3wd lead_social_worker
 2027-01-22T08:30 C-400 HI-VISIT-20WD remind-3wd lead_social_worker
+2027-01-26T08:30 C-100 CB-20CD-LSW prompt team_manager
 2027-01-26T08:30 C-100 CB-30WD-ANY prompt team_manager
 2027-01-26T08:30 C-100 CB-30WD-ANY prompt cp_chair
 2027-01-26T08:30 C-400 HI-SEEN-ALONE remind-1wd lead_social_worker
 2027-01-26T08:30 C-400 HI-VISIT-20WD remind-1wd lead_social_worker
+2027-01-26T12:30 C-100 CB-20CD-LSW repeat team_manager
 2027-01-26T12:30 C-100 CB-30WD-ANY repeat team_manager
 2027-01-26T12:30 C-100 CB-30WD-ANY repeat cp_chair
 """
@@ -127,7 +129,8 @@ def _role(to: str) -> str:
 
 def test_every_reminder_alert_and_escalation_once_over_christmas(eight_weeks: list[dict[str, str]]) -> None:
     """CB-VISIT-10WD, CB-RECORD, CB-BABY-AWAKE, CB-BEDROOM-ALT, CB-NOTSEEN-DISCUSS,
-    CB-NOTSEEN-REVISIT, CB-20CD-LSW (all three steps, decided through New Year), CB-30WD-ANY,
+    CB-NOTSEEN-REVISIT, CB-20CD-LSW (all three steps, decided through New Year; still not seen 20
+    days after the written agreement of 6 January, so prompted again on 26 January), CB-30WD-ANY,
     HI-INITIAL-1WK, HI-VISIT-20WD, HI-NOTSEEN-REVISIT, HI-SEEN-ALONE: exactly the messages
     RULES.md asks for, each once. Acknowledged prompts (C-200 CB-NOTSEEN-DISCUSS, C-400
     HI-NOTSEEN-REVISIT) are not repeated; decided ones stop climbing; a visit on the due day
