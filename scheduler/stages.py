@@ -41,9 +41,15 @@ def overdue_at(policy: Policy, ob: Obligation) -> datetime:
 
 
 def planned_stages(
-    policy: Policy, ob: Obligation, prompted_at: datetime | None, acknowledged: bool
+    policy: Policy,
+    ob: Obligation,
+    prompted_at: datetime | None,
+    acknowledged: bool,
+    snooze: tuple[datetime, datetime] | None = None,
 ) -> list[Stage]:
-    """Every stage of an obligation in time order. `prompted_at`: when its prompt went (if any)."""
+    """Every stage of an obligation in time order. `prompted_at`: when its prompt went (if any);
+    `snooze`: (when, until) a worker snoozed its reminders: reminders falling in between are
+    postponed to `until`; overdue alerts are not."""
     cal = policy.calendar
     rem = policy.reminders
     stages: list[Stage] = []
@@ -73,6 +79,12 @@ def planned_stages(
             )
         day = ob.due if cal.is_working_day(ob.due) else cal.add_working_days(ob.due, -1)
         stages.append(Stage("due-today", morning(policy, day), (ob.owner,), "reminder"))
+    if snooze is not None:
+        start, until = snooze
+        stages = [
+            Stage(s.name, until, s.to, s.kind) if s.kind == "reminder" and start <= s.at < until else s
+            for s in stages
+        ]
     stages.append(Stage("overdue", overdue_at(policy, ob), (ob.owner, *escalate_to), "overdue"))
     if is_prompt(ob) and prompted_at is not None and not acknowledged:
         deadline = overdue_at(policy, ob)
@@ -109,6 +121,7 @@ def stages_to_send(
     now: datetime,
     prompted_at: datetime | None,
     acknowledged: bool,
+    snooze: tuple[datetime, datetime] | None = None,
 ) -> tuple[list[Stage], datetime | None]:
     """The stages whose time has come, and when the next one falls (None: no more).
 
@@ -123,7 +136,7 @@ def stages_to_send(
         if not isinstance(ob.due, datetime):
             today = now.astimezone(policy.timezone).date()
             prompted_at = max(now, morning(policy, policy.calendar.next_working_day_on_or_after(today)))
-    stages = planned_stages(policy, ob, prompted_at, acknowledged)
+    stages = planned_stages(policy, ob, prompted_at, acknowledged, snooze)
     past = [s for s in stages if s.at <= now]
     if ob.status == "overdue":  # a reminder that its deadline is coming is no use after it
         past = [s for s in past if s.kind != "reminder"]
@@ -134,3 +147,9 @@ def stages_to_send(
         if latest:
             chosen.append(latest[-1])
     return chosen, (min(future) if future else None)
+
+
+def snoozed_until(policy: Policy, snoozed_at: datetime) -> datetime:
+    """A reminder snoozed 'until tomorrow' comes back the next working morning."""
+    today = snoozed_at.astimezone(policy.timezone).date()
+    return morning(policy, policy.calendar.add_working_days(today, 1))

@@ -27,7 +27,7 @@ from scheduler.recipients import Recipient, Recipients
 from scheduler.rules.engine import evaluate
 from scheduler.rules.model import Obligation
 from scheduler.rules.policy import Policy
-from scheduler.stages import Stage, is_prompt, stages_to_send
+from scheduler.stages import Stage, is_prompt, snoozed_until, stages_to_send
 from storage.cases import cases_for_children
 from storage.models import Acknowledgement, Child, ChildSweepState, Outbox, Team
 
@@ -228,12 +228,17 @@ def _sweep_batch(
     for chunk in _chunks(prompt_keys):
         for key, at in session.execute(select(Outbox.key, Outbox.send_after).where(Outbox.key.in_(chunk))):
             prompted[key] = at
-    ob_keys = [p.ob.key for p in planned if is_prompt(p.ob)]
+    # Acknowledgements of the batch's children: of a prompt (its obligation key) they stop the
+    # ladder; of a reminder message (its outbox key, "Snooze until tomorrow") they postpone the
+    # obligation's reminders to the next working morning.
     acknowledged: set[str] = set()
-    for chunk in _chunks(ob_keys):
-        acknowledged.update(
-            session.scalars(select(Acknowledgement.key).where(Acknowledgement.key.in_(chunk)))
-        )
+    snoozed: dict[str, datetime] = {}
+    for key, at in session.execute(
+        select(Acknowledgement.key, Acknowledgement.at).where(Acknowledgement.child_id.in_(ids))
+    ):
+        acknowledged.add(key)
+        ob_key = key.rsplit(":", 2)[0]  # an outbox key is the obligation key + stage + recipient
+        snoozed[ob_key] = max(snoozed.get(ob_key, at), at)
     # The stages whose time has come, and the next threshold of each child.
     rows: dict[str, dict[str, Any]] = {}
     thresholds: dict[int, datetime] = {}
@@ -243,8 +248,11 @@ def _sweep_batch(
             for k in (_row_key(p.ob, "prompt", r) for r in p.recipients.get(p.ob.owner, []))
             if k in prompted
         ]
+        snooze = None
+        if p.policy.reminders.snooze_allowed and not is_prompt(p.ob) and p.ob.key in snoozed:
+            snooze = (snoozed[p.ob.key], snoozed_until(p.policy, snoozed[p.ob.key]))
         stages, upcoming = stages_to_send(
-            p.policy, p.ob, now, min(first) if first else None, p.ob.key in acknowledged
+            p.policy, p.ob, now, min(first) if first else None, p.ob.key in acknowledged, snooze
         )
         if upcoming is not None:
             t = thresholds.get(p.child.id)

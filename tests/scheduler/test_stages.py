@@ -152,3 +152,22 @@ def test_no_before_deadline_reminder_once_overdue_cb_visit_10wd() -> None:
     send, upcoming = stages_to_send(CB, o, utc(2026, 12, 1, 0, 0), None, False)
     assert send == []
     assert upcoming == utc(2026, 12, 1, 8, 30)
+
+
+def test_snoozed_reminders_wait_for_the_next_working_morning_cb_visit_10wd() -> None:
+    """'Snooze until tomorrow' (CB allows it): a reminder falling before the next working morning
+    is postponed to it; the overdue alert is not snoozed."""
+    from scheduler.stages import snoozed_until
+
+    snoozed_at = utc(2026, 12, 22, 9)  # the 3-WD reminder (22 Dec, 08:30) snoozed at 09:00
+    until = snoozed_until(CB, utc(2026, 12, 24, 9))  # Thursday; Fri 25 and Mon 28 are holidays
+    assert until == utc(2026, 12, 29, 8, 30)
+    assert snoozed_until(CB, snoozed_at) == utc(2026, 12, 23, 8, 30)
+    o = ob("CB-VISIT-10WD", date(2026, 12, 29))
+    stages = planned_stages(CB, o, None, False, (utc(2026, 12, 24, 9), until))
+    assert [(s.name, s.at) for s in stages] == [
+        ("remind-3wd", utc(2026, 12, 22, 8, 30)),
+        ("remind-1wd", utc(2026, 12, 24, 8, 30)),  # before the snooze: already sent
+        ("due-today", utc(2026, 12, 29, 8, 30)),
+        ("overdue", utc(2026, 12, 30, 8, 30)),
+    ]
