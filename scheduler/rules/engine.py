@@ -179,6 +179,23 @@ class Facts:
         )
 
 
+def _manager_prompt(
+    f: Facts,
+    rule: Rule,
+    trigger: datetime,
+    hours: int,
+    summary: str,
+    basis: str,
+    raised: datetime | None = None,
+) -> Iterator[Obligation]:
+    """The team manager must decide under `rule` on what happened at `trigger`, within `hours` of
+    it being raised (default: of the trigger); met by a decision recorded since the trigger."""
+    if not f.decided(rule.id, trigger):
+        yield f.obligation(
+            rule, TEAM_MANAGER, _hours(raised or trigger, hours), summary, basis, trigger.isoformat()
+        )
+
+
 RuleFn = Callable[[Facts, Rule], Iterator[Obligation]]
 _RULES: dict[str, RuleFn] = {}
 _WHEN_ENDED = {"record_within", "record_flag", "no_one_home_note", "step_down"}
@@ -317,17 +334,16 @@ def _record_flag(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-RISK-WORSE, CB-NEW-INJURY: the team manager is alerted at once."""
     flag = rule["flag"]
     for c in f.contacts:
-        if not getattr(c, flag) or f.decided(rule.id, c.at):
-            continue
-        raised = c.recorded_at or c.at
-        yield f.obligation(
-            rule,
-            TEAM_MANAGER,
-            _hours(raised, rule["respond_within_hours"]),
-            f"The record of the {f.label(c)} on {f.local_date(c.at)} {_FLAG_TEXT[flag]}",
-            f"visit record of {c.at.isoformat()}",
-            _contact_anchor(c),
-        )
+        if getattr(c, flag):
+            yield from _manager_prompt(
+                f,
+                rule,
+                c.at,
+                rule["respond_within_hours"],
+                f"The record of the {f.label(c)} on {f.local_date(c.at)} {_FLAG_TEXT[flag]}",
+                f"visit record of {c.at.isoformat()}",
+                raised=c.recorded_at or c.at,
+            )
 
 
 # -- how the visits went -----------------------------------------------------------------------
@@ -352,14 +368,14 @@ def _bedroom_alternate(f: Facts, rule: Rule) -> Iterator[Obligation]:
             f"home visit on {day} without seeing the bedroom",
             day,
         )
-    if run >= rule["breach_after_visits"] and not f.decided(rule.id, last.at):
-        yield f.obligation(
+    if run >= rule["breach_after_visits"]:
+        yield from _manager_prompt(
+            f,
             rule,
-            TEAM_MANAGER,
-            _hours(last.at, rule["respond_within_hours"]),
+            last.at,
+            rule["respond_within_hours"],
             f"Bedroom not seen on {run} home visits in a row (last on {day}): review and record a decision",
             f"{run} consecutive home visits without the bedroom, the last on {day}",
-            last.at.isoformat(),
         )
 
 
@@ -375,16 +391,14 @@ def _seen_alone_run(f: Facts, rule: Rule) -> Iterator[Obligation]:
     if run < rule["consecutive_visits"]:
         return
     last = f.visits[-1]
-    if f.decided(rule.id, last.at):
-        return
-    yield f.obligation(
+    yield from _manager_prompt(
+        f,
         rule,
-        TEAM_MANAGER,
-        _hours(last.at, rule["respond_within_hours"]),
+        last.at,
+        rule["respond_within_hours"],
         f"Not seen alone on {run} home visits in a row (child aged {rule['min_age_years']}+): "
         "consider in supervision and record the decision",
         f"{run} consecutive visits not seen alone, the last on {f.local_date(last.at)}",
-        last.at.isoformat(),
     )
 
 
@@ -398,16 +412,16 @@ def _baby_awake(f: Facts, rule: Rule) -> Iterator[Obligation]:
             continue
         day = f.local_date(v.at)
         months = f.age_months(day)
-        if months is None or months >= rule["baby_under_months"] or f.decided(rule.id, v.at):
+        if months is None or months >= rule["baby_under_months"]:
             continue
         said = "not seen awake" if v.child_awake is False else "not recorded as seen awake"
-        yield f.obligation(
+        yield from _manager_prompt(
+            f,
             rule,
-            TEAM_MANAGER,
-            _hours(v.at, rule["respond_within_hours"]),
+            v.at,
+            rule["respond_within_hours"],
             f"Baby {said} at the home visit on {day}: review and record the decision",
             f"home visit on {day}, baby aged {months} months",
-            v.at.isoformat(),
         )
 
 
@@ -429,14 +443,14 @@ def _seen_alone_each_visit(f: Facts, rule: Rule) -> Iterator[Obligation]:
             f"{f.label(last)} on {day}, not seen alone (the reason is in the visit record)",
             day,
         )
-    if last.alone_concerns and not f.decided(rule.id, last.at):
-        yield f.obligation(
+    if last.alone_concerns:
+        yield from _manager_prompt(
+            f,
             rule,
-            TEAM_MANAGER,
-            _hours(last.at, rule["respond_within_hours"]),
+            last.at,
+            rule["respond_within_hours"],
             f"Not seen alone on {day} and the social worker has concerns: review and record",
             f"{f.label(last)} on {day} with concerns",
-            last.at.isoformat(),
         )
 
 
@@ -447,16 +461,14 @@ def _not_seen_discuss(f: Facts, rule: Rule) -> Iterator[Obligation]:
     if not f.not_seen_chain:
         return
     first = f.not_seen_chain[0]
-    if f.decided(rule.id, first.at):
-        return
-    yield f.obligation(
+    yield from _manager_prompt(
+        f,
         rule,
-        TEAM_MANAGER,
-        _hours(first.at, rule["within_hours"]),
+        first.at,
+        rule["within_hours"],
         f"Child not seen at the home visit on {f.local_date(first.at)}: discuss with the lead social "
         "worker and record emergency action or a further-visit timeframe",
         f"not-seen home visit at {first.at.isoformat()}",
-        first.at.isoformat(),
     )
 
 
@@ -491,16 +503,14 @@ def _not_seen_again(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-NOTSEEN-AGAIN: still not seen at the further visit: discuss again, check, visit in 24 h."""
     chain = f.not_seen_chain
     for visit in chain[1:]:
-        if f.decided(rule.id, visit.at):
-            continue
-        yield f.obligation(
+        yield from _manager_prompt(
+            f,
             rule,
-            TEAM_MANAGER,
-            _hours(visit.at, rule["within_hours"]),
+            visit.at,
+            rule["within_hours"],
             f"Child still not seen at the further visit on {f.local_date(visit.at)}: discuss again "
             "with the lead social worker and record the decision",
             f"not-seen home visit at {visit.at.isoformat()} after an earlier one",
-            visit.at.isoformat(),
         )
     if len(chain) < 2 or not f.active:
         return
@@ -573,9 +583,7 @@ def _unseen_by_lead(f: Facts, rule: Rule) -> Iterator[Obligation]:
         lapse = since + timedelta(days=rule["calendar_days"])
         if f.today < lapse:
             return
-        decisions = [
-            d for d in f.decided_on_or_after(rule.id, since) if after is None or d.at > after
-        ]
+        decisions = [d for d in f.decided_on_or_after(rule.id, since) if after is None or d.at > after]
         closed = [d for d in decisions if d.outcome in closing]
         if not closed:
             break

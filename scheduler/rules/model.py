@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, get_args
 
 Role = Literal[
     "lead_social_worker",
@@ -19,15 +19,7 @@ Role = Literal[
     "cp_chair",
     "core_group",
 ]
-ROLES: tuple[str, ...] = (
-    "lead_social_worker",
-    "duty_social_worker",
-    "team_manager",
-    "practice_manager",
-    "head_of_service",
-    "cp_chair",
-    "core_group",
-)
+ROLES: tuple[str, ...] = get_args(Role)
 CONTACT_KINDS: tuple[str, ...] = ("home_visit", "school_visit", "office", "other")
 SEEN_ALONE: tuple[str, ...] = ("yes", "no", "not_applicable")
 Status = Literal["due", "overdue"]
