@@ -71,9 +71,12 @@ def _sqlite_setup(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # IMMEDIATE: a transaction takes the write lock when it starts, so one that reads and then
+    # writes (a delivery claim, a sweep batch) waits for another writer instead of failing with
+    # "database is locked" when it tries to write. Readers are not blocked (WAL).
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
