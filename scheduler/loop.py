@@ -85,6 +85,25 @@ class Runtime:
         leader, report, lists = self.sweep_step(now)
         return TickReport(now, leader, report, lists, self.deliver_step(now))
 
+    # -- the jobs run_forever runs: a failure is logged, never raised (the database or the chat
+    # platform being away must not stop the scheduler; the next run tries again) -----------------
+    def sweep_job(self, now: datetime) -> None:
+        try:
+            self.sweep_step(now)
+        except Exception:
+            log.exception("sweep failed; will try again at the next run")
+        self.deliver_job(now)  # what the sweep decided goes now, not at the next delivery run
+
+    def deliver_job(self, now: datetime) -> DeliveryReport | None:
+        try:
+            report = self.deliver_step(now)
+        except Exception:
+            log.exception("delivery failed; will try again at the next run")
+            return None
+        if report.late:
+            log.warning("%d reminder(s) went out late: %s", len(report.late), ", ".join(report.late[:20]))
+        return report
+
 
 def run_forever(
     runtime: Runtime,
@@ -100,23 +119,10 @@ def run_forever(
     from apscheduler.triggers.interval import IntervalTrigger
 
     def sweep_job() -> None:
-        try:
-            runtime.sweep_step(clock())
-        except Exception:  # the scheduler must survive a bad sweep (database away, ...)
-            log.exception("sweep failed; will try again at the next run")
-        deliver_job()  # what the sweep decided goes now, not at the next delivery run
+        runtime.sweep_job(clock())
 
     def deliver_job() -> None:
-        try:
-            report = runtime.deliver_step(clock())
-            if report.late:
-                log.warning(
-                    "%d reminder(s) went out late: %s",
-                    len(report.late),
-                    ", ".join(report.late[:20]),
-                )
-        except Exception:
-            log.exception("delivery failed; will try again at the next run")
+        runtime.deliver_job(clock())
 
     runtime.release_own_claims()
     scheduler = BlockingScheduler(
