@@ -49,25 +49,28 @@ class Facts:
         need_qualified = policy.require_qualified
 
         start = datetime.combine(plan.started, time(), self.tz)
-        self.contacts: list[Contact] = []
-        self.visits: list[Contact] = []  # qualifying (statutory) home visits: child seen
-        self.not_seen_chain: list[Contact] = []  # home visits not seeing the child since the last
+        contacts: list[Contact] = []
+        visits: list[Contact] = []  # qualifying (statutory) home visits: child seen
+        chain: list[Contact] = []  # home visits not seeing the child since the last that did
         last_seen_lead: Contact | None = None
         last_seen_any: datetime | None = None
-        for c in case.contacts:
-            if c.at < start or c.at > now:  # before the plan, or not yet happened at `now`
+        for c in case.contacts:  # the hot loop: a year of contacts for every child of a sweep
+            at = c.at
+            if at < start or at > now:  # before the plan, or not yet happened at `now`
                 continue
-            self.contacts.append(c)
-            if c.child_seen:
-                last_seen_any = c.at
+            contacts.append(c)
+            seen = c.child_seen
+            if seen:
+                last_seen_any = at
                 if c.by == LEAD:
                     last_seen_lead = c
             if c.kind == "home_visit" and c.by in roles and (c.qualified or not need_qualified):
-                if c.child_seen:
-                    self.visits.append(c)
-                    self.not_seen_chain = []
+                if seen:
+                    visits.append(c)
+                    chain = []
                 else:
-                    self.not_seen_chain.append(c)
+                    chain.append(c)
+        self.contacts, self.visits, self.not_seen_chain = contacts, visits, chain
         self.last_seen_lead = last_seen_lead
         for s in case.agency_sightings:
             if s.at <= now and (last_seen_any is None or s.at > last_seen_any):

@@ -10,6 +10,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, time
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -113,8 +114,15 @@ class Policy:
     ladder: tuple[LadderStep, ...]
     rules: dict[str, Rule] = field(default_factory=dict)
 
+    @cached_property
+    def _by_kind(self) -> dict[str, list[Rule]]:
+        by_kind: dict[str, list[Rule]] = {}
+        for rule in self.rules.values():
+            by_kind.setdefault(rule.kind, []).append(rule)
+        return by_kind
+
     def rules_of_kind(self, kind: str) -> list[Rule]:
-        return [r for r in self.rules.values() if r.kind == kind]
+        return self._by_kind.get(kind, [])
 
     def rule_of_kind(self, kind: str) -> Rule | None:
         found = self.rules_of_kind(kind)
