@@ -172,11 +172,19 @@ class SeenBot:
         if isinstance(cmd, Log):
             return self._log(cmd, command, client, now)
         if isinstance(cmd, Record):
-            with self.factory() as s:
+            with self.writing() as s:
                 staff = access.staff_for(s, user)
                 child = access.child_for(s, cmd.case_ref)
                 access.check_can_log(staff, child)
                 view, reply = self._record_form(s, staff, child, now)
+                write_audit(
+                    s,
+                    "record_form.opened",
+                    child_id=child.id,
+                    actor=staff.id,
+                    at=now,
+                    detail={"via": "slack"},
+                )
             client.views_open(trigger_id=command["trigger_id"], view=view)
             return reply
         return None
@@ -457,7 +465,7 @@ class SeenBot:
 
     def _open_decision(self, body: dict[str, Any], value: dict[str, Any], client: Any) -> None:
         now = self.clock()
-        with self.factory() as s:
+        with self.writing() as s:
             staff = access.staff_for(s, body["user"]["id"])
             child = access.child_for(s, value.get("c") or "")
             owner = value.get("w") or "team_manager"
@@ -491,13 +499,21 @@ class SeenBot:
                 metadata=meta,
                 days_label=choices.days_label,
             )
+            write_audit(
+                s,
+                "decision_form.opened",
+                child_id=child.id,
+                actor=staff.id,
+                at=now,
+                detail={"via": "slack", "rule": ob.rule},
+            )
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     def _open_visit_from_button(
         self, body: dict[str, Any], value: dict[str, Any], client: Any, record: bool
     ) -> None:
         now = self.clock()
-        with self.factory() as s:
+        with self.writing() as s:
             staff = access.staff_for(s, body["user"]["id"])
             child = access.child_for(s, value.get("c") or "")
             access.check_can_log(staff, child)
@@ -506,6 +522,9 @@ class SeenBot:
             else:
                 policy = caseview.policy_of(s, child)
                 view = views.visit_modal(self._visit_form(s, staff, child, policy, None, now))
+            write_audit(
+                s, "record_form.opened", child_id=child.id, actor=staff.id, at=now, detail={"via": "slack"}
+            )
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     def _snooze(self, body: dict[str, Any], value: dict[str, Any], client: Any) -> None:
