@@ -38,7 +38,11 @@ class FormErrors(Exception):
 
 # -- reading Slack's view state ----------------------------------------------------------------
 def _el(values: dict[str, Any], block: str) -> dict[str, Any]:
-    return (values.get(block) or {}).get("v") or {}
+    """The element state of `block`; a block whose state is not shaped as Slack sends it (a
+    tampered or garbled payload) reads as not answered, so a required answer is asked for again."""
+    entry = values.get(block) if isinstance(values, dict) else None
+    element = entry.get("v") if isinstance(entry, dict) else None
+    return element if isinstance(element, dict) else {}
 
 
 def text_of(values: dict[str, Any], block: str) -> str | None:
@@ -48,7 +52,8 @@ def text_of(values: dict[str, Any], block: str) -> str | None:
 
 def choice_of(values: dict[str, Any], block: str) -> str | None:
     option = _el(values, block).get("selected_option")
-    return option.get("value") if isinstance(option, dict) else None
+    value = option.get("value") if isinstance(option, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def checked(values: dict[str, Any], block: str) -> bool:
@@ -194,6 +199,8 @@ def read_visit(
 def _visit_time(values: dict[str, Any], tz: tzinfo, now: datetime, errors: dict[str, str]) -> datetime | None:
     day = _el(values, "at_date").get("selected_date")
     clock = _el(values, "at_time").get("selected_time")
+    day = day if isinstance(day, str) else None
+    clock = clock if isinstance(clock, str) else None
     if not day:
         errors["at_date"] = "Give the date of the visit"
         return None
