@@ -38,7 +38,9 @@ def staff_for(session: Session, chat_user_id: str | None) -> Staff:
     return staff
 
 
-def child_for(session: Session, case_ref: str) -> Child:
+def child_for(session: Session, case_ref: str | None) -> Child:
+    if not isinstance(case_ref, str) or not case_ref:
+        raise Refused("which child? No case reference was given: check it with `/seen due` or `/seen team`")
     child = session.scalar(select(Child).where(Child.case_ref == case_ref))
     if child is None:
         raise Refused(f"unknown case reference {case_ref}: check it with `/seen due` or `/seen team`")

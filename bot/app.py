@@ -338,7 +338,7 @@ class SeenBot:
     def submit_visit(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
         """Checked and stored before the acknowledgement (per-field errors go in it); then the
         confirmation. (Not a lazy listener: Bolt starts those alongside this one, not after it.)"""
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = _metadata(view)
         user = body["user"]["id"]
         now = self.clock()
         values = (view.get("state") or {}).get("values") or {}
@@ -346,10 +346,11 @@ class SeenBot:
         try:
             with self.writing() as s:
                 staff = access.staff_for(s, user)
-                child = access.child_for(s, meta["c"])
+                sibling_refs, corrects = _visit_metadata(meta)
+                child = access.child_for(s, meta.get("c"))
                 access.check_can_log(staff, child)
                 policy = caseview.policy_of(s, child)
-                children = [child] + [access.child_for(s, ref) for ref in meta.get("s") or []]
+                children = [child] + [access.child_for(s, ref) for ref in sibling_refs]
                 for c in children[1:]:
                     access.check_can_log(staff, c)
                 metas = [
@@ -370,8 +371,8 @@ class SeenBot:
                 for entry in entries:
                     target = by_ref[entry.ref]
                     correction = None
-                    if entry.ref == meta["c"] and meta.get("x"):
-                        latest = caseview.latest_version(s, int(meta["x"]))
+                    if entry.ref == child.case_ref and corrects:
+                        latest = caseview.latest_version(s, corrects)
                         correction = latest.id if latest is not None else None
                     facts.check_new_contact(entry.contact)
                     facts.record_contact(
@@ -601,21 +602,24 @@ class SeenBot:
 
     # -- the decision form ---------------------------------------------------------------------
     def submit_decision(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = _metadata(view)
         user = body["user"]["id"]
         now = self.clock()
         values = (view.get("state") or {}).get("values") or {}
         try:
             with self.writing() as s:
                 staff = access.staff_for(s, user)
+                rule, owner = meta.get("r"), meta.get("w") or "team_manager"
+                if not isinstance(rule, str) or not isinstance(owner, str):
+                    raise Refused(FORM_UNREADABLE)
                 child = access.child_for(s, meta.get("c") or "")
-                access.check_can_decide(staff, child, meta.get("w") or "team_manager")
+                access.check_can_decide(staff, child, owner)
                 policy = caseview.policy_of(s, child)
-                choices = forms.decision_choices(policy, meta["r"], meta.get("w") or "team_manager")
+                choices = forms.decision_choices(policy, rule, owner)
                 entry = forms.read_decision(values, choices)
                 decision = model.Decision(
                     at=now,
-                    rule=meta["r"],
+                    rule=rule,
                     by=access.engine_role(staff, child),
                     outcome=entry.outcome,
                     within_working_days=entry.within_working_days,
@@ -868,6 +872,30 @@ def _latest_note(s: Session, source_key: str) -> CaseNote | None:
             return row
         row = newer
     return None
+
+
+FORM_UNREADABLE = "This form could not be read: close it and open it again."
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """A modal's private metadata, as this app wrote it when opening the form. Slack sends it back
+    unchanged; anything that is not a JSON object (a garbled or forged payload) reads as empty, and
+    the submission is then refused for want of a known child."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except (ValueError, RecursionError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _visit_metadata(meta: dict[str, Any]) -> tuple[list[str], int | None]:
+    """The visit form's siblings ("s": case references) and the contact it completes ("x")."""
+    siblings, corrects = meta.get("s") or [], meta.get("x")
+    if not isinstance(siblings, list) or not all(isinstance(ref, str) for ref in siblings):
+        raise Refused(FORM_UNREADABLE)
+    if corrects is not None and (isinstance(corrects, bool) or not isinstance(corrects, int)):
+        raise Refused(FORM_UNREADABLE)
+    return siblings, corrects
 
 
 def _noop_ack(ack: Any) -> None:
