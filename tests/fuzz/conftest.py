@@ -1,0 +1,72 @@
+"""Fixtures of the fuzz suite: the real Bolt app over HTTP on a module-scoped SQLite database (so
+hundreds of requests share one server), and the summary line printed at the end of the run."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.app import build_app
+from bot.server import SeenASGI, database_health
+from storage.db import make_engine, session_factory, upgrade
+from storage.models import AuditLog
+from tests.bot.conftest import SECRET, TOKEN, Clock, Running, SlackSender, UvicornThread, add_world
+from tests.bot.fake_slack import FakeSlack
+from tests.fuzz.tally import TALLY
+from tests.storage.conftest import count_rows
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not TALLY.inputs:
+        return
+    terminalreporter.write_line(TALLY.line())
+    if terminalreporter.config.getoption("verbose") > 0:
+        for line in TALLY.detail():
+            terminalreporter.write_line(line)
+    report = os.environ.get("SEEN_FUZZ_REPORT")
+    if report:
+        with open(report, "w", encoding="utf-8") as f:
+            json.dump(
+                {
+                    "inputs": TALLY.inputs,
+                    "tracebacks": TALLY.tracebacks,
+                    "partial_writes": TALLY.partial_writes,
+                    "by_test": dict(TALLY.by_test),
+                },
+                f,
+                indent=2,
+            )
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """The Slack app as tests/bot runs it (uvicorn, signed requests, the fake Web API), shared by
+    a module's examples. Mon 23 Nov 2026 11:00 London is the business clock."""
+    path = tmp_path_factory.mktemp("fuzz-bot") / "seen.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    factory = session_factory(engine)
+    world = add_world(factory)
+    fake = FakeSlack(TOKEN).start()
+    clock = Clock(datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
+    app = build_app(factory, token=TOKEN, signing_secret=SECRET, clock=clock, base_url=fake.api_url)
+    server = UvicornThread(SeenASGI(app, health=database_health(factory)))
+    url = server.start()
+    yield Running(url, SlackSender(url, fake), fake, factory, clock, world)
+    server.stop()
+    fake.stop()
+    engine.dispose()
+
+
+def snapshot(factory: sessionmaker[Session]) -> tuple[dict[str, int], int]:
+    """Rows per table, and how many of the audit rows are refusals (`slack.refused`)."""
+    with factory() as s:
+        refused = s.scalar(select(func.count()).where(AuditLog.action == "slack.refused")) or 0
+        return count_rows(s), refused
