@@ -130,7 +130,7 @@ def _evaluate(
 ) -> dict[int, list[Obligation]]:
     return {
         child_id: evaluate(policies[child_id], case, now)
-        for child_id, case in cases_for_children(session, list(ids)).items()
+        for child_id, case in cases_for_children(session, list(ids), free_text=False).items()
     }
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, any_, bindparam, exists, select
@@ -46,12 +47,18 @@ def case_for_child(session: Session, child: Child | int) -> model.Case:
     return cases[child_id]
 
 
-def cases_for_children(session: Session, child_ids: Iterable[int]) -> dict[int, model.Case]:
+def cases_for_children(
+    session: Session, child_ids: Iterable[int], *, free_text: bool = True
+) -> dict[int, model.Case]:
     """The case of each child (by id) that has a plan; unknown ids and children without a plan
-    are left out."""
+    are left out.
+
+    `free_text=False` (the sweep): the visit record's reasons are not decrypted, only marked as
+    recorded (the engine needs to know they are there, not what they say), and contacts are read
+    straight from the driver: a cold sweep reads millions of them."""
     result: dict[int, model.Case] = {}
     for chunk in _chunks(sorted(set(child_ids)), CHUNK):
-        result.update(_load_chunk(session, chunk))
+        result.update(_load_chunk(session, chunk, free_text))
     return result
 
 
@@ -80,7 +87,7 @@ def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
         yield ids[i : i + size]
 
 
-def _load_chunk(session: Session, ids: list[int]) -> dict[int, model.Case]:
+def _load_chunk(session: Session, ids: list[int], free_text: bool = True) -> dict[int, model.Case]:
     children = session.execute(
         select(Child.id, Child.case_ref, Child.date_of_birth, Child.lead_social_worker_id).where(
             _among(session, Child.id, ids)
@@ -112,7 +119,7 @@ def _load_chunk(session: Session, ids: list[int]) -> dict[int, model.Case]:
         meetings[plan_id][kind].append(held_on)
 
     lead = {c.id: c.lead_social_worker_id for c in children}
-    contacts = _contacts(session, ids, lead)
+    contacts = _contacts(session, ids, lead) if free_text else _contacts_fast(session, ids, lead)
     sightings: dict[int, list[model.AgencySighting]] = defaultdict(list)
     for child_id, at, agency in session.execute(
         select(AgencySighting.child_id, AgencySighting.at, AgencySighting.agency)
@@ -172,35 +179,39 @@ def _contacts(
     session: Session, ids: list[int], lead: dict[int, int | None]
 ) -> dict[int, list[model.Contact]]:
     correction = aliased(Contact)
-    rows = session.connection().execute(
-        select(
-            Contact.child_id,
-            Contact.at,
-            Contact.kind,
-            Contact.by_role,
-            Contact.by_staff_id,
-            Staff.role.label("staff_role"),
-            Contact.qualified,
-            Contact.child_seen,
-            Contact.seen_alone,
-            Contact.seen_alone_reason,
-            Contact.bedroom_seen,
-            Contact.child_awake,
-            Contact.recorded_at,
-            Contact.no_one_home,
-            Contact.note_left,
-            Contact.note_not_left_reason,
-            Contact.risk_worsened,
-            Contact.new_injury,
-            Contact.alone_concerns,
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                Contact.child_id,
+                Contact.at,
+                Contact.kind,
+                Contact.by_role,
+                Contact.by_staff_id,
+                Staff.role.label("staff_role"),
+                Contact.qualified,
+                Contact.child_seen,
+                Contact.seen_alone,
+                Contact.seen_alone_reason,
+                Contact.bedroom_seen,
+                Contact.child_awake,
+                Contact.recorded_at,
+                Contact.no_one_home,
+                Contact.note_left,
+                Contact.note_not_left_reason,
+                Contact.risk_worsened,
+                Contact.new_injury,
+                Contact.alone_concerns,
+            )
+            .outerjoin(Staff, Staff.id == Contact.by_staff_id)
+            .where(
+                _among(session, Contact.child_id, ids),
+                ~exists().where(correction.correction_of_id == Contact.id),
+            )
+            .order_by(Contact.child_id, Contact.at, Contact.id)
         )
-        .outerjoin(Staff, Staff.id == Contact.by_staff_id)
-        .where(
-            _among(session, Contact.child_id, ids),
-            ~exists().where(correction.correction_of_id == Contact.id),
-        )
-        .order_by(Contact.child_id, Contact.at, Contact.id)
-    ).all()
+        .all()
+    )
     # The hot loop of a cold sweep (millions of rows): plain tuples from the connection, and
     # model.Contact built positionally (the select's columns from `qualified` on are in the
     # dataclass's field order).
@@ -210,4 +221,70 @@ def _contacts(
         child_id = r[0]
         by = r[3] if r[4] is None else contact_role(r[3], r[4], r[5], lead.get(child_id))
         out[child_id].append(make(r[1], r[2], by, *r[6:]))
+    return out
+
+
+# -- the sweep's fast path -----------------------------------------------------------------------
+RECORDED = "(recorded)"  # stands for free text the engine only needs to know is there
+_BOOL = {None: None, 0: False, 1: True}  # SQLite's 0/1 (and True/False, equal as keys) -> bool
+_FAST_SQL = """
+SELECT c.child_id, c.at, c.kind, c.by_role, c.by_staff_id, s.role, c.qualified, c.child_seen,
+       c.seen_alone, c.seen_alone_reason IS NOT NULL, c.bedroom_seen, c.child_awake, c.recorded_at,
+       c.no_one_home, c.note_left, c.note_not_left_reason IS NOT NULL, c.risk_worsened,
+       c.new_injury, c.alone_concerns
+FROM contacts c LEFT JOIN staff s ON s.id = c.by_staff_id
+WHERE c.child_id IN ({ids})
+  AND NOT EXISTS (SELECT 1 FROM contacts k WHERE k.correction_of_id = c.id)
+ORDER BY c.child_id, c.at, c.id
+"""
+
+
+def _contacts_fast(
+    session: Session, ids: list[int], lead: dict[int, int | None]
+) -> dict[int, list[model.Contact]]:
+    """`_contacts` for the sweep: the same rows through the DBAPI cursor, no per-value processing
+    by the ORM, reasons marked rather than decrypted."""
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(_FAST_SQL.format(ids=", ".join([mark] * len(ids))), ids)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if connection.dialect.name == "sqlite":  # instants come back as UTC text without an offset
+        parse = datetime.fromisoformat
+
+        def utc(text: Any) -> Any:
+            return parse(text + "+00:00")
+    else:  # PostgreSQL's driver gives aware datetimes already
+
+        def utc(value: Any) -> Any:
+            return value
+
+    out: dict[int, list[model.Contact]] = defaultdict(list)
+    make, b = model.Contact, _BOOL
+    for r in rows:
+        child_id = r[0]
+        by = r[3] if r[4] is None else contact_role(r[3], r[4], r[5], lead.get(child_id))
+        out[child_id].append(
+            make(
+                utc(r[1]),
+                r[2],
+                by,
+                b[r[6]],
+                b[r[7]],
+                r[8],
+                RECORDED if r[9] else None,
+                b[r[10]],
+                b[r[11]],
+                None if r[12] is None else utc(r[12]),
+                b[r[13]],
+                b[r[14]],
+                RECORDED if r[15] else None,
+                b[r[16]],
+                b[r[17]],
+                b[r[18]],
+            )
+        )
     return out
