@@ -43,6 +43,9 @@ DECISION_OUTCOMES: tuple[str, ...] = (
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Dates and instants a case can hold. Deadlines are computed in working days from them, and a
+# date near year 1 or 9999 would run the calendar off the end of what `datetime` can hold.
+EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
 
 
 class CaseFileError(ValueError):
@@ -61,6 +64,10 @@ def parse_case_json(text: str) -> CaseFile:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CaseFileError(f"case file: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise CaseFileError("case file: not valid JSON (nested too deeply)") from None
+    except ValueError:  # an integer of more digits than int() converts
+        raise CaseFileError("case file: not valid JSON (a number has too many digits)") from None
     return parse_case_mapping(data)
 
 
@@ -121,9 +128,16 @@ def _date(value: Any, name: str) -> date:
     try:
         if not isinstance(value, str) or not _DATE.match(value):
             raise ValueError
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         raise CaseFileError(f"{name}: must be a date YYYY-MM-DD, not {json.dumps(value)}") from None
+    _in_range(parsed, name, value)
+    return parsed
+
+
+def _in_range(day: date, name: str, value: str) -> None:
+    if not EARLIEST <= day <= LATEST:
+        raise CaseFileError(f"{name}: must be between {EARLIEST} and {LATEST}, not {json.dumps(value)}")
 
 
 def _instant(value: Any, name: str) -> datetime:
@@ -138,6 +152,7 @@ def _instant(value: Any, name: str) -> datetime:
         ) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise CaseFileError(f"{name}: needs a UTC offset, e.g. {value}+00:00")
+    _in_range(parsed.date(), name, value)
     return parsed
 
 
