@@ -103,7 +103,13 @@ class _Reader:
     def done(self) -> None:
         unknown = sorted(set(self.data) - self.used)
         if unknown:
-            raise CaseFileError(f"{self._name(unknown[0])}: unknown field")
+            raise CaseFileError(f"{self._name(field_name(unknown[0]))}: unknown field")
+
+
+def field_name(key: str) -> str:
+    """A key of the input as an error names it: quoted (JSON) unless it is a plain word, so that a
+    key such as "" or one holding a line break still makes a one-line message."""
+    return key if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) else json.dumps(key)
 
 
 def _str(value: Any, name: str) -> str:
