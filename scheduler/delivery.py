@@ -4,7 +4,8 @@ A row is claimed (a lease) in one short transaction, sent outside any transactio
 sent in another. On PostgreSQL claims use `FOR UPDATE SKIP LOCKED`, so two processes draining at
 once never take the same row. A claim whose lease ran out without being marked (the process died
 mid-send) is *in doubt*: before sending it again, the messenger is asked whether it already has
-it. A row that keeps failing is parked, logged and audited: never silently dropped.
+it. A row the platform refuses (no such channel, ...) or that keeps failing for a day is parked,
+logged and audited: never silently dropped.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ log = logging.getLogger("seen.delivery")
 
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
+GIVE_UP_AFTER = timedelta(hours=24)  # a retryable failure parks a row only after this long
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 
@@ -133,7 +135,11 @@ def deliver_due(
                 if row.late:
                     report.late.append(row.key)
                 continue
-            park = not error.retryable or row.attempts >= MAX_ATTEMPTS
+            # A platform that is down (429, 5xx, refused, timing out) is waited for: an outage of
+            # hours must not park the morning's reminders. Only a row failing for a day is parked.
+            park = not error.retryable or (
+                row.attempts >= MAX_ATTEMPTS and now - row.send_after >= GIVE_UP_AFTER
+            )
             session.execute(
                 update(Outbox)
                 .where(Outbox.id == row.id, Outbox.claimed_by == worker)
