@@ -29,7 +29,9 @@ time and duration in `scheduler_state` and refreshes each swept child's overdue 
 scrape never evaluates anything. The refresh re-evaluates only the children the sweep evaluated,
 within a time budget (`max(5 s, half the sweep's own time)`); children left over are refreshed at
 the next sweeps, so after the nightly full sweep of a large caseload the counts may lag for a while
-(`seen_overdue_summary_stale_children` says how many are behind).
+(`seen_overdue_summary_stale_children` says how many are behind). A sweep report that carries
+`overdue_by_child` ({child id: {rule: count}} for the children it evaluated) is used as it is, and
+those children are not evaluated a second time.
 """
 
 from __future__ import annotations
@@ -82,31 +84,42 @@ def _record_sweep(
         "written": getattr(report, "written", 0),
         "late": getattr(report, "late", 0),
     }
-    with factory.begin() as session:
-        _put(session, LAST_SWEEP, figures, now)
-        previous = session.get(SchedulerState, OVERDUE)
-        behind = json.loads(previous.value).get("stale", 1) if previous is not None else 1
-    if not figures["evaluated"] and not behind:
-        return  # nothing was evaluated and nothing is behind: the totals stand
+    if not figures["evaluated"]:
+        with factory.begin() as session:
+            _put(session, LAST_SWEEP, figures, now)
+            previous = _state(session, OVERDUE)
+            if previous is not None and not previous[0].get("stale", 1):
+                return  # nothing evaluated and nothing behind: the totals stand
     budget = budget_seconds if budget_seconds is not None else max(MIN_BUDGET_SECONDS, seconds / 2)
-    refresh_overdue(factory, now, budget_seconds=budget)
+    # A sweep that reports each evaluated child's overdue counts by rule saves evaluating again.
+    known = getattr(report, "overdue_by_child", None)
+    refresh_overdue(factory, now, budget_seconds=budget, known=known, last_sweep=figures)
 
 
-def refresh_overdue(factory: sessionmaker[Session], now: datetime, *, budget_seconds: float = 5.0) -> int:
-    """Re-evaluate the open children swept since their summary was made (oldest first, until the
-    budget is spent), then store the totals by rule. Returns the children still behind."""
+def refresh_overdue(
+    factory: sessionmaker[Session],
+    now: datetime,
+    *,
+    budget_seconds: float = 5.0,
+    known: dict[int, dict[str, int]] | None = None,
+    last_sweep: dict[str, Any] | None = None,
+) -> int:
+    """Bring the overdue summary of the open children swept since it was made up to date (as many
+    batches as fit in the budget; `known`: counts by rule already worked out, by child id), then
+    store the totals by rule. Returns the children still behind."""
     from scheduler.policies import load_policy
     from scheduler.rules.engine import evaluate
     from storage.cases import cases_for_children
 
+    known = known or {}
     started = clock.perf_counter()
     while True:
         with factory.begin() as session:
             stale = list(session.execute(_stale(select(Child.id, Team.policy_id)).limit(BATCH)))
             if not stale:
                 break
-            cases = cases_for_children(session, [c for c, _ in stale])
             ids = [c for c, _ in stale]
+            cases = cases_for_children(session, [c for c in ids if c not in known])
             existing = {
                 s.child_id: s
                 for s in session.scalars(
@@ -114,8 +127,8 @@ def refresh_overdue(factory: sessionmaker[Session], now: datetime, *, budget_sec
                 )
             }
             for child_id, policy_id in stale:
+                overdue: Counter[str] = Counter(known.get(child_id, {}))
                 case = cases.get(child_id)
-                overdue: Counter[str] = Counter()
                 if case is not None:
                     for ob in evaluate(load_policy(policy_id), case, now):
                         if ob.status == "overdue":
@@ -150,6 +163,8 @@ def refresh_overdue(factory: sessionmaker[Session], now: datetime, *, budget_sec
             },
             now,
         )
+        if last_sweep is not None:
+            _put(session, LAST_SWEEP, last_sweep, now)
     return behind
 
 

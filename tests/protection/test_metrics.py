@@ -227,3 +227,27 @@ def test_last_sweep_is_recorded_in_scheduler_state(swept: sessionmaker[Session])
         assert figures["evaluated"] == 12 and figures["at"] == NOW.isoformat()
         overdue = json.loads(session.get(SchedulerState, metrics.OVERDUE).value)
         assert overdue["stale"] == 0 and overdue["rules"]
+
+
+def test_a_sweep_report_with_overdue_counts_is_not_evaluated_again(
+    swept: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    factory = swept
+    with factory() as session:
+        ids = session.scalars(select(Child.id)).all()
+    with factory.begin() as session:
+        session.execute(ChildOverdueSummary.__table__.delete())
+
+    def no_evaluation(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("evaluated again")
+
+    monkeypatch.setattr("scheduler.rules.engine.evaluate", no_evaluation)
+    report = type(
+        "Report",
+        (),
+        {"seconds": 0.1, "evaluated": len(ids), "overdue_by_child": {i: {"CB-VISIT-10WD": 1} for i in ids}},
+    )()
+    metrics.record_sweep(factory, NOW, report)
+    m = scrape(factory)
+    assert m[("seen_overdue_obligations", (("rule", "CB-VISIT-10WD"),))] == len(ids)
+    assert m[("seen_overdue_summary_stale_children", ())] == 0
