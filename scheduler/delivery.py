@@ -3,8 +3,9 @@
 A row is claimed (a lease) in one short transaction, sent outside any transaction, and marked
 sent in another. On PostgreSQL claims use `FOR UPDATE SKIP LOCKED`, so two processes draining at
 once never take the same row. A claim whose lease ran out without being marked (the process died
-mid-send) is *in doubt*: before sending it again, the messenger is asked whether it already has
-it. A row the platform refuses (no such channel, ...) or that keeps failing for a day is parked,
+mid-send) is *in doubt*, and so is a row whose earlier attempt failed (a timeout may hide a
+message the platform did post): before sending it again, the messenger is asked whether it
+already has it. A row the platform refuses (no such channel, ...) or that keeps failing for a day is parked,
 logged and audited: never silently dropped.
 """
 
@@ -68,7 +69,10 @@ def _claim(
             )
         }
         for row in rows:
-            in_doubt = row.claimed_by is not None  # an earlier claim never finished
+            # In doubt: an earlier claim never finished (the process died mid-send), or an earlier
+            # attempt failed in a way that may still have delivered (a timeout, a 5xx, a dropped
+            # connection: the platform may have posted it without our hearing back).
+            in_doubt = row.claimed_by is not None or row.attempts > 0
             row.claimed_by = worker
             row.claimed_until = now + LEASE
             row.attempts += 1
