@@ -118,4 +118,8 @@ def import_json(
             source = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ImportFileError([f"{name}: not valid JSON ({exc.msg} at line {exc.lineno})"]) from None
+        except RecursionError:
+            raise ImportFileError([f"{name}: not valid JSON (nested too deeply)"]) from None
+        except ValueError:  # an integer of more digits than int() converts
+            raise ImportFileError([f"{name}: not valid JSON (a number has too many digits)"]) from None
     return apply_caseload(session, parse_json_caseload(source, name), now=now)
