@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from scheduler.policies import bundled_names
 from scheduler.rules import model
-from scheduler.rules.casefile import DECISION_OUTCOMES
+from scheduler.rules.casefile import DECISION_OUTCOMES, field_name
 from storage.caseload import (
     At,
     Caseload,
@@ -371,7 +371,7 @@ def parse_csv(text: str, source: str = "caseload.csv") -> Caseload:
         raise ImportFileError([f"line 1: not readable as CSV ({exc})"]) from None
     for column in header:
         if column not in ALL_COLUMNS:
-            problems.append(f"line 1: {column or '(blank)'}: unknown column")
+            problems.append(f"line 1: {field_name(column) if column else '(blank)'}: unknown column")
         elif header.count(column) > 1:
             problems.append(f"line 1: {column}: appears twice")
     if "record_type" not in header:

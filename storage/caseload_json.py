@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from scheduler.policies import bundled_names
-from scheduler.rules.casefile import CaseFileError, parse_case_mapping
+from scheduler.rules.casefile import CaseFileError, field_name, parse_case_mapping
 from storage.caseload import (
     At,
     Caseload,
@@ -55,7 +55,7 @@ def _object(value: Any, where: str, keys: tuple[str, ...]) -> dict[str, Any]:
         raise _Bad(f"{where}: must be a JSON object")
     unknown = sorted(set(value) - set(keys))
     if unknown:
-        raise _Bad(f"{where}.{unknown[0]}: unknown field")
+        raise _Bad(f"{where}.{field_name(unknown[0])}: unknown field")
     return value
 
 
@@ -136,7 +136,7 @@ def parse_json_caseload(data: Any, source: str = "caseload.json") -> Caseload:
     problems: list[str] = []
     unknown = sorted(set(data) - {"teams", "staff", "cases"})
     if unknown:
-        problems.append(f"{unknown[0]}: unknown field (expected teams, staff, cases)")
+        problems.append(f"{field_name(unknown[0])}: unknown field (expected teams, staff, cases)")
     load = Caseload(source=source)
     for part in ("teams", "staff", "cases"):
         entries = data.get(part, [])
