@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from scheduler.policies import bundled_names
 from scheduler.rules import model
-from scheduler.rules.casefile import DECISION_OUTCOMES, field_name
+from scheduler.rules.casefile import DECISION_OUTCOMES, EARLIEST, LATEST, MOST, field_name
 from storage.caseload import (
     At,
     Caseload,
@@ -130,21 +130,32 @@ def _bool(v: str) -> bool:
 
 
 def _int(v: str) -> int:
-    if not re.fullmatch(r"\d+", v) or int(v) < 1:
-        raise _Bad(f"must be a whole number of at least 1, not {v!r}")
+    if not re.fullmatch(r"[0-9]{1,9}", v) or not 1 <= int(v) <= MOST:
+        raise _Bad(f"must be a whole number from 1 to {MOST}, not {v!r}")
     return int(v)
 
 
 def _date(v: str) -> date:
+    parsed = None
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
-            return date.fromisoformat(v)
-        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", v):
+            parsed = date.fromisoformat(v)
+        elif re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", v):
             d, m, y = (int(x) for x in v.split("/"))
-            return date(y, m, d)
+            parsed = date(y, m, d)
     except ValueError:
         pass
-    raise _Bad(f"must be a date YYYY-MM-DD (or DD/MM/YYYY), not {v!r}")
+    if parsed is None:
+        raise _Bad(f"must be a date YYYY-MM-DD (or DD/MM/YYYY), not {v!r}")
+    return _in_range(parsed, v)
+
+
+def _in_range(day: date, v: str) -> date:
+    """The dates a case file may hold (scheduler.rules.casefile): the engine computes working days
+    from them, and near year 1 or 9999 that runs off the end of what `datetime` holds."""
+    if not EARLIEST <= day <= LATEST:
+        raise _Bad(f"must be between {EARLIEST} and {LATEST}, not {v!r}")
+    return day
 
 
 def _dates(v: str) -> tuple[date, ...]:
@@ -155,17 +166,20 @@ def _instant(v: str) -> datetime:
     """ISO 8601 with an offset, or a local (Europe/London) date and time."""
     text = v.strip()
     m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?", text)
+    parsed = None
     try:
         if m:
             d, mo, y, h, mi, s = (int(x or 0) for x in m.groups())
-            return datetime(y, mo, d, h, mi, s, tzinfo=LOCAL)
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}.*", text):
+            parsed = datetime(y, mo, d, h, mi, s, tzinfo=LOCAL)
+        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}.*", text):
             parsed = datetime.fromisoformat(text)
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=LOCAL)
-            return parsed
     except ValueError:
         pass
+    if parsed is not None:
+        _in_range(parsed.date(), v)
+        return parsed
     raise _Bad(
         f"must be a date and time, e.g. 2026-12-21T10:30:00+00:00 or 2026-12-21 10:30 "
         f"(London time), not {v!r}"

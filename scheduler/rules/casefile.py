@@ -46,6 +46,9 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Dates and instants a case can hold. Deadlines are computed in working days from them, and a
 # date near year 1 or 9999 would run the calendar off the end of what `datetime` can hold.
 EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
+# The largest whole number a case holds (plan numbers, intervals and timeframes in working days);
+# far above any real one, and far below what a database integer column holds.
+MOST = 999
 
 
 class CaseFileError(ValueError):
@@ -125,8 +128,8 @@ def _bool(value: Any, name: str) -> bool:
 
 
 def _int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise CaseFileError(f"{name}: must be a whole number of at least 1, not {json.dumps(value)}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MOST:
+        raise CaseFileError(f"{name}: must be a whole number from 1 to {MOST}, not {json.dumps(value)}")
     return value
 
 
