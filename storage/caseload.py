@@ -71,6 +71,44 @@ class At:
         return f"{self.prefix}{self.sep}{name}" if name else self.prefix
 
 
+# -- text the database can hold ----------------------------------------------------------------
+# Longest value of each field, as the parsers name them (CSV columns; the JSON fields of the same
+# meaning): the database columns' lengths, and for `agency` and `visit_ref` what leaves room for
+# them in a fact's source_key (255 characters, storage.models).
+TEXT_LIMITS = {
+    "team": 200,
+    "name": 200,
+    "email": 320,
+    "chat_user_id": 64,
+    "slack_channel": 64,
+    "case_ref": 64,
+    "initials": 16,
+    "rule": 64,
+    "agency": 150,
+    "visit_ref": 100,
+}
+
+
+def unstorable(text: str) -> str | None:
+    """Why `text` cannot be stored (PostgreSQL refuses NUL in text; an unpaired surrogate is not
+    UTF-8), or None."""
+    if "\x00" in text:
+        return "contains a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains an unpaired surrogate (not UTF-8 text)"
+    return None
+
+
+def text_problem(text: str, field: str) -> str | None:
+    """What is wrong with `text` as the value of `field`, or None."""
+    limit = TEXT_LIMITS.get(field)
+    if limit is not None and len(text) > limit:
+        return f"longer than {limit} characters"
+    return unstorable(text)
+
+
 # -- records ----------------------------------------------------------------------------------
 @dataclass
 class TeamRecord:

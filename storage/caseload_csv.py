@@ -29,6 +29,7 @@ from storage.caseload import (
     StaffRecord,
     TeamRecord,
     VisitRecordIn,
+    text_problem,
     visit_ident,
 )
 from storage.facts import VISIT_RECORD_FIELDS, VisitRecord
@@ -409,6 +410,11 @@ def parse_csv(text: str, source: str = "caseload.csv") -> Caseload:
             problems.append(f"line {start}: has {len(cells)} cells, the header has {len(header)}")
             continue
         values = {h: c.strip() for h, c in zip(header, cells, strict=True) if c.strip()}
+        unfit = {h: p for h, c in values.items() if (p := text_problem(c, h))}
+        for column, problem in unfit.items():
+            problems.append(f"{at(column)}: {problem}")
+        if unfit:
+            continue
         kind = values.pop("record_type", "")
         if kind not in COLUMNS:
             problems.append(f"{at('record_type')}: must be one of {', '.join(COLUMNS)}, not {kind!r}")

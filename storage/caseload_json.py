@@ -7,6 +7,7 @@ e.g. `cases[2].contacts[0].seen_alone_reason: required when seen_alone is "no"`.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from scheduler.policies import bundled_names
@@ -21,6 +22,8 @@ from storage.caseload import (
     StaffRecord,
     TeamRecord,
     VisitRecordIn,
+    text_problem,
+    unstorable,
     visit_ident,
 )
 from storage.models import STAFF_ROLES
@@ -36,6 +39,26 @@ def _str(value: Any, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _Bad(f"{name}: must be a non-empty string")
     return value.strip()
+
+
+def _fits(value: str | None, field: str, name: str) -> str | None:
+    """`value`, if the database can hold it as `field` (storage.caseload.TEXT_LIMITS)."""
+    problem = None if value is None else text_problem(value, field)
+    if problem:
+        raise _Bad(f"{name}: {problem}")
+    return value
+
+
+def _unstorable(value: Any, where: str) -> list[str]:
+    """Every string of an entry the database cannot hold (NUL, unpaired surrogates), by place."""
+    if isinstance(value, str):
+        problem = unstorable(value)
+        return [f"{where}: {problem}"] if problem else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _unstorable(v, f"{where}.{field_name(str(k))}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _unstorable(v, f"{where}[{i}]")]
+    return []
 
 
 def _opt_str(data: dict[str, Any], key: str, where: str) -> str | None:
@@ -66,9 +89,11 @@ def _team(value: Any, where: str) -> TeamRecord:
         raise _Bad(f"{where}.policy: must be one of {', '.join(bundled_names())}, not {policy!r}")
     return TeamRecord(
         At(where, "."),
-        name=_str(data.get("name"), f"{where}.name"),
+        name=_fits(_str(data.get("name"), f"{where}.name"), "team", f"{where}.name"),
         policy=policy,
-        slack_channel=_opt_str(data, "slack_channel", where),
+        slack_channel=_fits(
+            _opt_str(data, "slack_channel", where), "slack_channel", f"{where}.slack_channel"
+        ),
     )
 
 
@@ -80,10 +105,10 @@ def _staff(value: Any, where: str) -> StaffRecord:
         raise _Bad(f"{where}.role: must be one of {', '.join(STAFF_ROLES)}, not {role!r}")
     return StaffRecord(
         At(where, "."),
-        name=_str(data.get("name"), f"{where}.name"),
+        name=_fits(_str(data.get("name"), f"{where}.name"), "name", f"{where}.name"),
         role=role,
-        email=_opt_str(data, "email", where),
-        chat_user_id=_opt_str(data, "chat_user_id", where),
+        email=_fits(_opt_str(data, "email", where), "email", f"{where}.email"),
+        chat_user_id=_fits(_opt_str(data, "chat_user_id", where), "chat_user_id", f"{where}.chat_user_id"),
         qualified_registered=_opt_bool(data, "qualified_registered", where),
         team=_opt_str(data, "team", where),
         active=_opt_bool(data, "active", where),
@@ -99,12 +124,24 @@ def _case(value: Any, where: str, load: Caseload) -> None:
     except CaseFileError as exc:
         raise _Bad(f"{where}.{exc}") from None
     case = case_file.case
-    ref = case.child.ref
+    ref = _fits(case.child.ref, "case_ref", f"{where}.child.ref") or ""
+    initials = _opt_str(extras, "initials", where) or ""
+    letters = re.sub(r"[\s.\-']", "", initials)
+    if initials and (not letters.isalpha() or len(letters) > 4):  # as storage.caseload_csv._initials
+        raise _Bad(
+            f"{where}.initials: must be initials (at most 4 letters), not {json.dumps(initials)}: "
+            "reminders name a child by case reference and initials only"
+        )
+    _fits(initials, "initials", f"{where}.initials")
+    for i, sighting in enumerate(case.agency_sightings):
+        _fits(sighting.agency, "agency", f"{where}.agency_sightings[{i}].agency")
+    for i, decision in enumerate(case.decisions):
+        _fits(decision.rule, "rule", f"{where}.decisions[{i}].rule")
     load.children.append(
         ChildRecord(
             At(where, "."),
             case_ref=ref,
-            initials=_opt_str(extras, "initials", where) or "",
+            initials=initials,
             plan=case.plan,
             date_of_birth=case.child.date_of_birth,
             team=_opt_str(extras, "team", where),
@@ -145,6 +182,10 @@ def parse_json_caseload(data: Any, source: str = "caseload.json") -> Caseload:
             continue
         for i, value in enumerate(entries):
             where = f"{part}[{i}]"
+            unfit = _unstorable(value, where)
+            if unfit:
+                problems += unfit
+                continue
             try:
                 if part == "teams":
                     load.teams.append(_team(value, where))
