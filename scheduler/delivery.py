@@ -28,6 +28,7 @@ MAX_ATTEMPTS = 8
 GIVE_UP_AFTER = timedelta(hours=24)  # a retryable failure parks a row only after this long
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
+OUTAGE_AFTER = 3  # retryable failures in a row: the platform is down; the rest waits for a later run
 
 
 @dataclass
@@ -35,6 +36,7 @@ class DeliveryReport:
     sent: int = 0
     retried: int = 0
     parked: int = 0
+    deferred: int = 0  # claimed but not tried (rate limited, or the platform is down): no attempt
     late: list[str] = field(default_factory=list)  # keys of rows that went out late
 
 
@@ -91,6 +93,18 @@ def _message(row: Outbox, chat_user: str | None) -> OutgoingMessage:
     )
 
 
+def _destination(message: OutgoingMessage) -> str:
+    return message.to_channel or message.to_user or ""
+
+
+def _release(session: Session, row: Outbox, worker: str, not_before: datetime | None = None) -> None:
+    """Give back a claimed row that was not tried: no attempt counted (a row in doubt stays so)."""
+    values: dict[str, object] = {"claimed_by": None, "claimed_until": None, "attempts": row.attempts - 1}
+    if not_before is not None and not_before > row.next_attempt_at:
+        values["next_attempt_at"] = not_before
+    session.execute(update(Outbox).where(Outbox.id == row.id, Outbox.claimed_by == worker).values(**values))
+
+
 def deliver_due(
     factory: sessionmaker[Session],
     messenger: Messenger,
@@ -99,10 +113,25 @@ def deliver_due(
     worker: str = "delivery",
     batch: int = 100,
 ) -> DeliveryReport:
-    """Send every outbox row due at `now` (repeat until the report says nothing was sent)."""
+    """Send every outbox row due at `now` (repeat until the report says nothing was sent).
+
+    Retry-After is honoured per conversation: once the platform rate-limits a message, the run's
+    other messages to the same conversation wait as long. OUTAGE_AFTER retryable failures in a row
+    mean the platform is down: the run stops there and the rest waits, untried, for a later run
+    (not one timeout per message, and not hammering a platform that asked us to wait).
+    """
     report = DeliveryReport()
-    for row, in_doubt, chat_user in _claim(factory, now, worker, batch):
+    claimed = _claim(factory, now, worker, batch)
+    limited: dict[str, datetime] = {}  # conversation -> rate limited until
+    failures = 0
+    for i, (row, in_doubt, chat_user) in enumerate(claimed):
         message = _message(row, chat_user)
+        until = limited.get(_destination(message))
+        if until is not None:
+            with factory.begin() as session:
+                _release(session, row, worker, until)
+            report.deferred += 1
+            continue
         ref: str | None = None
         error: DeliveryError | None = None
         try:
@@ -138,6 +167,7 @@ def deliver_due(
                 report.sent += 1
                 if row.late:
                     report.late.append(row.key)
+                failures = 0
                 continue
             # A platform that is down (429, 5xx, refused, timing out) is waited for: an outage of
             # hours must not park the morning's reminders. Only a row failing for a day is parked.
@@ -174,4 +204,22 @@ def deliver_due(
             else:
                 report.retried += 1
                 log.warning("retrying %s (attempt %d): %s", row.key, row.attempts, error)
+        if not error.retryable:
+            continue
+        failures += 1
+        if error.retry_after is not None:
+            limited[_destination(message)] = now + backoff(row.attempts, error.retry_after)
+        if failures >= OUTAGE_AFTER:
+            rest = claimed[i + 1 :]
+            with factory.begin() as session:
+                for other, _, _ in rest:
+                    _release(session, other, worker)
+            report.deferred += len(rest)
+            if rest:
+                log.warning(
+                    "%d failures in a row: the chat platform looks down; %d message(s) wait for the next run",
+                    failures,
+                    len(rest),
+                )
+            break
     return report

@@ -77,6 +77,7 @@ class Runtime:
             total.sent += report.sent
             total.retried += report.retried
             total.parked += report.parked
+            total.deferred += report.deferred
             total.late.extend(report.late)
             if report.sent + report.retried + report.parked < batch:
                 return total
