@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from time import monotonic
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +29,10 @@ MAX_ATTEMPTS = 8
 GIVE_UP_AFTER = timedelta(hours=24)  # a retryable failure parks a row only after this long
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
+# A run (every batch of one deliver_step) starts no send after this long by the wall clock: each
+# row is claimed until `now` + LEASE, and a second runner (this process's other job, or a replica)
+# takes a row over once that has passed, so a run must not still be sending near the end.
+RUN_BUDGET = LEASE / 2
 OUTAGE_AFTER = 3  # retryable failures in a row: the platform is down; the rest waits for a later run
 
 
@@ -36,7 +41,8 @@ class DeliveryReport:
     sent: int = 0
     retried: int = 0
     parked: int = 0
-    deferred: int = 0  # claimed but not tried (rate limited, or the platform is down): no attempt
+    deferred: int = 0  # claimed but not tried (rate limited, the platform down, out of time)
+    out_of_time: bool = False  # the run's budget was spent (RUN_BUDGET)
     late: list[str] = field(default_factory=list)  # keys of rows that went out late
 
 
@@ -93,6 +99,11 @@ def _message(row: Outbox, chat_user: str | None) -> OutgoingMessage:
     )
 
 
+def run_deadline() -> float:
+    """The monotonic time after which a run that starts now sends nothing more."""
+    return monotonic() + RUN_BUDGET.total_seconds()
+
+
 def _destination(message: OutgoingMessage) -> str:
     return message.to_channel or message.to_user or ""
 
@@ -112,19 +123,32 @@ def deliver_due(
     *,
     worker: str = "delivery",
     batch: int = 100,
+    deadline: float | None = None,
 ) -> DeliveryReport:
     """Send every outbox row due at `now` (repeat until the report says nothing was sent).
 
     Retry-After is honoured per conversation: once the platform rate-limits a message, the run's
     other messages to the same conversation wait as long. OUTAGE_AFTER retryable failures in a row
     mean the platform is down: the run stops there and the rest waits, untried, for a later run
-    (not one timeout per message, and not hammering a platform that asked us to wait).
+    (not one timeout per message, and not hammering a platform that asked us to wait). Past
+    `deadline` (`run_deadline()`, by default from now) the rest is given back untried as well.
     """
     report = DeliveryReport()
+    if deadline is None:
+        deadline = run_deadline()
     claimed = _claim(factory, now, worker, batch)
     limited: dict[str, datetime] = {}  # conversation -> rate limited until
     failures = 0
     for i, (row, in_doubt, chat_user) in enumerate(claimed):
+        if monotonic() > deadline:
+            rest = claimed[i:]
+            with factory.begin() as session:
+                for other, _, _ in rest:
+                    _release(session, other, worker)
+            report.deferred += len(rest)
+            report.out_of_time = True
+            log.info("delivery run out of time: %d message(s) wait for the next run", len(rest))
+            break
         message = _message(row, chat_user)
         until = limited.get(_destination(message))
         if until is not None:

@@ -18,7 +18,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.messenger import Messenger
-from scheduler.delivery import DeliveryReport, deliver_due
+from scheduler.delivery import DeliveryReport, deliver_due, run_deadline
 from scheduler.duelist import write_due_lists
 from scheduler.leader import take_lease
 from scheduler.metrics import record_sweep
@@ -72,14 +72,18 @@ class Runtime:
 
     def deliver_step(self, now: datetime, batch: int = 100) -> DeliveryReport:
         total = DeliveryReport()
+        deadline = run_deadline()  # one budget for every batch: they are all claimed until now + LEASE
         while True:
-            report = deliver_due(self.factory, self.messenger, now, worker=self.holder, batch=batch)
+            report = deliver_due(
+                self.factory, self.messenger, now, worker=self.holder, batch=batch, deadline=deadline
+            )
             total.sent += report.sent
             total.retried += report.retried
             total.parked += report.parked
             total.deferred += report.deferred
             total.late.extend(report.late)
-            if report.sent + report.retried + report.parked < batch:
+            if report.out_of_time or report.sent + report.retried + report.parked < batch:
+                total.out_of_time = report.out_of_time
                 return total
 
     def tick(self, now: datetime) -> TickReport:
