@@ -6,6 +6,7 @@ Pure: the caller reads the file (see `scheduler.policies.load_policy`). A wrong 
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -148,6 +149,13 @@ def policy_from_toml(text: str, source: str = "policy") -> Policy:
     return policy_from_mapping(data)
 
 
+def _name(key: str) -> str:
+    """A key of the file as a message names it: quoted when it is blank, has spaces around it or
+    holds a character that does not print (a line break), so that the message stays one line that
+    visibly names it."""
+    return key if key and key == key.strip() and key.isprintable() else json.dumps(key)
+
+
 def _take(table: dict[str, Any], where: str, spec: dict[str, Any]) -> dict[str, Any]:
     """Check `table` against `spec` (name -> type; a trailing ? marks optional)."""
     out: dict[str, Any] = {}
@@ -155,7 +163,7 @@ def _take(table: dict[str, Any], where: str, spec: dict[str, Any]) -> dict[str, 
     unknown = sorted(set(table) - names)
     prefix = f"{where}." if where else ""
     if unknown:
-        raise PolicyError(f"{prefix}{unknown[0]}: unknown key")
+        raise PolicyError(f"{prefix}{_name(unknown[0])}: unknown key")
     for raw, kind in spec.items():
         name = raw.rstrip("?")
         key = f"{prefix}{name}"
@@ -246,7 +254,7 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
         "rules",
     }
     if where:
-        raise PolicyError(f"{sorted(where)[0]}: unknown table")
+        raise PolicyError(f"{_name(sorted(where)[0])}: unknown table")
     try:
         tz = ZoneInfo(top["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
@@ -296,13 +304,13 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
     rules_table = _table(data, "rules")
     rules: dict[str, Rule] = {}
     for rule_id, table in rules_table.items():
-        where = f"rules.{rule_id}"
+        where = f"rules.{_name(rule_id)}"
         if not RULE_ID.match(rule_id):
             raise PolicyError(f"{where}: a rule ID is capitals and digits joined by '-'")
         if not isinstance(table, dict):
             raise PolicyError(f"{where}: must be a table")
         kind = table.get("kind")
-        if kind not in RULE_KINDS:
+        if not isinstance(kind, str) or kind not in RULE_KINDS:
             raise PolicyError(f"{where}.kind: unknown rule kind {kind!r} (one of {', '.join(RULE_KINDS)})")
         params = _take({k: v for k, v in table.items() if k != "kind"}, where, RULE_KINDS[kind])
         rules[rule_id] = Rule(rule_id, kind, params)
