@@ -10,7 +10,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -207,7 +207,10 @@ def _check(value: Any, kind: Any, key: str) -> Any:
                 raise PolicyError(f"{key}: unknown role {role!r} (one of {', '.join(ROLES)})")
         return tuple(value)
     if kind == "dates":
-        if not isinstance(value, list) or not all(isinstance(d, date | str) for d in value):
+        # a TOML date-time is a `datetime`, itself a `date`: as a closure day it would match no day
+        if not isinstance(value, list) or not all(
+            isinstance(d, date | str) and not isinstance(d, datetime) for d in value
+        ):
             raise PolicyError(f"{key}: must be a list of dates YYYY-MM-DD")
         try:
             return tuple(d if isinstance(d, date) else date.fromisoformat(d) for d in value)
