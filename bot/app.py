@@ -139,6 +139,11 @@ class SeenBot:
         if isinstance(cmd, Due | Team):
             with self.writing() as s:
                 staff = access.staff_for(s, user)
+                if isinstance(cmd, Team) and staff.team_id is None and staff.role not in access.MANAGER_ROLES:
+                    raise Refused(
+                        "You are in no team, so Seen has no team list to show you. "
+                        "Ask an administrator to add you to your team."
+                    )
                 what = "due" if isinstance(cmd, Due) else "team"
                 write_audit(s, f"{what}_list.viewed", actor=staff.id, at=now, detail={"via": "slack"})
                 if isinstance(cmd, Due):

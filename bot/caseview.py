@@ -92,6 +92,8 @@ def children_of_team(session: Session, staff: Staff, limit: int = 5000) -> list[
     query = select(Child).where(Child.closed_at.is_(None))
     if staff.team_id is not None:
         query = query.where(Child.team_id == staff.team_id)
+    elif staff.role not in MANAGER_ROLES:
+        return []  # with no team, only managers and chairs cover every team (bot.access.can_see)
     return list(session.scalars(query.order_by(Child.case_ref).limit(limit)))
 
 
