@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -73,11 +74,22 @@ class SeenASGI:
             headers: dict[str, list[str]] = {}
             for name, value in scope.get("headers") or []:
                 headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
-            request = BoltRequest(
-                body=body.decode("utf-8"),
-                query=(scope.get("query_string") or b"").decode("latin-1"),
-                headers=headers,
-            )
+            timestamp = headers.get("x-slack-request-timestamp")
+            if timestamp is not None and not re.fullmatch(r"[0-9]{1,15}", timestamp[0]):
+                # Bolt's verifier calls int() on it and would answer 500: not a timestamp, not Slack
+                await _send(send, 401, {"content-type": ["application/json"]}, '{"error": "invalid request"}')
+                return
+            try:
+                request = BoltRequest(
+                    body=body.decode("utf-8"),
+                    query=(scope.get("query_string") or b"").decode("latin-1"),
+                    headers=headers,
+                )
+            except (ValueError, AttributeError, TypeError):
+                # a body Slack never sends (not UTF-8, or not the JSON or form its content type
+                # says): Bolt parses it before verifying the signature, and would answer 500
+                await _send(send, 400, {"content-type": ["text/plain"]}, "Bad Request")
+                return
             response = await loop.run_in_executor(self.executor, self.app.dispatch, request)
             await _send(send, response.status, dict(response.headers), response.body or "")
             return
