@@ -317,6 +317,8 @@ FORMS = [
     b"",
     b"command=/seen&text=note+C-1042+x&user_id=U_SW",
     b'{"type":"url_verification","challenge":"x"}',
+    b"payload=%5B1%5D",
+    b"\xff\xfe not UTF-8",
 ]
 
 
