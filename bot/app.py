@@ -16,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
+import signal
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -391,6 +393,8 @@ class SeenBot:
                         source_key=f"slack:view:{view['id']}:{entry.ref}",
                         now=now,
                     )
+                crash_point("visit-before-commit")
+            crash_point("visit-after-commit")
         except forms.FormErrors as exc:
             ack(response_action="errors", errors=exc.errors)
             return
@@ -649,6 +653,8 @@ class SeenBot:
                     source_key=f"slack:view:{view['id']}:note",
                     now=now,
                 )
+                crash_point("decision-before-commit")
+            crash_point("decision-after-commit")
         except forms.FormErrors as exc:
             ack(response_action="errors", errors=exc.errors)
             return
@@ -901,6 +907,17 @@ def _visit_metadata(meta: dict[str, Any]) -> tuple[list[str], int | None]:
     if corrects is not None and (isinstance(corrects, bool) or not isinstance(corrects, int)):
         raise Refused(FORM_UNREADABLE)
     return siblings, corrects
+
+
+def crash_point(name: str) -> None:
+    """Fault injection for the crash-safety test (tests/access/test_bot_crash_safety.py): when the
+    environment has SEEN_TEST_KILL_AT=<name>, the process kills itself here with SIGKILL (no
+    cleanup, no answer to Slack), as a power cut or the OOM killer would. The points are
+    "visit-before-commit", "visit-after-commit", "decision-before-commit" and
+    "decision-after-commit": inside a form's write transaction with every fact written but not
+    committed, and after the commit but before Slack is answered. Never set in production."""
+    if os.environ.get("SEEN_TEST_KILL_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _noop_ack(ack: Any) -> None:
