@@ -1,0 +1,221 @@
+"""Crash safety of the bot (issue 5 item 3): `seen serve` (a real process, HTTP mode) is killed with
+SIGKILL between receiving a form submission and answering it, either just before the write
+transaction commits or just after it (the fault-injection points of bot.app.crash_point, chosen by
+SEEN_TEST_KILL_AT). The database then holds the whole fact or none of it: every table's row count
+moved by exactly what a complete submission writes, or not at all. Slack's retry of that request
+(the same body, X-Slack-Retry-Num, re-signed with a fresh timestamp as Slack does) to the restarted
+process then stores it exactly once, and a second retry changes nothing."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import pytest
+from slack_sdk.signature import SignatureVerifier
+
+from storage.db import make_engine, session_factory, upgrade
+from tests.bot.conftest import SECRET, TOKEN, add_world
+from tests.bot.fake_slack import FakeSlack
+from tests.storage.conftest import count_rows
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Serve:
+    """`seen serve --no-scheduler` on a free port, on the given SQLite file."""
+
+    def __init__(self, database: Path, fake: FakeSlack, kill_at: str | None = None) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SEEN_SLACK_API_URL": fake.api_url,
+            "SEEN_DATABASE_URL": f"sqlite:///{database}",
+            "SEEN_LOG_LEVEL": "warning",
+        }
+        env.pop("SLACK_APP_TOKEN", None)
+        env.pop("SEEN_TEST_KILL_AT", None)
+        if kill_at:
+            env["SEEN_TEST_KILL_AT"] = kill_at
+        command = [
+            sys.executable,
+            "-m",
+            "scheduler.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
+        self.process = subprocess.Popen(
+            [*command, "--no-scheduler"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:
+                    assert r.status == 200
+                    return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    out = self.process.stdout.read().decode() if self.process.stdout else ""
+                    raise AssertionError(f"seen serve did not start: {out}") from None
+                time.sleep(0.1)
+
+    def post(self, body: str, *, retry: int = 0) -> tuple[int, str] | None:
+        """POST a signed request as Slack sends it; None when the connection died unanswered."""
+        ts = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body),
+        }
+        if retry:
+            headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+        request = urllib.request.Request(self.url + "/slack/events", data=body.encode(), headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=15) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+        except (OSError, http.client.HTTPException):
+            return None
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        if self.process.stdout:
+            self.process.stdout.close()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    server = FakeSlack(TOKEN).start()
+    yield server
+    server.stop()
+
+
+def _rows(database: Path) -> dict[str, int]:
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        with session_factory(engine)() as s:
+            return count_rows(s)
+    finally:
+        engine.dispose()
+
+
+def _submission(kind: str) -> tuple[str, dict[str, int]]:
+    """(the signed form body of a view_submission, the rows a complete one writes)."""
+    yesterday = (datetime.now(ZoneInfo("Europe/London")) - timedelta(days=1)).date().isoformat()
+
+    def radio(value: str) -> dict[str, Any]:
+        return {"v": {"type": "radio_buttons", "selected_option": {"value": value}}}
+
+    if kind == "visit":  # a family visit: two children, one transaction (CB-RECORD)
+        user, callback = "U_SW", "seen_visit_record"
+        meta: dict[str, Any] = {"c": "C-1042", "s": ["C-1044"], "x": None}
+        values: dict[str, Any] = {
+            "at_date": {"v": {"type": "datepicker", "selected_date": yesterday}},
+            "at_time": {"v": {"type": "timepicker", "selected_time": "10:30"}},
+            "kind": {"v": {"type": "static_select", "selected_option": {"value": "home_visit"}}},
+        }
+        for ref in ("C-1042", "C-1044"):
+            values |= {
+                f"outcome__{ref}": radio("seen"),
+                f"alone__{ref}": {
+                    "v": {"type": "static_select", "selected_option": {"value": "not_applicable"}}
+                },
+                f"bedroom__{ref}": radio("yes"),
+                f"awake__{ref}": radio("yes"),
+            }
+        whole = {"contacts": 2, "audit_log": 2}
+    else:  # CB-NOTSEEN-DISCUSS: the decision and its case note, one transaction
+        user, callback = "U_TM", "seen_decision"
+        meta = {
+            "o": "C-1042:CB-NOTSEEN-DISCUSS:team_manager:crash",
+            "r": "CB-NOTSEEN-DISCUSS",
+            "c": "C-1042",
+            "w": "team_manager",
+        }
+        values = {
+            "outcome": radio("further_visit"),
+            "days": {"v": {"type": "static_select", "selected_option": {"value": "3"}}},
+            "note": {"v": {"type": "plain_text_input", "value": "Revisit with the duty worker"}},
+        }
+        whole = {"decisions": 1, "case_notes": 1, "audit_log": 2}
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0001"},
+        "user": {"id": user, "team_id": "T0001"},
+        "api_app_id": "A0001",
+        "trigger_id": "trig.crash",
+        "view": {
+            "id": f"V-crash-{kind}",
+            "type": "modal",
+            "callback_id": callback,
+            "hash": "h",
+            "private_metadata": json.dumps(meta),
+            "state": {"values": values},
+        },
+    }
+    return urlencode({"payload": json.dumps(payload)}), whole
+
+
+def _delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {t: after[t] - before[t] for t in after if after[t] != before[t]}
+
+
+@pytest.mark.parametrize("when", ["before-commit", "after-commit"])
+@pytest.mark.parametrize("kind", ["visit", "decision"])
+def test_killed_mid_submission_leaves_all_or_nothing_and_the_retry_stores_once(
+    tmp_path: Path, fake: FakeSlack, kind: str, when: str
+) -> None:
+    database = tmp_path / "seen.sqlite"
+    engine = make_engine(f"sqlite:///{database}")
+    upgrade(engine)
+    add_world(session_factory(engine))
+    engine.dispose()
+    body, whole = _submission(kind)
+    before = _rows(database)
+
+    serve = Serve(database, fake, kill_at=f"{kind}-{when}")
+    try:
+        assert serve.post(body) is None, "the process answered instead of dying"
+        assert serve.process.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        serve.stop()
+    crashed = _delta(before, _rows(database))
+    assert crashed == ({} if when == "before-commit" else whole), crashed
+
+    serve = Serve(database, fake)  # restarted, as a supervisor would
+    try:
+        assert serve.post(body, retry=1) == (200, "")  # Slack's retry: accepted, no errors
+        assert _delta(before, _rows(database)) == whole
+        assert serve.post(body, retry=2) == (200, "")
+        assert _delta(before, _rows(database)) == whole
+    finally:
+        serve.stop()
