@@ -15,6 +15,7 @@ from storage.db import make_engine, session_factory, upgrade
 from storage.models import Staff, Team
 from tests.bot.conftest import SECRET, TOKEN, Clock, Running, SlackSender, UvicornThread, World, add_world
 from tests.bot.fake_slack import FakeSlack
+from tests.storage.conftest import db_url  # noqa: F401 (the fixture: SQLite, and PostgreSQL when configured)
 
 # key -> (Slack user id, role, in the North team?, active?), besides tests/bot's U_SW, U_TM, U_PM, U_CHAIR
 MORE_STAFF = {

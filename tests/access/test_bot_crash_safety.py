@@ -43,9 +43,9 @@ def _free_port() -> int:
 
 
 class Serve:
-    """`seen serve --no-scheduler` on a free port, on the given SQLite file."""
+    """`seen serve --no-scheduler` on a free port, on the database at the given URL."""
 
-    def __init__(self, database: Path, fake: FakeSlack, kill_at: str | None = None) -> None:
+    def __init__(self, database: str, fake: FakeSlack, kill_at: str | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -53,7 +53,7 @@ class Serve:
             "SLACK_BOT_TOKEN": TOKEN,
             "SLACK_SIGNING_SECRET": SECRET,
             "SEEN_SLACK_API_URL": fake.api_url,
-            "SEEN_DATABASE_URL": f"sqlite:///{database}",
+            "SEEN_DATABASE_URL": database,
             "SEEN_LOG_LEVEL": "warning",
         }
         env.pop("SLACK_APP_TOKEN", None)
@@ -119,8 +119,8 @@ def fake() -> Iterator[FakeSlack]:
     server.stop()
 
 
-def _rows(database: Path) -> dict[str, int]:
-    engine = make_engine(f"sqlite:///{database}")
+def _rows(database: str) -> dict[str, int]:
+    engine = make_engine(database)
     try:
         with session_factory(engine)() as s:
             return count_rows(s)
@@ -192,10 +192,11 @@ def _delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
 @pytest.mark.parametrize("when", ["before-commit", "after-commit"])
 @pytest.mark.parametrize("kind", ["visit", "decision"])
 def test_killed_mid_submission_leaves_all_or_nothing_and_the_retry_stores_once(
-    tmp_path: Path, fake: FakeSlack, kind: str, when: str
+    db_url: str, fake: FakeSlack, kind: str, when: str
 ) -> None:
-    database = tmp_path / "seen.sqlite"
-    engine = make_engine(f"sqlite:///{database}")
+    """On SQLite and, when SEEN_TEST_POSTGRES_URL is set, PostgreSQL (tests/storage's db_url)."""
+    database = db_url
+    engine = make_engine(database)
     upgrade(engine)
     add_world(session_factory(engine))
     engine.dispose()
