@@ -294,7 +294,7 @@ def _answer(reply: Any) -> tuple[bool, dict[str, str] | None]:
 
 
 @given(submission=visit_submission(), user=st.sampled_from(USERS))
-@fuzz_settings(250)
+@fuzz_settings(400)
 def test_visit_form_over_http_stores_the_whole_record_or_nothing(bot, submission, user) -> None:
     refs, private, values, genuine = submission
     view = _form_view({}, refs)
@@ -356,7 +356,7 @@ def decision_submission(draw: st.DrawFn) -> tuple[str, Any]:
 
 
 @given(submission=decision_submission(), user=st.sampled_from(DECISION_USERS))
-@fuzz_settings(150)
+@fuzz_settings(250)
 def test_decision_form_over_http_stores_the_decision_or_nothing(bot, submission, user) -> None:
     private, values = submission
     view = {"type": "modal", "callback_id": views.DECISION_CALLBACK, "blocks": []}
