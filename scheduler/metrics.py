@@ -41,12 +41,13 @@ import json
 import logging
 import os
 import time as clock
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.models import Child, ChildOverdueSummary, ChildSweepState, Outbox, SchedulerState, Team
@@ -87,9 +88,12 @@ def _record_sweep(
     if not figures["evaluated"]:
         with factory.begin() as session:
             _put(session, LAST_SWEEP, figures, now)
+            if _caught_up.get(factory):
+                return  # nothing evaluated and nothing behind: the totals stand
             previous = _state(session, OVERDUE)
             if previous is not None and not previous[0].get("stale", 1):
-                return  # nothing evaluated and nothing behind: the totals stand
+                _caught_up[factory] = True
+                return
     budget = budget_seconds if budget_seconds is not None else max(MIN_BUDGET_SECONDS, seconds / 2)
     # A sweep that reports each evaluated child's overdue counts by rule saves evaluating again.
     known = getattr(report, "overdue_by_child", None)
@@ -112,6 +116,7 @@ def refresh_overdue(
     from storage.cases import cases_for_children
 
     known = known or {}
+    _caught_up.pop(factory, None)
     started = clock.perf_counter()
     while True:
         with factory.begin() as session:
@@ -163,6 +168,8 @@ def refresh_overdue(
             },
             now,
         )
+        if not behind:
+            _caught_up[factory] = True
         if last_sweep is not None:
             _put(session, LAST_SWEEP, last_sweep, now)
     return behind
@@ -185,13 +192,17 @@ def _stale(query):  # type: ignore[no-untyped-def]
     )
 
 
+# Factories whose overdue summary this process last left with nothing behind: a sweep that
+# evaluates nothing then only records its time (one statement).
+_caught_up: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
 def _put(session: Session, name: str, value: dict[str, Any], now: datetime) -> None:
-    row = session.get(SchedulerState, name)
-    if row is None:
-        session.add(SchedulerState(name=name, value=json.dumps(value), updated_at=now))
-    else:
-        row.value = json.dumps(value)
-        row.updated_at = now
+    values = {"value": json.dumps(value), "updated_at": now}
+    if not session.execute(
+        update(SchedulerState).where(SchedulerState.name == name).values(**values)
+    ).rowcount:
+        session.add(SchedulerState(name=name, **values))
 
 
 def _state(session: Session, name: str) -> tuple[dict[str, Any], datetime] | None:
