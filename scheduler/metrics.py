@@ -124,7 +124,7 @@ def refresh_overdue(
             if not stale:
                 break
             ids = [c for c, _ in stale]
-            cases = cases_for_children(session, [c for c in ids if c not in known])
+            cases = cases_for_children(session, [c for c in ids if c not in known], free_text=False)
             existing = {
                 s.child_id: s
                 for s in session.scalars(
