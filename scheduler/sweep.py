@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ class SweepReport:
     late: int = 0
     seconds: float = 0.0
     keys: list[str] = field(default_factory=list)
+    # overdue obligations by rule of each child evaluated (for the metrics: no second evaluation)
+    overdue_by_child: dict[int, dict[str, int]] = field(default_factory=dict)
 
 
 def _chunks(items: Sequence[str], size: int = IN_CHUNK) -> Iterable[Sequence[str]]:
@@ -214,6 +217,9 @@ def _sweep_batch(
         child = children[child_id]
         policy = policies[child.team_id]
         report.evaluated += 1
+        report.overdue_by_child[child_id] = dict(
+            Counter(o.rule for o in obligations if o.status == "overdue")
+        )
         report.obligations += len(obligations)
         for ob in obligations:
             planned.append(_Planned(child, policy, ob, recipients.for_child(child, ob)))
