@@ -5,22 +5,30 @@ sent in another. On PostgreSQL claims use `FOR UPDATE SKIP LOCKED`, so two proce
 once never take the same row. A claim whose lease ran out without being marked (the process died
 mid-send) is *in doubt*, and so is a row whose earlier attempt failed (a timeout may hide a
 message the platform did post): before sending it again, the messenger is asked whether it
-already has it. A row the platform refuses (no such channel, ...) or that keeps failing for a day is parked,
-logged and audited: never silently dropped.
+already has it. A row the platform refuses (no such channel, ...) or that keeps failing for a
+day is parked, logged and audited: never silently dropped.
+
+A reminder that goes out late (Seen was down when it fell due, or the chat platform was down when
+it was decided) is marked so, and once the team's late reminders have gone, its managers get one
+message listing them by case reference and rule ID (`write_late_summaries`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from time import monotonic
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.messenger import DeliveryError, Messenger, OutgoingMessage
-from storage.models import AuditLog, Outbox, Staff
+from scheduler.messages import when
+from scheduler.policies import load_policy
+from scheduler.rules.policy import Policy
+from storage.models import AuditLog, Child, Outbox, Staff, Team
 
 log = logging.getLogger("seen.delivery")
 
@@ -34,6 +42,8 @@ BACKOFF_MAX = timedelta(hours=1)
 # takes a row over once that has passed, so a run must not still be sending near the end.
 RUN_BUDGET = LEASE / 2
 OUTAGE_AFTER = 3  # retryable failures in a row: the platform is down; the rest waits for a later run
+LATE_SUMMARY_STAGE = "late-summary"
+SUMMARY_WAIT_MAX = timedelta(hours=1)  # a team's summary waits for its late reminders this long at most
 
 
 @dataclass
@@ -44,6 +54,7 @@ class DeliveryReport:
     deferred: int = 0  # claimed but not tried (rate limited, the platform down, out of time)
     out_of_time: bool = False  # the run's budget was spent (RUN_BUDGET)
     late: list[str] = field(default_factory=list)  # keys of rows that went out late
+    summaries: list[str] = field(default_factory=list)  # keys of late-reminder summaries written
 
 
 def backoff(attempts: int, retry_after: float | None) -> timedelta:
@@ -176,6 +187,7 @@ def deliver_due(
             error = DeliveryError(f"{type(exc).__name__}: {exc}")
         with factory.begin() as session:
             if error is None:
+                delayed = _delayed(session, row, now)
                 session.execute(
                     update(Outbox)
                     .where(Outbox.id == row.id, Outbox.claimed_by == worker)
@@ -186,10 +198,18 @@ def deliver_due(
                         claimed_by=None,
                         claimed_until=None,
                         last_error=None,
+                        **(
+                            {
+                                "late": True,
+                                "payload": {**(row.payload or {}), "meant_for": row.send_after.isoformat()},
+                            }
+                            if delayed
+                            else {}
+                        ),
                     )
                 )
                 report.sent += 1
-                if row.late:
+                if row.late or delayed:
                     report.late.append(row.key)
                 failures = 0
                 continue
@@ -247,3 +267,163 @@ def deliver_due(
                 )
             break
     return report
+
+
+# -- late reminders: marked when sent, summarised to the team's managers ----------------------------
+def _policy_of(session: Session, child_id: int) -> Policy | None:
+    policy_id = session.scalar(
+        select(Team.policy_id).join(Child, Child.team_id == Team.id).where(Child.id == child_id)
+    )
+    return load_policy(policy_id) if policy_id else None
+
+
+def _delayed(session: Session, row: Outbox, now: datetime) -> bool:
+    """A reminder not marked late by the sweep that goes more than the policy's late_after_minutes
+    after it was decided (the chat platform was down, or the process was)."""
+    if row.late or row.child_id is None or now - row.send_after <= timedelta(minutes=1):
+        return False
+    policy = _policy_of(session, row.child_id)
+    return policy is not None and now - row.send_after > timedelta(
+        minutes=policy.reminders.late_after_minutes
+    )
+
+
+def _summary_line(policy: Policy, ref: str, row: Outbox) -> str:
+    payload = row.payload or {}
+    due = payload.get("due")
+    due_text = ""
+    if isinstance(due, str):
+        try:
+            parsed: date | datetime = datetime.fromisoformat(due) if "T" in due else date.fromisoformat(due)
+            overdue = " (overdue)" if payload.get("status") == "overdue" else ""
+            due_text = f" due {when(policy, parsed)}{overdue}"
+        except ValueError:
+            due_text = ""
+    meant = payload.get("meant_for") or payload.get("planned_at")
+    meant_at = datetime.fromisoformat(meant) if isinstance(meant, str) else row.send_after
+    sent_at = row.sent_at or meant_at
+    stage = payload.get("stage") or row.stage
+    return (
+        f"{ref} [{row.rule}]{due_text}: the {stage} message, meant for {when(policy, meant_at)},"
+        f" went {when(policy, sent_at)}"
+    )
+
+
+def write_late_summaries(session: Session, now: datetime) -> list[str]:
+    """For each team whose late reminders have all gone: one message to its managers (or, with
+    none, its channel) listing them by case reference and rule ID: no names. Each late row is
+    summarised once (its payload notes the summary), under a key made from the rows it lists,
+    so a re-run, a restart or a second replica writes nothing twice. Returns the keys written.
+
+    A team with late reminders still waiting (the platform is not back for all of them yet) is
+    summarised when they have gone, or SUMMARY_WAIT_MAX after its first late reminder went.
+    """
+    since = now - timedelta(days=2)
+    query = (
+        select(Outbox, Child.case_ref, Child.team_id)
+        .join(Child, Child.id == Outbox.child_id)
+        .where(Outbox.status == "sent", Outbox.late.is_(True), Outbox.sent_at >= since)
+        .order_by(Outbox.sent_at, Outbox.id)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Outbox)
+    by_team: dict[int, list[tuple[Outbox, str]]] = {}
+    for row, ref, team_id in session.execute(query):
+        if "late_summary" not in (row.payload or {}):
+            by_team.setdefault(team_id, []).append((row, ref))
+    written: list[str] = []
+    for team_id, rows in sorted(by_team.items()):
+        team = session.get(Team, team_id)
+        if team is None:
+            continue
+        policy = load_policy(team.policy_id)
+        late_after = timedelta(minutes=policy.reminders.late_after_minutes)
+        waiting = session.scalar(
+            select(Outbox.id)
+            .join(Child, Child.id == Outbox.child_id)
+            .where(
+                Child.team_id == team_id,
+                Outbox.status == "pending",
+                or_(Outbox.late.is_(True), Outbox.send_after < now - late_after),
+            )
+            .limit(1)
+        )
+        first_sent = min(r.sent_at for r, _ in rows if r.sent_at is not None)
+        if waiting is not None and now - first_sent < SUMMARY_WAIT_MAX:
+            continue
+        written += _write_summary(session, team, policy, rows, now)
+    return written
+
+
+def _recipient_key(staff: int | None, channel: str | None) -> str:
+    return f"s{staff}" if staff is not None else f"c{channel or '-'}"
+
+
+def _write_summary(
+    session: Session, team: Team, policy: Policy, rows: list[tuple[Outbox, str]], now: datetime
+) -> list[str]:
+    lines: list[str] = []
+    for row, ref in rows:
+        line = _summary_line(policy, ref, row)
+        if line not in lines:  # the same alert to two people is one line
+            lines.append(line)
+    digest = hashlib.sha256("\n".join(sorted(r.key for r, _ in rows)).encode()).hexdigest()[:12]
+    day = now.astimezone(policy.timezone).date().isoformat()
+    base = f"{LATE_SUMMARY_STAGE}:team{team.id}:{day}:{digest}"
+    managers = list(
+        session.scalars(
+            select(Staff.id)
+            .where(Staff.team_id == team.id, Staff.role == "team_manager", Staff.active.is_(True))
+            .order_by(Staff.id)
+        )
+    )
+    recipients: list[tuple[int | None, str | None, str]] = [
+        (m, None, f"team manager (staff {m})") for m in managers
+    ] or [(None, team.slack_channel_id, f"team channel {team.slack_channel_id}")]
+    n = len(lines)
+    text = "\n".join(
+        [
+            f"*Sent late* · {n} reminder{'s' if n != 1 else ''} for {team.name} went out late"
+            " (Seen or the chat platform was not available when they were due):",
+            *(f"• {line}" for line in lines),
+            "Next: check with each lead social worker that these visits, records and decisions"
+            " are in hand (`/seen child <case reference>`).",
+        ]
+    )
+    keys = [f"{base}:{_recipient_key(staff, channel)}" for staff, channel, _ in recipients]
+    existing = set(session.scalars(select(Outbox.key).where(Outbox.key.in_(keys))))
+    for key, (staff, channel, to) in zip(keys, recipients, strict=True):
+        if key in existing:
+            continue
+        session.add(
+            Outbox(
+                key=key,
+                child_id=None,
+                rule=None,
+                stage=LATE_SUMMARY_STAGE,
+                recipient_staff_id=staff,
+                recipient_channel=channel,
+                send_after=now,
+                created_at=now,
+                text=text,
+                payload={"stage": LATE_SUMMARY_STAGE, "to": to, "rule": None, "child": None},
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                late=False,
+            )
+        )
+    for row, _ in rows:
+        session.execute(
+            update(Outbox)
+            .where(Outbox.id == row.id)
+            .values(payload={**(row.payload or {}), "late_summary": base})
+        )
+    log.warning(
+        "%d reminder(s) for team %s went out late; its managers are told (%s): %s",
+        n,
+        team.id,
+        base,
+        "; ".join(lines),
+    )
+    return [k for k in keys if k not in existing]

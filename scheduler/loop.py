@@ -18,7 +18,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.messenger import Messenger
-from scheduler.delivery import DeliveryReport, deliver_due, run_deadline
+from scheduler.delivery import DeliveryReport, deliver_due, run_deadline, write_late_summaries
 from scheduler.duelist import write_due_lists
 from scheduler.leader import take_lease
 from scheduler.metrics import record_sweep
@@ -71,8 +71,18 @@ class Runtime:
         return True, report, lists
 
     def deliver_step(self, now: datetime, batch: int = 100) -> DeliveryReport:
+        """Drain what is due; then tell managers of the reminders that went out late, and send that."""
         total = DeliveryReport()
         deadline = run_deadline()  # one budget for every batch: they are all claimed until now + LEASE
+        self._drain(now, batch, deadline, total)
+        if total.late and not total.out_of_time:
+            with self.factory.begin() as session:
+                total.summaries = write_late_summaries(session, now)
+            if total.summaries:
+                self._drain(now, batch, deadline, total)
+        return total
+
+    def _drain(self, now: datetime, batch: int, deadline: float, total: DeliveryReport) -> None:
         while True:
             report = deliver_due(
                 self.factory, self.messenger, now, worker=self.holder, batch=batch, deadline=deadline
@@ -84,7 +94,7 @@ class Runtime:
             total.late.extend(report.late)
             if report.out_of_time or report.sent + report.retried + report.parked < batch:
                 total.out_of_time = report.out_of_time
-                return total
+                return
 
     def tick(self, now: datetime) -> TickReport:
         leader, report, lists = self.sweep_step(now)

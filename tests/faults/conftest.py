@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import types
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from slack_sdk.http_retry import builtin_handlers, handler
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.slack_messenger import SlackMessenger, make_client, outbox_locator
@@ -106,7 +107,7 @@ class Harness:
     fake: FaultySlack
     runtime: Runtime
     now: datetime = START
-    log: list[str] = field(default_factory=list)
+    max_step: timedelta = MAX_STEP
 
     @property
     def db(self) -> str:
@@ -148,18 +149,21 @@ class Harness:
         self.now = now
 
     def next_moment(self, now: datetime, until: datetime, marks: tuple[datetime, ...]) -> datetime:
-        candidates = [now + MAX_STEP, *(m for m in marks if m > now)]
+        candidates = [now + self.max_step, *(m for m in marks if m > now)]
         if until > now:
             candidates.append(until)
-        with self.factory() as session:
-            for query in (
-                select(func.min(ChildSweepState.next_threshold_at)),
-                select(func.min(Outbox.next_attempt_at)).where(Outbox.status == "pending"),
-                select(func.min(Outbox.claimed_until)).where(Outbox.status == "pending"),
-            ):
-                at = session.scalar(query)
-                if at is not None:
-                    candidates.append(max(at, now + STEP))
+        try:
+            with self.factory() as session:
+                for query in (
+                    select(func.min(ChildSweepState.next_threshold_at)),
+                    select(func.min(Outbox.next_attempt_at)).where(Outbox.status == "pending"),
+                    select(func.min(Outbox.claimed_until)).where(Outbox.status == "pending"),
+                ):
+                    at = session.scalar(query)
+                    if at is not None:
+                        candidates.append(max(at, now + STEP))
+        except OperationalError:  # the database is away (a database fault): try again soon
+            candidates.append(now + STEP)
         for day in (now.date(), now.date() + timedelta(days=1)):
             at = datetime.combine(day, MORNING, UTC)
             if at > now:
