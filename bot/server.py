@@ -9,11 +9,13 @@ Bolt verifies every request's signature: a forged one, or one older than five mi
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -25,6 +27,7 @@ log = logging.getLogger("seen.server")
 EVENTS_PATH = "/slack/events"
 
 Health = Callable[[], dict[str, Any]]
+METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class SeenASGI:
@@ -38,9 +41,14 @@ class SeenASGI:
         health: Health | None = None,
         path: str = EVENTS_PATH,
         workers: int = 64,
+        metrics: Callable[[], bytes] | None = None,
+        metrics_token: str | None = None,
     ) -> None:
         self.app = app
         self.health = health or (lambda: {"ok": True})
+        # /metrics answers only a bearer of SEEN_METRICS_TOKEN; without a token it does not exist
+        self.metrics = metrics if metrics_token else None
+        self.metrics_token = metrics_token or ""
         self.path = path
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="seen-http")
 
@@ -65,6 +73,14 @@ class SeenASGI:
             except Exception as exc:  # the health check itself failed: not healthy
                 report, status = {"ok": False, "error": type(exc).__name__}, 503
             await _send(send, status, {"content-type": ["application/json"]}, json.dumps(report))
+            return
+        if path == "/metrics" and self.metrics is not None and method in ("GET", "HEAD"):
+            given = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
+            if not hmac.compare_digest(given, f"Bearer {self.metrics_token}"):
+                await _send(send, 401, {"content-type": ["text/plain"]}, "a metrics token is needed")
+                return
+            body = await loop.run_in_executor(self.executor, self.metrics)
+            await _send(send, 200, {"content-type": [METRICS_TYPE]}, body.decode("utf-8"))
             return
         if path == self.path and self.app is not None:
             if method != "POST":
@@ -118,6 +134,21 @@ async def _send(send: Any, status: int, headers: dict[str, Any], body: str) -> N
     await send({"type": "http.response.body", "body": data})
 
 
+def scheduler_health(factory: Any, started: float) -> Health:
+    """/healthz: the database answers and some replica has swept lately (scheduler.metrics.health);
+    a process that has just started is given one sweep interval's grace to make its first sweep."""
+    from scheduler.metrics import default_max_sweep_age, health
+
+    def check() -> dict[str, Any]:
+        ok, details = health(factory)
+        if not ok and details.get("sweep") == "never swept" and details.get("database") == "ok":
+            ok = time.monotonic() - started < default_max_sweep_age().total_seconds()
+            details["sweep"] = "starting" if ok else "never swept"
+        return {"ok": ok, **details}
+
+    return check
+
+
 def database_health(factory: Any) -> Health:
     def health() -> dict[str, Any]:
         from sqlalchemy import text
@@ -167,13 +198,20 @@ def serve(*, host: str, port: int, scheduler: bool = True, database_url: str | N
     app = build_app(factory, token=token, signing_secret=secret)
     if scheduler:
         start_scheduler(factory, app.client)
+    from scheduler.metrics import render
+
+    extras: dict[str, Any] = {
+        "health": scheduler_health(factory, time.monotonic()),
+        "metrics": lambda: render(factory),
+        "metrics_token": os.environ.get("SEEN_METRICS_TOKEN"),
+    }
     if app_token:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         SocketModeHandler(app, app_token).connect()
         log.info("Seen is connected to Slack in Socket Mode; /healthz on %s:%d", host, port)
-        asgi = SeenASGI(None, health=database_health(factory))
+        asgi = SeenASGI(None, **extras)
     else:
         log.info("Seen is serving Slack events on http://%s:%d%s", host, port, EVENTS_PATH)
-        asgi = SeenASGI(app, health=database_health(factory))
+        asgi = SeenASGI(app, **extras)
     uvicorn.run(asgi, host=host, port=port, log_level=os.environ.get("SEEN_LOG_LEVEL", "info").lower())
