@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -38,11 +39,20 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
                     "inputs": TALLY.inputs,
                     "tracebacks": TALLY.tracebacks,
                     "partial_writes": TALLY.partial_writes,
+                    "seconds": round(TALLY.seconds, 1),
                     "by_test": dict(TALLY.by_test),
                 },
                 f,
                 indent=2,
             )
+
+
+@pytest.fixture(autouse=True)
+def _timed() -> Iterator[None]:
+    """Adds each fuzz test's time (not its module's server start) to the summary line."""
+    started = time.monotonic()
+    yield
+    TALLY.seconds += time.monotonic() - started
 
 
 @pytest.fixture(scope="module")
