@@ -33,11 +33,24 @@ CASE_REF = re.compile(r"\bC-\d{4}\b")
 def captured() -> Iterator[tuple[io.StringIO, logging.Handler]]:
     root = logging.getLogger()
     level = root.level
+    # Tests run before this one (the bot's, the access matrix) may have set levels or disabled
+    # Seen's loggers; this test is about what reaches the handler, so start from a clean slate.
+    ours = [
+        logging.getLogger(name) for name in list(logging.root.manager.loggerDict) if name.startswith("seen")
+    ]
+    saved = [(lg, lg.level, lg.disabled, lg.propagate) for lg in ours]
+    for lg in ours:
+        lg.setLevel(logging.NOTSET)
+        lg.disabled = False
+        lg.propagate = True
     stream = io.StringIO()
     handler = configure_logging(stream=stream, level="DEBUG", fmt="json")
     yield stream, handler
     root.removeHandler(handler)
     root.setLevel(level)
+    for lg, lvl, disabled, propagate in saved:
+        lg.setLevel(lvl)
+        lg.disabled, lg.propagate = disabled, propagate
 
 
 class TroubledChat:
