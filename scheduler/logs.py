@@ -112,7 +112,6 @@ class PersonalDataFilter(logging.Filter):
         self.refresh_seconds = refresh_seconds
         self._terms = terms
         self._loaded_at = -float("inf")
-        self._version: Any = None
         self._busy = threading.local()
         self._lock = threading.Lock()
 
@@ -123,18 +122,13 @@ class PersonalDataFilter(logging.Filter):
     def _refresh(self) -> None:
         if self._terms is None or getattr(self._busy, "on", False):
             return
-        version = getattr(self._terms, "version", None)
-        if time.monotonic() - self._loaded_at < self.refresh_seconds and version is None:
+        if time.monotonic() - self._loaded_at < self.refresh_seconds:
             return
         with self._lock:
+            if time.monotonic() - self._loaded_at < self.refresh_seconds:
+                return
             self._busy.on = True  # loading the names may log (the database): not again from here
             try:
-                # Reload when the staff changed (a cheap version query), else every refresh_seconds.
-                now_version = version() if version is not None else None
-                fresh = time.monotonic() - self._loaded_at < self.refresh_seconds
-                if fresh and now_version == self._version:
-                    return
-                self._version = now_version
                 self.redactor.set_terms(self._terms())
             except Exception:  # the database is away: keep the names we had, try again later
                 pass
@@ -238,18 +232,6 @@ def configure_logging(
 def staff_terms(factory: Any) -> Callable[[], list[str]]:
     """The names and emails of every staff member, read from the database when called."""
 
-    def version() -> tuple[Any, ...]:
-        """Changes whenever a staff member is added, removed or renamed."""
-        from sqlalchemy import func, select
-
-        from storage.models import Staff
-
-        with factory() as session:
-            row = session.execute(
-                select(func.count(), func.max(Staff.id), func.sum(func.length(Staff.name)))
-            ).one()
-            return tuple(row)
-
     def load() -> list[str]:
         from sqlalchemy import select
 
@@ -264,7 +246,6 @@ def staff_terms(factory: Any) -> Callable[[], list[str]]:
                     terms.append(email)
             return terms
 
-    load.version = version  # type: ignore[attr-defined]
     return load
 
 

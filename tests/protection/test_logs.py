@@ -78,8 +78,9 @@ def test_sweep_and_delivery_over_the_demo_log_case_refs_only(
     factory: sessionmaker[Session], captured: tuple[io.StringIO, logging.Handler]
 ) -> None:
     stream, handler = captured
-    handler.seen_filter.set_terms_source(staff_terms(factory))  # type: ignore[attr-defined]
     load_demo_at(factory)
+    # the names are read when the source is set (and every few minutes): after the staff exist
+    handler.seen_filter.set_terms_source(staff_terms(factory))  # type: ignore[attr-defined]
     runtime = Runtime(factory, TroubledChat(), holder="test")
     for hours in (0, 1, 30):
         runtime.tick(DEMO_AS_OF + timedelta(hours=hours))
