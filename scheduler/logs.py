@@ -233,18 +233,23 @@ def staff_terms(factory: Any) -> Callable[[], list[str]]:
     """The names and emails of every staff member, read from the database when called."""
 
     def load() -> list[str]:
-        from sqlalchemy import select
-
-        from storage.models import Staff
-
-        with factory() as session:
-            terms: list[str] = []
-            for name, email in session.execute(select(Staff.name, Staff.email)):
-                terms.append(name)
-                terms.extend(name.split())
-                if email:
-                    terms.append(email)
-            return terms
+        # A plain read on a raw connection: no transaction is begun, so it never waits on (or
+        # for) a write transaction that is open in this same thread when something logs.
+        connection = factory.kw["bind"].raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute("SELECT name, email FROM staff")
+            rows = cursor.fetchall()
+            cursor.close()
+        finally:
+            connection.close()
+        terms: list[str] = []
+        for name, email in rows:
+            terms.append(name)
+            terms.extend(name.split())
+            if email:
+                terms.append(email)
+        return terms
 
     return load
 
