@@ -41,6 +41,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
                     "partial_writes": TALLY.partial_writes,
                     "seconds": round(TALLY.seconds, 1),
                     "by_test": dict(TALLY.by_test),
+                    "outcomes": {
+                        f"{test} {outcome}": n for (test, outcome), n in sorted(TALLY.outcomes.items())
+                    },
                 },
                 f,
                 indent=2,
