@@ -75,8 +75,9 @@ class SeenASGI:
             await _send(send, status, {"content-type": ["application/json"]}, json.dumps(report))
             return
         if path == "/metrics" and self.metrics is not None and method in ("GET", "HEAD"):
-            given = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
-            if not hmac.compare_digest(given, f"Bearer {self.metrics_token}"):
+            # compared as bytes: compare_digest refuses str holding non-ASCII (an answer of 500)
+            given = dict(scope.get("headers") or []).get(b"authorization", b"")
+            if not hmac.compare_digest(given, f"Bearer {self.metrics_token}".encode()):
                 await _send(send, 401, {"content-type": ["text/plain"]}, "a metrics token is needed")
                 return
             body = await loop.run_in_executor(self.executor, self.metrics)
