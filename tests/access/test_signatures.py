@@ -360,3 +360,34 @@ def test_the_sender_used_by_the_other_tests_signs_like_slack(app: Running) -> No
     sender = SlackSender(app.url, app.fake)
     now = "1700000000"
     assert sender.verifier.generate_signature(timestamp=now, body="a=b") == sign("a=b", now)
+
+
+def test_metrics_answer_only_the_bearer_of_the_metrics_token() -> None:
+    """/metrics (README: for a bearer of SEEN_METRICS_TOKEN only) is the one other path that answers
+    without a Slack signature: it wants its own token, and refuses anything else with 401."""
+    from bot.server import SeenASGI
+    from tests.bot.conftest import UvicornThread
+
+    server = UvicornThread(SeenASGI(None, metrics=lambda: b"seen_up 1\n", metrics_token="m3trics"))
+    url = server.start()
+    try:
+        assert send(url, "/metrics", method="GET").status == 401
+        for auth in (
+            "Bearer wrong",
+            "bearer m3trics",
+            "m3trics",
+            "Basic bTN0cmljcw==",
+            "Bearer m3trics\u00e9",
+            "Bearer \u00ff\u00fe",
+        ):
+            reply = send(url, "/metrics", method="GET", headers={"Authorization": auth})
+            assert reply.status == 401, (auth, reply.status, reply.body[:100])
+        ok = send(url, "/metrics", method="GET", headers={"Authorization": "Bearer m3trics"})
+        assert (ok.status, ok.body) == (200, "seen_up 1\n")
+        for method in ("POST", "PUT", "DELETE"):
+            assert (
+                send(url, "/metrics", method=method, headers={"Authorization": "Bearer m3trics"}).status
+                == 404
+            )
+    finally:
+        server.stop()
