@@ -112,7 +112,7 @@ def _start_worker(url: str) -> None:
     global _worker_factory
     from storage.db import make_engine, session_factory
 
-    _worker_factory = session_factory(make_engine(url))
+    _worker_factory = session_factory(make_engine(url, read_only=True))
 
 
 def _evaluate_batch(ids: list[int], now: datetime) -> dict[int, list[Obligation]]:

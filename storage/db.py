@@ -35,11 +35,13 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+def make_engine(url: str | None = None, *, read_only: bool = False, **kwargs: Any) -> Engine:
     """An engine for `url` (default `database_url()`).
 
     SQLite: the file's folder is created; foreign keys on; WAL; a busy timeout; transactions
     begin explicitly so that savepoints work. PostgreSQL: connections are checked before use.
+    `read_only`: transactions cannot write, and on SQLite they do not take the write lock, so
+    readers run beside a writer instead of queueing behind it.
     Errors never carry the statement's parameters (personal data), and the data key must be
     there (`storage.crypto`: PostgreSQL without SEEN_DATA_KEY raises `DataKeyError`).
     """
@@ -53,13 +55,14 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, **kwargs.pop("connect_args", {})}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
-        _sqlite_setup(engine)
+        _sqlite_setup(engine, read_only)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    return engine.execution_options(postgresql_readonly=True) if read_only else engine
 
 
-def _sqlite_setup(engine: Engine) -> None:
+def _sqlite_setup(engine: Engine, read_only: bool) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT and transactional DDL; take it over
     # (the recipe of the SQLAlchemy documentation, "Serializable isolation / Savepoints").
     @event.listens_for(engine, "connect")
@@ -69,14 +72,19 @@ def _sqlite_setup(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     # IMMEDIATE: a transaction takes the write lock when it starts, so one that reads and then
     # writes (a delivery claim, a sweep batch) waits for another writer instead of failing with
-    # "database is locked" when it tries to write. Readers are not blocked (WAL).
+    # "database is locked" when it tries to write. A read-only engine's transactions begin
+    # DEFERRED: with WAL they read a snapshot beside the writer and never wait for it.
+    begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(begin)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
