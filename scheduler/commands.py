@@ -84,21 +84,30 @@ def _run_args(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not load the demo caseload into an empty database",
     )
+    p.add_argument(
+        "--no-retention-purge",
+        action="store_true",
+        help="do not purge closed cases past SEEN_RETENTION_YEARS daily (also SEEN_RETENTION_PURGE=off)",
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sqlalchemy import func, select
 
     from scheduler.logs import watch_staff
-    from scheduler.loop import Runtime, run_forever
+    from scheduler.loop import Runtime, retention_schedule, run_forever
     from storage.crypto import DataKeyError
     from storage.db import make_engine, session_factory, upgrade
     from storage.models import Child, Team
+    from storage.retention import RetentionError, retention_years
 
     _logging()
+    retention_at = None if args.no_retention_purge else retention_schedule()
     try:
         engine = make_engine()
-    except DataKeyError as exc:  # PostgreSQL without SEEN_DATA_KEY: refuse to start
+        if retention_at is not None:
+            retention_years()  # a bad SEEN_RETENTION_YEARS stops the start, not the 02:15 purge
+    except (DataKeyError, RetentionError) as exc:  # PostgreSQL without SEEN_DATA_KEY: refuse to start
         raise UsageError(str(exc)) from None
     upgrade(engine)
     factory = session_factory(engine)
@@ -117,6 +126,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         Runtime(factory, messenger),
         sweep_minutes=args.sweep_minutes,
         **({"mornings": mornings} if mornings else {}),
+        retention_at=retention_at,
     )
     return 0
 

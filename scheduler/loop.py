@@ -13,6 +13,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,9 +25,14 @@ from scheduler.leader import take_lease
 from scheduler.metrics import record_sweep
 from scheduler.sweep import SweepReport, sweep
 from storage.models import Outbox
+from storage.retention import PurgeReport, purge_closed
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.blocking import BlockingScheduler
 
 log = logging.getLogger("seen.loop")
 SWEEP_LEASE = "sweep"
+RETENTION_PURGE_AT = time(2, 15)  # local time: after midnight's re-sweep, before anyone is at work
 
 
 def utcnow() -> datetime:
@@ -109,6 +115,16 @@ class Runtime:
             log.exception("sweep failed; will try again at the next run")
         self.deliver_job(now)  # what the sweep decided goes now, not at the next delivery run
 
+    def retention_job(self, now: datetime) -> PurgeReport | None:
+        """The daily purge of cases closed past the retention period, by the sweep's leader only."""
+        try:
+            if not take_lease(self.factory, SWEEP_LEASE, self.holder, now):
+                return None
+            return purge_closed(self.factory, now=now)
+        except Exception:
+            log.exception("retention purge failed; will try again tomorrow")
+            return None
+
     def deliver_job(self, now: datetime) -> DeliveryReport | None:
         try:
             report = self.deliver_step(now)
@@ -120,15 +136,35 @@ class Runtime:
         return report
 
 
-def run_forever(
+def retention_schedule() -> tuple[str, time] | None:
+    """When the daily retention purge runs: 02:15 London time, or never with SEEN_RETENTION_PURGE=off."""
+    if os.environ.get("SEEN_RETENTION_PURGE", "").strip().lower() == "off":
+        return None
+    return ("Europe/London", RETENTION_PURGE_AT)
+
+
+def run_forever(runtime: Runtime, **settings: Any) -> None:
+    """Block, running the jobs of `build_scheduler` until interrupted. Ticks once at start to
+    catch up."""
+    runtime.release_own_claims()
+    scheduler = build_scheduler(runtime, **settings)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        log.info("Seen scheduler stopped")
+
+
+def build_scheduler(
     runtime: Runtime,
     *,
     sweep_minutes: float = 5,
     deliver_seconds: float = 15,
     clock: Callable[[], datetime] = utcnow,
     mornings: frozenset[tuple[str, time]] = frozenset({("Europe/London", time(8, 30))}),
-) -> None:
-    """Block, running the jobs until interrupted. Ticks once at start to catch up."""
+    retention_at: tuple[str, time] | None = ("Europe/London", RETENTION_PURGE_AT),
+) -> BlockingScheduler:
+    """The jobs: the sweep every few minutes, at start and on each policy's reminder morning;
+    delivery; and the daily retention purge at `retention_at` (None: never, run it by hand)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
@@ -139,7 +175,9 @@ def run_forever(
     def deliver_job() -> None:
         runtime.deliver_job(clock())
 
-    runtime.release_own_claims()
+    def retention_job() -> None:
+        runtime.retention_job(clock())
+
     scheduler = BlockingScheduler(
         timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
     )
@@ -152,12 +190,15 @@ def run_forever(
             id=f"morning-sweep-{i}",
         )
     scheduler.add_job(deliver_job, IntervalTrigger(seconds=deliver_seconds), id="deliver", next_run_time=now)
+    if retention_at is not None:
+        tz, at = retention_at
+        scheduler.add_job(
+            retention_job, CronTrigger(hour=at.hour, minute=at.minute, timezone=tz), id="retention"
+        )
     log.info(
-        "Seen scheduler running: sweep every %s min, delivery every %s s",
+        "Seen scheduler running: sweep every %s min, delivery every %s s, retention purge %s",
         sweep_minutes,
         deliver_seconds,
+        f"daily at {retention_at[1]:%H:%M} {retention_at[0]}" if retention_at else "off",
     )
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        log.info("Seen scheduler stopped")
+    return scheduler

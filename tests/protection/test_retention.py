@@ -236,3 +236,72 @@ def test_cli_purge(db_url: str, factory: sessionmaker[Session], capsys, monkeypa
     assert main(["retention", "purge", "--database-url", db_url]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "SEEN_RETENTION_YEARS" in err
+
+
+def test_the_leader_purges_daily_others_do_not(
+    factory: sessionmaker[Session], three: dict[str, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    """`seen run`'s 02:15 job: the sweep's leader purges; a replica that is not the leader does
+    nothing; a bad setting is logged and the job tries again the next day (never raises)."""
+    from scheduler.leader import take_lease
+    from scheduler.loop import SWEEP_LEASE, Runtime
+
+    assert take_lease(factory, SWEEP_LEASE, "leader", NOW)
+    follower = Runtime(factory, messenger=None, holder="follower")  # type: ignore[arg-type]
+    assert follower.retention_job(NOW) is None
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(models.Child)) == 3
+    leader = Runtime(factory, messenger=None, holder="leader")  # type: ignore[arg-type]
+    report = leader.retention_job(NOW)
+    assert report is not None and report.children == 1 and report.years == DEFAULT_RETENTION_YEARS
+    with factory() as session:
+        assert sorted(session.scalars(select(models.Child.case_ref))) == ["C-0002", "C-0003"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SEEN_RETENTION_YEARS", "0")
+        assert leader.retention_job(NOW + timedelta(days=1)) is None
+    assert "retention purge failed" in caplog.text
+
+
+def test_the_purge_is_scheduled_at_0215_london_unless_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scheduler.loop import Runtime, build_scheduler, retention_schedule
+
+    runtime = Runtime(None, None, holder="x")  # type: ignore[arg-type]
+    clock = lambda: datetime(2026, 6, 30, 12, 0, tzinfo=UTC)  # noqa: E731 (British Summer Time)
+    monkeypatch.delenv("SEEN_RETENTION_PURGE", raising=False)
+    scheduler = build_scheduler(runtime, clock=clock, retention_at=retention_schedule())
+    trigger = scheduler.get_job("retention").trigger
+    assert trigger.get_next_fire_time(None, clock()) == datetime(2026, 7, 1, 1, 15, tzinfo=UTC)
+    monkeypatch.setenv("SEEN_RETENTION_PURGE", "off")
+    assert retention_schedule() is None
+    assert build_scheduler(runtime, clock=clock, retention_at=None).get_job("retention") is None
+
+
+def test_seen_run_refuses_a_bad_retention_period_unless_the_purge_is_off(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    import logging
+
+    import scheduler.loop
+
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr(scheduler.loop, "run_forever", lambda runtime, **kw: started.append(kw))
+    monkeypatch.setenv("SEEN_DATABASE_URL", f"sqlite:///{tmp_path / 'seen.sqlite'}")
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("SEEN_RETENTION_YEARS", "six")
+    monkeypatch.delenv("SEEN_RETENTION_PURGE", raising=False)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        assert main(["run", "--no-demo"]) == 2
+        assert started == []
+        assert main(["run", "--no-demo", "--no-retention-purge"]) == 0
+        monkeypatch.setenv("SEEN_RETENTION_PURGE", "off")
+        assert main(["run", "--no-demo"]) == 0
+        assert [kw["retention_at"] for kw in started] == [None, None]
+    finally:
+        for h in root.handlers[:]:
+            if h not in handlers:
+                root.removeHandler(h)
+        root.setLevel(level)
+    err = capsys.readouterr().err
+    assert err.startswith("seen run: SEEN_RETENTION_YEARS: must be a whole number") and err.count("\n") == 1
