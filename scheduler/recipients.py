@@ -43,13 +43,19 @@ class Recipient:
 
 
 class Recipients:
-    """Resolves roles for a batch of children with one query for staff and one for teams."""
+    """Resolves roles for a batch of children with one query for staff and one for teams (plain
+    rows: a large council has tens of thousands of staff, and every sweep that finds work
+    resolves them)."""
 
     def __init__(self, session: Session) -> None:
-        self.teams = {t.id: t for t in session.scalars(select(Team))}
+        self.channels: dict[int, str | None] = dict(
+            session.execute(select(Team.id, Team.slack_channel_id)).tuples().all()
+        )
         self.by_team_role: dict[tuple[int | None, str], list[int]] = defaultdict(list)
-        for s in session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.id)):
-            self.by_team_role[(s.team_id, s.role)].append(s.id)
+        for staff_id, team_id, role in session.execute(
+            select(Staff.id, Staff.team_id, Staff.role).where(Staff.active.is_(True)).order_by(Staff.id)
+        ):
+            self.by_team_role[(team_id, role)].append(staff_id)
 
     def _role(self, child: Any, role: str) -> list[Recipient]:
         if role in _WORKER_ROLES:
@@ -62,8 +68,7 @@ class Recipients:
             )
             if ids:
                 return [Recipient(i, None, role) for i in ids]
-        team: Team | None = self.teams.get(child.team_id)
-        return [Recipient(None, team.slack_channel_id if team else None, role)]
+        return [Recipient(None, self.channels.get(child.team_id), role)]
 
     def for_child(self, child: Any, ob: Obligation) -> dict[str, list[Recipient]]:
         """Recipients by role for `child` (a Child or a row with team_id, lead_social_worker_id)."""

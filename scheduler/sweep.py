@@ -174,8 +174,10 @@ class _Context:
     """What every batch of one sweep shares: the teams, their policies, who holds which role."""
 
     def __init__(self, session: Session) -> None:
-        self.teams = {t.id: t for t in session.scalars(select(Team))}
-        self.policies = {team_id: load_policy(t.policy_id) for team_id, t in self.teams.items()}
+        self.policies = {
+            team_id: load_policy(policy_id)
+            for team_id, policy_id in session.execute(select(Team.id, Team.policy_id))
+        }
         self.recipients = Recipients(session)
 
 
