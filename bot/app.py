@@ -820,7 +820,10 @@ class SeenBot:
     def _home(self, s: Session, staff: Staff, now: datetime) -> dict[str, Any]:
         footer = f"Updated {now.astimezone(UTC).strftime('%Y-%m-%d %H:%M')} UTC · `/seen help` for commands"
         if staff.role in access.MANAGER_ROLES:
-            items = caseview.open_obligations(s, caseview.children_of_team(s, staff), now)
+            covered = caseview.children_of_team(s, staff, now)
+            if covered.note:
+                footer = f"{covered.note} · {footer}"
+            items = caseview.open_obligations(s, covered.children, now)
             prompts = [o for o in items if o.ob.owner in access.MANAGER_ROLES]
             work = [o for o in items if o.ob.owner not in access.MANAGER_ROLES]
             acked = caseview.acknowledged(s, [o.ob.key for o in prompts])
@@ -835,7 +838,8 @@ class SeenBot:
                 ("Open manager prompts", prompt_lines[:40]),
                 ("Due next", rest[:40]),
             ]
-            return views.home_view("Your team's children", sections, footer)
+            title = "Your team's children" if staff.team_id is not None else "Children across all teams"
+            return views.home_view(title, sections, footer)
         items = [
             o
             for o in caseview.open_obligations(s, caseview.children_of_worker(s, staff), now)

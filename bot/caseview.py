@@ -9,9 +9,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from scheduler.duelist import DueList, section
@@ -23,7 +23,7 @@ from scheduler.rules.model import Case, Obligation
 from scheduler.rules.policy import Policy
 from scheduler.stages import MANAGER_ROLES, is_prompt
 from storage.cases import cases_for_children
-from storage.models import Acknowledgement, Child, Contact, Staff, Team
+from storage.models import Acknowledgement, Child, ChildOverdueSummary, Contact, Outbox, Staff, Team
 
 REDACTED = "(in the record)"
 
@@ -88,13 +88,63 @@ def children_of_worker(session: Session, staff: Staff) -> list[Child]:
     )
 
 
-def children_of_team(session: Session, staff: Staff, limit: int = 5000) -> list[Child]:
+# Above this many open children, a manager or chair with no team (who covers every team) is shown
+# the children that need them rather than every child: evaluating a whole county's caseload for
+# one App Home would take as long as a cold sweep.
+EVERY_CHILD_UP_TO = 1000
+OVERSIGHT_LIMIT = 300  # children evaluated for the organisation-wide view
+OVERSIGHT_TOLD_WITHIN = timedelta(days=14)
+
+
+@dataclass
+class Covered:
+    """The children a list is about, and what the reader should be told of the choice."""
+
+    children: list[Child]
+    note: str = ""
+
+
+def children_of_team(session: Session, staff: Staff, now: datetime) -> Covered:
+    """The children of the staff member's team; with no team, a manager or chair covers every
+    team: every child of a small caseload, else the children that need them (`_oversight`)."""
     query = select(Child).where(Child.closed_at.is_(None))
     if staff.team_id is not None:
-        query = query.where(Child.team_id == staff.team_id)
-    elif staff.role not in MANAGER_ROLES:
-        return []  # with no team, only managers and chairs cover every team (bot.access.can_see)
-    return list(session.scalars(query.order_by(Child.case_ref).limit(limit)))
+        return Covered(
+            list(session.scalars(query.where(Child.team_id == staff.team_id).order_by(Child.case_ref)))
+        )
+    if staff.role not in MANAGER_ROLES:
+        return Covered([])  # with no team, only managers and chairs cover every team (bot.access.can_see)
+    open_children = (
+        session.scalar(select(func.count()).select_from(Child).where(Child.closed_at.is_(None))) or 0
+    )
+    if open_children <= EVERY_CHILD_UP_TO:
+        return Covered(list(session.scalars(query.order_by(Child.case_ref))))
+    return _oversight(session, staff, open_children, now)
+
+
+def _oversight(session: Session, staff: Staff, open_children: int, now: datetime) -> Covered:
+    """Across every team: the children with something overdue at the last sweep, and those about
+    whom this person was sent a message in the last fortnight (prompts escalated to them)."""
+    overdue = select(ChildOverdueSummary.child_id).where(ChildOverdueSummary.overdue.is_not(None))
+    told = select(Outbox.child_id).where(
+        Outbox.recipient_staff_id == staff.id,
+        Outbox.child_id.is_not(None),
+        Outbox.created_at >= now - OVERSIGHT_TOLD_WITHIN,
+    )
+    ids = select(Child.id).where(Child.closed_at.is_(None), Child.id.in_(overdue.union(told)))
+    wanted = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    children = list(
+        session.scalars(
+            select(Child).where(Child.id.in_(ids)).order_by(Child.case_ref).limit(OVERSIGHT_LIMIT)
+        )
+    )
+    note = (
+        f"Across all teams ({open_children} open children): the {wanted} with something overdue at "
+        "the last sweep or a message to you"
+    )
+    if wanted > len(children):
+        note += f"; the first {len(children)} by case reference are listed, `/seen child REF` shows any child"
+    return Covered(children, note + ".")
 
 
 def my_due_text(session: Session, staff: Staff, now: datetime) -> str:
@@ -112,10 +162,10 @@ def my_due_text(session: Session, staff: Staff, now: datetime) -> str:
 
 
 def team_due_text(session: Session, staff: Staff, now: datetime) -> str:
-    children = children_of_team(session, staff)
+    covered = children_of_team(session, staff, now)
     due = DueList()
     later: list[str] = []
-    for o in open_obligations(session, children, now):
+    for o in open_obligations(session, covered.children, now):
         heading = section(o.policy, o.ob, now)
         if heading is None:
             later.append(o.line())
@@ -124,6 +174,9 @@ def team_due_text(session: Session, staff: Staff, now: datetime) -> str:
     team = session.get(Team, staff.team_id) if staff.team_id is not None else None
     title = f"Due list for {team.name if team else 'all teams'}"
     text = due.text(title)
+    if covered.note:  # under the title (a due list's text is its title, then its sections)
+        head, rest = text.split("\n", 1)
+        text = f"{head}\n_{covered.note}_\n{rest}"
     if later:
         if due.empty():
             text = text.rsplit("\n", 1)[0]  # "nothing due" would read oddly above the later ones

@@ -48,9 +48,9 @@ class Recipients:
     resolves them)."""
 
     def __init__(self, session: Session) -> None:
-        self.channels: dict[int, str | None] = dict(
-            session.execute(select(Team.id, Team.slack_channel_id)).tuples().all()
-        )
+        self.channels: dict[int, str | None] = {
+            team_id: channel for team_id, channel in session.execute(select(Team.id, Team.slack_channel_id))
+        }
         self.by_team_role: dict[tuple[int | None, str], list[int]] = defaultdict(list)
         for staff_id, team_id, role in session.execute(
             select(Staff.id, Staff.team_id, Staff.role).where(Staff.active.is_(True)).order_by(Staff.id)
