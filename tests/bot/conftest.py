@@ -8,9 +8,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -315,6 +317,28 @@ def running(fake: FakeSlack, world: World, clock: Clock) -> Iterator[Running]:
     url = server.start()
     yield Running(url, SlackSender(url, fake), fake, world.factory, clock, world)
     server.stop()
+
+
+@contextmanager
+def serving(path: Path, prepare: Callable[[World], None] | None = None) -> Iterator[Running]:
+    """The app over HTTP with a fake Slack server of its own, on a new SQLite database at `path`
+    holding add_world's teams, staff and children (and whatever `prepare` adds to them), its
+    business clock at Mon 23 Nov 2026 11:00 London: for a module's tests to share one server."""
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    factory = session_factory(engine)
+    world = add_world(factory)
+    if prepare is not None:
+        prepare(world)
+    fake = FakeSlack(TOKEN).start()
+    clock = Clock(datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
+    app = build_app(factory, token=TOKEN, signing_secret=SECRET, clock=clock, base_url=fake.api_url)
+    server = UvicornThread(SeenASGI(app, health=database_health(factory)))
+    url = server.start()
+    yield Running(url, SlackSender(url, fake), fake, factory, clock, world)
+    server.stop()
+    fake.stop()
+    engine.dispose()
 
 
 # -- building modal answers ---------------------------------------------------------------------
