@@ -5,16 +5,11 @@ that may have none) in no team. tests/bot/conftest.py builds the world; this add
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 
-from bot.app import build_app
-from bot.server import SeenASGI, database_health
-from storage.db import make_engine, session_factory, upgrade
 from storage.models import Staff, Team
-from tests.bot.conftest import SECRET, TOKEN, Clock, Running, SlackSender, UvicornThread, World, add_world
-from tests.bot.fake_slack import FakeSlack
+from tests.bot.conftest import Running, World, serving
 from tests.storage.conftest import db_url  # noqa: F401 (the fixture: SQLite, and PostgreSQL when configured)
 
 # key -> (Slack user id, role, in the North team?, active?), besides tests/bot's U_SW, U_TM, U_PM, U_CHAIR
@@ -50,18 +45,6 @@ def add_staff(world: World) -> None:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    path = tmp_path_factory.mktemp("access") / "seen.sqlite"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    factory = session_factory(engine)
-    world = add_world(factory)
-    add_staff(world)
-    fake = FakeSlack(TOKEN).start()
-    clock = Clock(datetime(2026, 11, 23, 11, 0, tzinfo=UTC))  # Mon 23 Nov 2026, 11:00 London
-    bolt = build_app(factory, token=TOKEN, signing_secret=SECRET, clock=clock, base_url=fake.api_url)
-    server = UvicornThread(SeenASGI(bolt, health=database_health(factory)))
-    url = server.start()
-    yield Running(url, SlackSender(url, fake), fake, factory, clock, world)
-    server.stop()
-    fake.stop()
-    engine.dispose()
+    """Mon 23 Nov 2026, 11:00 London is the business clock."""
+    with serving(tmp_path_factory.mktemp("access") / "seen.sqlite", prepare=add_staff) as running:
+        yield running

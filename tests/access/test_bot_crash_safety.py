@@ -10,17 +10,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -29,61 +24,37 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from storage.db import make_engine, session_factory, upgrade
-from tests.bot.conftest import SECRET, TOKEN, add_world
+from tests.bot.conftest import (
+    SECRET,
+    TOKEN,
+    add_world,
+    clock_time,
+    day,
+    free_port,
+    radio,
+    serve_env,
+    start_serve,
+    text,
+    wait_for_health,
+)
+from tests.bot.conftest import select as choose
 from tests.bot.fake_slack import FakeSlack
 from tests.storage.conftest import count_rows
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Serve:
     """`seen serve --no-scheduler` on a free port, on the database at the given URL."""
 
     def __init__(self, database: str, fake: FakeSlack, kill_at: str | None = None) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {
-            **os.environ,
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SEEN_SLACK_API_URL": fake.api_url,
-            "SEEN_DATABASE_URL": database,
-            "SEEN_LOG_LEVEL": "warning",
-        }
-        env.pop("SLACK_APP_TOKEN", None)
+        env = serve_env(fake, database)
         env.pop("SEEN_TEST_KILL_AT", None)
         if kill_at:
             env["SEEN_TEST_KILL_AT"] = kill_at
-        command = [
-            sys.executable,
-            "-m",
-            "scheduler.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-        ]
-        self.process = subprocess.Popen(
-            [*command, "--no-scheduler"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:
-                    assert r.status == 200
-                    return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    out = self.process.stdout.read().decode() if self.process.stdout else ""
-                    raise AssertionError(f"seen serve did not start: {out}") from None
-                time.sleep(0.1)
+        self.process = start_serve(self.port, env)
+        status, _ = wait_for_health(self.url, self.process)
+        assert status == 200
 
     def post(self, body: str, *, retry: int = 0) -> tuple[int, str] | None:
         """POST a signed request as Slack sends it; None when the connection died unanswered."""
@@ -132,23 +103,18 @@ def _submission(kind: str) -> tuple[str, dict[str, int]]:
     """(the signed form body of a view_submission, the rows a complete one writes)."""
     yesterday = (datetime.now(ZoneInfo("Europe/London")) - timedelta(days=1)).date().isoformat()
 
-    def radio(value: str) -> dict[str, Any]:
-        return {"v": {"type": "radio_buttons", "selected_option": {"value": value}}}
-
     if kind == "visit":  # a family visit: two children, one transaction (CB-RECORD)
         user, callback = "U_SW", "seen_visit_record"
         meta: dict[str, Any] = {"c": "C-1042", "s": ["C-1044"], "x": None}
         values: dict[str, Any] = {
-            "at_date": {"v": {"type": "datepicker", "selected_date": yesterday}},
-            "at_time": {"v": {"type": "timepicker", "selected_time": "10:30"}},
-            "kind": {"v": {"type": "static_select", "selected_option": {"value": "home_visit"}}},
+            "at_date": day(yesterday),
+            "at_time": clock_time("10:30"),
+            "kind": choose("home_visit"),
         }
         for ref in ("C-1042", "C-1044"):
             values |= {
                 f"outcome__{ref}": radio("seen"),
-                f"alone__{ref}": {
-                    "v": {"type": "static_select", "selected_option": {"value": "not_applicable"}}
-                },
+                f"alone__{ref}": choose("not_applicable"),
                 f"bedroom__{ref}": radio("yes"),
                 f"awake__{ref}": radio("yes"),
             }
@@ -163,8 +129,8 @@ def _submission(kind: str) -> tuple[str, dict[str, int]]:
         }
         values = {
             "outcome": radio("further_visit"),
-            "days": {"v": {"type": "static_select", "selected_option": {"value": "3"}}},
-            "note": {"v": {"type": "plain_text_input", "value": "Revisit with the duty worker"}},
+            "days": choose("3"),
+            "note": text("Revisit with the duty worker"),
         }
         whole = {"decisions": 1, "case_notes": 1, "audit_log": 2}
     payload = {

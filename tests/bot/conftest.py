@@ -4,13 +4,19 @@ Slack server, requests signed as Slack signs them, a SQLite database in tmp_path
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -315,6 +321,78 @@ def running(fake: FakeSlack, world: World, clock: Clock) -> Iterator[Running]:
     url = server.start()
     yield Running(url, SlackSender(url, fake), fake, world.factory, clock, world)
     server.stop()
+
+
+@contextmanager
+def serving(path: Path, prepare: Callable[[World], None] | None = None) -> Iterator[Running]:
+    """The app over HTTP with a fake Slack server of its own, on a new SQLite database at `path`
+    holding add_world's teams, staff and children (and whatever `prepare` adds to them), its
+    business clock at Mon 23 Nov 2026 11:00 London: for a module's tests to share one server."""
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    factory = session_factory(engine)
+    world = add_world(factory)
+    if prepare is not None:
+        prepare(world)
+    fake = FakeSlack(TOKEN).start()
+    clock = Clock(datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
+    app = build_app(factory, token=TOKEN, signing_secret=SECRET, clock=clock, base_url=fake.api_url)
+    server = UvicornThread(SeenASGI(app, health=database_health(factory)))
+    url = server.start()
+    yield Running(url, SlackSender(url, fake), fake, factory, clock, world)
+    server.stop()
+    fake.stop()
+    engine.dispose()
+
+
+# -- `seen serve` as a process of its own ---------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_env(fake: FakeSlack, database: str) -> dict[str, str]:
+    """The environment of `seen serve` in HTTP mode: this suite's bot token and signing secret, the
+    fake Slack server's Web API and the database at `database`; no Socket Mode app token."""
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SEEN_SLACK_API_URL": fake.api_url,
+        "SEEN_DATABASE_URL": database,
+        "SEEN_LOG_LEVEL": "warning",
+    }
+    env.pop("SLACK_APP_TOKEN", None)
+    return env
+
+
+def start_serve(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`seen serve --no-scheduler` on 127.0.0.1:`port`, its output (stdout and stderr) piped."""
+    command = [sys.executable, "-m", "scheduler.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    return subprocess.Popen(
+        [*command, "--no-scheduler"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+
+
+def wait_for_health(url: str, process: subprocess.Popen[bytes], seconds: float = 30) -> tuple[int, str]:
+    """(status, body) of the first answer of `url`/healthz that is not an error; an AssertionError
+    with the process's output if the process ends or `seconds` pass first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as r:
+                return r.status, r.read().decode()
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                if process.poll() is None:
+                    process.kill()  # else reading its output would wait for it forever
+                out = process.stdout.read().decode() if process.stdout else ""
+                raise AssertionError(f"seen serve did not start: {out or 'no output'}") from None
+            time.sleep(0.1)
 
 
 # -- building modal answers ---------------------------------------------------------------------

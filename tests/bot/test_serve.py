@@ -4,68 +4,21 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
-from pathlib import Path
 
-from tests.bot.conftest import SECRET, TOKEN, SlackSender
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.bot.conftest import ROOT, SlackSender, free_port, serve_env, start_serve, wait_for_health
 
 
 def test_seen_serve_answers_healthz_and_signed_commands(tmp_path, fake):
-    port = _free_port()
-    env = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SEEN_SLACK_API_URL": fake.api_url,
-        "SEEN_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}",
-        "SEEN_LOG_LEVEL": "warning",
-    }
-    env.pop("SLACK_APP_TOKEN", None)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "scheduler.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-scheduler",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    port = free_port()
+    process = start_serve(port, serve_env(fake, f"sqlite:///{tmp_path / 'serve.sqlite'}"))
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=2) as r:
-                    health = json.loads(r.read())
-                    assert health["ok"] is True and health["database"] == "ok"
-                    assert health["sweep"] in ("starting", "ok")  # within its first sweep's grace
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(
-                        process.stdout.read().decode() if process.stdout else "no output"
-                    ) from None
-                time.sleep(0.1)
+        _, body = wait_for_health(url, process)
+        health = json.loads(body)
+        assert health["ok"] is True and health["database"] == "ok"
+        assert health["sweep"] in ("starting", "ok")  # within its first sweep's grace
         sender = SlackSender(url, fake)
         assert "Seen: every child" in sender.command("U_SW", "help").json()["text"]
         assert sender.command("U_SW", "help", signature="v0=forged").status == 401
@@ -130,20 +83,10 @@ def test_seen_serve_in_socket_mode(tmp_path, fake):
 
     sockets = FakeSocketMode()
     fake.socket_url = sockets.url
-    port = _free_port()
-    env = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_APP_TOKEN": "xapp-test",
-        "SEEN_SLACK_API_URL": fake.api_url,
-        "SEEN_DATABASE_URL": f"sqlite:///{tmp_path / 'socket.sqlite'}",
-        "SEEN_LOG_LEVEL": "warning",
-    }
+    port = free_port()
+    env = {**serve_env(fake, f"sqlite:///{tmp_path / 'socket.sqlite'}"), "SLACK_APP_TOKEN": "xapp-test"}
     env.pop("SLACK_SIGNING_SECRET", None)
-    command = [sys.executable, "-m", "scheduler.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(
-        [*command, "--no-scheduler"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+    process = start_serve(port, env)
     try:
         sockets.wait_connected()
         assert fake.of("apps.connections.open")[0].headers["authorization"] == "Bearer xapp-test"
@@ -182,15 +125,8 @@ def test_seen_serve_in_socket_mode(tmp_path, fake):
         sockets.wait_response("env-2")
         assert "Ask an administrator" in fake.wait_for("response_url")[0].body["text"]
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=2) as r:
-                    assert r.status == 200
-                    break
-            except OSError:
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+        status, _ = wait_for_health(url, process, seconds=20)
+        assert status == 200
         reply = SlackSender(url, fake).command("U_SW", "help")
         assert reply.status == 404  # no HTTP events endpoint in Socket Mode
     finally:

@@ -7,19 +7,14 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.app import build_app
-from bot.server import SeenASGI, database_health
-from storage.db import make_engine, session_factory, upgrade
 from storage.models import AuditLog
-from tests.bot.conftest import SECRET, TOKEN, Clock, Running, SlackSender, UvicornThread, add_world
-from tests.bot.fake_slack import FakeSlack
+from tests.bot.conftest import Running, serving
 from tests.fuzz.tally import TALLY
 from tests.storage.conftest import count_rows
 
@@ -62,20 +57,8 @@ def _timed() -> Iterator[None]:
 def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """The Slack app as tests/bot runs it (uvicorn, signed requests, the fake Web API), shared by
     a module's examples. Mon 23 Nov 2026 11:00 London is the business clock."""
-    path = tmp_path_factory.mktemp("fuzz-bot") / "seen.sqlite"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    factory = session_factory(engine)
-    world = add_world(factory)
-    fake = FakeSlack(TOKEN).start()
-    clock = Clock(datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
-    app = build_app(factory, token=TOKEN, signing_secret=SECRET, clock=clock, base_url=fake.api_url)
-    server = UvicornThread(SeenASGI(app, health=database_health(factory)))
-    url = server.start()
-    yield Running(url, SlackSender(url, fake), fake, factory, clock, world)
-    server.stop()
-    fake.stop()
-    engine.dispose()
+    with serving(tmp_path_factory.mktemp("fuzz-bot") / "seen.sqlite") as running:
+        yield running
 
 
 def snapshot(factory: sessionmaker[Session]) -> tuple[dict[str, int], int]:

@@ -21,33 +21,14 @@ from scheduler.rules.casefile import DECISION_OUTCOMES
 from scheduler.rules.model import CONTACT_KINDS, ROLES, SEEN_ALONE
 from tests.fuzz.strategies import EDGE_DATES, EDGE_INSTANTS, long_text, mutated_json
 from tests.fuzz.tally import TALLY, fuzz_settings, looks_like_traceback
+from tests.rules.builders import case_json
 
-CASE = {
-    "policy": "central-bedfordshire",
-    "as_of": "2026-12-22T09:00:00+00:00",
-    "child": {"ref": "C-1042", "date_of_birth": "2025-09-01"},
-    "plan": {
-        "started": "2026-12-17",
-        "plan_number": 1,
-        "visit_interval_working_days": None,
-        "review_conferences": ["2027-03-10"],
-        "core_group_meetings": ["2027-01-14"],
-        "cp_chair_agreed_interval_on": None,
-        "exploitation_concerns": False,
-        "ended": None,
-    },
-    "contacts": [
-        {
-            "at": "2026-12-21T10:30:00+00:00",
-            "kind": "home_visit",
-            "by": "lead_social_worker",
-            "qualified": True,
-            "child_seen": True,
-            "seen_alone": "yes",
-            "bedroom_seen": True,
-            "child_awake": None,
-            "recorded_at": "2026-12-21T15:00:00+00:00",
-        },
+# The DESIGN.md worked example under Central Bedfordshire, with a second home visit where no one was
+# home and no note was left.
+CASE = case_json(
+    policy="central-bedfordshire",
+    contacts=[
+        *case_json()["contacts"],
         {
             "at": "2026-12-18T10:30:00+00:00",
             "kind": "home_visit",
@@ -58,17 +39,7 @@ CASE = {
             "note_not_left_reason": "domestic abuse",
         },
     ],
-    "agency_sightings": [{"at": "2026-12-18T09:00:00+00:00", "agency": "school"}],
-    "decisions": [
-        {
-            "at": "2026-12-21T12:00:00+00:00",
-            "rule": "CB-NOTSEEN-DISCUSS",
-            "by": "team_manager",
-            "outcome": "further_visit",
-            "within_working_days": 3,
-        }
-    ],
-}
+)
 # Values of the contract in the wrong places, and edge values of its types.
 EXTRA = [
     "hillingdon",

@@ -293,11 +293,12 @@ def _answer(reply: Any) -> tuple[bool, dict[str, str] | None]:
     return any(looks_like_traceback(v) for v in errors.values()), errors
 
 
-@given(submission=visit_submission(), user=st.sampled_from(USERS))
-@fuzz_settings(400)
-def test_visit_form_over_http_stores_the_whole_record_or_nothing(bot, submission, user) -> None:
-    refs, private, values, genuine = submission
-    view = _form_view({}, refs)
+def _submit_whole_or_nothing(
+    bot: Any, test: str, user: str, view: dict[str, Any], private: str, values: Any
+) -> tuple[dict[str, int], dict[str, int], dict[str, str] | None]:
+    """Submits the form over HTTP and checks what every submission must do: no traceback, and when
+    refused no write but the refusal's audit row. Tallied under `test`; (rows per table before,
+    rows per table after, errors), errors None when the submission was accepted."""
     before, refused_before = snapshot(bot.factory)
     reply = _submit(bot, user, view, private, values)
     traceback, errors = _answer(reply)
@@ -305,9 +306,18 @@ def test_visit_form_over_http_stores_the_whole_record_or_nothing(bot, submission
     partial = errors is not None and not unchanged_but_refusal_audit(
         before, after, refused_after - refused_before
     )
-    TALLY.record("forms/visit-http", traceback=traceback, partial_write=partial, accepted=errors is None)
+    TALLY.record(test, traceback=traceback, partial_write=partial, accepted=errors is None)
     assert not traceback, (reply.status, reply.body)
     assert not partial, (errors, before, after)
+    return before, after, errors
+
+
+@given(submission=visit_submission(), user=st.sampled_from(USERS))
+@fuzz_settings(400)
+def test_visit_form_over_http_stores_the_whole_record_or_nothing(bot, submission, user) -> None:
+    refs, private, values, genuine = submission
+    view = _form_view({}, refs)
+    before, after, errors = _submit_whole_or_nothing(bot, "forms/visit-http", user, view, private, values)
     if errors is None:
         assert after["contacts"] > before["contacts"] and after["audit_log"] > before["audit_log"]
     else:
@@ -360,16 +370,7 @@ def decision_submission(draw: st.DrawFn) -> tuple[str, Any]:
 def test_decision_form_over_http_stores_the_decision_or_nothing(bot, submission, user) -> None:
     private, values = submission
     view = {"type": "modal", "callback_id": views.DECISION_CALLBACK, "blocks": []}
-    before, refused_before = snapshot(bot.factory)
-    reply = _submit(bot, user, view, private, values)
-    traceback, errors = _answer(reply)
-    after, refused_after = snapshot(bot.factory)
-    partial = errors is not None and not unchanged_but_refusal_audit(
-        before, after, refused_after - refused_before
-    )
-    TALLY.record("forms/decision-http", traceback=traceback, partial_write=partial, accepted=errors is None)
-    assert not traceback, (reply.status, reply.body)
-    assert not partial, (errors, before, after)
+    before, after, errors = _submit_whole_or_nothing(bot, "forms/decision-http", user, view, private, values)
     if errors is None:
         assert after["decisions"] == before["decisions"] + 1
         assert after["case_notes"] == before["case_notes"] + 1

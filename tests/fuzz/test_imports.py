@@ -11,9 +11,7 @@ import copy
 import csv
 import io
 import json
-import os
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,19 +19,18 @@ from typing import Any
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.policies import load_policy
 from scheduler.rules.engine import evaluate
 from storage import models
 from storage.cases import case_for_child
-from storage.db import make_engine, normalise_url, session_factory, upgrade
+from storage.db import make_engine, session_factory, upgrade
 from storage.importer import ImportFileError, import_csv, import_json
 from tests.fuzz.strategies import EDGE_DATES, EDGE_INSTANTS, ODD_TEXT, WEIRD_STRINGS, long_text, mutated_json
 from tests.fuzz.tally import TALLY, fuzz_settings, looks_like_traceback
-from tests.storage.conftest import PG_ENV, count_rows
+from tests.storage.conftest import count_rows, postgres_database
 
 NOW = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
 
@@ -44,20 +41,8 @@ def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory)
     if request.param == "sqlite":
         yield from _seeded(f"sqlite:///{tmp_path_factory.mktemp('fuzz-import') / 'seen.sqlite'}")
         return
-    admin_url = os.environ.get(PG_ENV)
-    if not admin_url:
-        pytest.skip(f"{PG_ENV} is not set")
-    admin_url = normalise_url(admin_url)
-    name = f"seen_fuzz_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield from _seeded(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with postgres_database("seen_fuzz") as url:
+        yield from _seeded(url)
 
 
 def _seeded(url: str) -> Iterator[Session]:

@@ -16,47 +16,11 @@ from storage import models
 from storage.cases import MissingPlanError, case_for_child, cases_for_children
 from storage.facts import record_contact
 from storage.importer import import_json
+from tests.rules.builders import case_json
 
 from .conftest import NOW, make_child
 
-DESIGN_CASE = {
-    "policy": "hillingdon",
-    "as_of": "2026-12-22T09:00:00+00:00",
-    "child": {"ref": "C-1042", "date_of_birth": "2025-09-01"},
-    "plan": {
-        "started": "2026-12-17",
-        "plan_number": 1,
-        "visit_interval_working_days": None,
-        "review_conferences": ["2027-03-10"],
-        "core_group_meetings": ["2027-01-14"],
-        "cp_chair_agreed_interval_on": None,
-        "exploitation_concerns": False,
-        "ended": None,
-    },
-    "contacts": [
-        {
-            "at": "2026-12-21T10:30:00+00:00",
-            "kind": "home_visit",
-            "by": "lead_social_worker",
-            "qualified": True,
-            "child_seen": True,
-            "seen_alone": "yes",
-            "bedroom_seen": True,
-            "child_awake": None,
-            "recorded_at": "2026-12-21T15:00:00+00:00",
-        }
-    ],
-    "agency_sightings": [{"at": "2026-12-18T09:00:00+00:00", "agency": "school"}],
-    "decisions": [
-        {
-            "at": "2026-12-21T12:00:00+00:00",
-            "rule": "CB-NOTSEEN-DISCUSS",
-            "by": "team_manager",
-            "outcome": "further_visit",
-            "within_working_days": 3,
-        }
-    ],
-}
+DESIGN_CASE = case_json()  # the DESIGN.md worked example
 
 RICH_CASE = {
     "policy": "central-bedfordshire",
