@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.messenger import DeliveryError, Messenger, OutgoingMessage
 from scheduler.messages import when
+from scheduler.outbox import add_pending
 from scheduler.policies import load_policy
 from scheduler.rules.policy import Policy
 from storage.models import AuditLog, Child, Outbox, Staff, Team
@@ -390,29 +391,11 @@ def _write_summary(
             " are in hand (`/seen child <case reference>`).",
         ]
     )
-    keys = [f"{base}:{_recipient_key(staff, channel)}" for staff, channel, _ in recipients]
-    existing = set(session.scalars(select(Outbox.key).where(Outbox.key.in_(keys))))
-    for key, (staff, channel, to) in zip(keys, recipients, strict=True):
-        if key in existing:
-            continue
-        session.add(
-            Outbox(
-                key=key,
-                child_id=None,
-                rule=None,
-                stage=LATE_SUMMARY_STAGE,
-                recipient_staff_id=staff,
-                recipient_channel=channel,
-                send_after=now,
-                created_at=now,
-                text=text,
-                payload={"stage": LATE_SUMMARY_STAGE, "to": to, "rule": None, "child": None},
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                late=False,
-            )
-        )
+    messages = [
+        (f"{base}:{_recipient_key(staff, channel)}", staff, channel, text, to)
+        for staff, channel, to in recipients
+    ]
+    added = add_pending(session, LATE_SUMMARY_STAGE, messages, now, late=False)
     for row, _ in rows:
         session.execute(
             update(Outbox)
@@ -426,4 +409,4 @@ def _write_summary(
         base,
         "; ".join(lines),
     )
-    return [k for k in keys if k not in existing]
+    return added

@@ -15,13 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.messages import child_label, when
+from scheduler.outbox import Addressed, add_pending
 from scheduler.policies import load_policy
 from scheduler.rules.engine import evaluate
 from scheduler.rules.model import Obligation
 from scheduler.rules.policy import Policy
 from scheduler.stages import is_prompt, morning
 from storage.cases import cases_for_children
-from storage.models import Child, Outbox, SchedulerState, Staff, Team
+from storage.models import Child, SchedulerState, Staff, Team
 
 HEADINGS = ("Overdue", "Due today", "Due soon", "Open manager prompts")
 
@@ -115,7 +116,7 @@ def _team_lists(session: Session, team: Team, policy: Policy, now: datetime, day
     staff = {s.id: s for s in session.scalars(select(Staff).where(Staff.team_id == team.id))}
     title = f"Due list for {team.name}, {day}"
     if team.slack_channel_id:
-        rows = [
+        rows: list[Addressed] = [
             (
                 f"duelist:team{team.id}:{day}",
                 None,
@@ -147,28 +148,4 @@ def _team_lists(session: Session, team: Team, policy: Policy, now: datetime, day
                     f"staff {staff_id}",
                 )
             )
-    existing = set(session.scalars(select(Outbox.key).where(Outbox.key.in_([r[0] for r in rows]))))
-    count = 0
-    for key, staff_id, channel, text, to in rows:
-        if key in existing:
-            continue
-        session.add(
-            Outbox(
-                key=key,
-                child_id=None,
-                rule=None,
-                stage="due-list",
-                recipient_staff_id=staff_id,
-                recipient_channel=channel,
-                send_after=now,
-                created_at=now,
-                text=text,
-                payload={"stage": "due-list", "to": to, "rule": None, "child": None},
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                late=late,
-            )
-        )
-        count += 1
-    return count
+    return len(add_pending(session, "due-list", rows, now, late))

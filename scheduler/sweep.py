@@ -23,6 +23,7 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.messages import reminder_text
+from scheduler.outbox import pending_row
 from scheduler.policies import load_policy
 from scheduler.recipients import Recipient, Recipients
 from scheduler.rules.engine import evaluate
@@ -316,17 +317,15 @@ def _outbox_row(
     text = reminder_text(
         p.policy, p.ob, stage, p.child.case_ref, p.child.initials, stage.at if late else None
     )
-    return {
-        "key": _row_key(p.ob, stage.name, r),
-        "child_id": p.child.id,
-        "rule": p.ob.rule,
-        "stage": stage.name,
-        "recipient_staff_id": r.staff_id,
-        "recipient_channel": r.channel,
-        "send_after": now,
-        "created_at": now,
-        "text": text,
-        "payload": {
+    return pending_row(
+        key=_row_key(p.ob, stage.name, r),
+        child_id=p.child.id,
+        rule=p.ob.rule,
+        stage=stage.name,
+        recipient_staff_id=r.staff_id,
+        recipient_channel=r.channel,
+        text=text,
+        payload={
             "rule": p.ob.rule,
             "child": p.child.case_ref,
             "stage": stage.name,
@@ -338,11 +337,9 @@ def _outbox_row(
             "to": r.describe,
             "actions": _actions(p.policy, p.ob),
         },
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": now,
-        "late": late,
-    }
+        now=now,
+        late=late,
+    )
 
 
 def _actions(policy: Policy, ob: Obligation) -> list[str]:
