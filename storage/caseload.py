@@ -18,6 +18,7 @@ changes nothing the second time:
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -107,6 +108,17 @@ def text_problem(text: str, field: str) -> str | None:
     if limit is not None and len(text) > limit:
         return f"longer than {limit} characters"
     return unstorable(text)
+
+
+def initials_problem(text: str, shown: str) -> str | None:
+    """What is wrong with `text` as a child's initials (`shown` as the file would quote it), or None."""
+    letters = re.sub(r"[\s.\-']", "", text)
+    if letters.isalpha() and len(letters) <= 4:
+        return None
+    return (
+        f"must be initials (at most 4 letters), not {shown}: "
+        "reminders name a child by case reference and initials only"
+    )
 
 
 # -- records ----------------------------------------------------------------------------------
