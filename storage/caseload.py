@@ -18,9 +18,10 @@ changes nothing the second time:
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -107,6 +108,17 @@ def text_problem(text: str, field: str) -> str | None:
     if limit is not None and len(text) > limit:
         return f"longer than {limit} characters"
     return unstorable(text)
+
+
+def initials_problem(text: str, shown: str) -> str | None:
+    """What is wrong with `text` as a child's initials (`shown` as the file would quote it), or None."""
+    letters = re.sub(r"[\s.\-']", "", text)
+    if letters.isalpha() and len(letters) <= 4:
+        return None
+    return (
+        f"must be initials (at most 4 letters), not {shown}: "
+        "reminders name a child by case reference and initials only"
+    )
 
 
 # -- records ----------------------------------------------------------------------------------
@@ -477,44 +489,43 @@ class _Apply:
         for v in self.load.visits:
             self._write_visit(v, child_ids[v.case_ref], staff_ids)
         for s in self.load.sightings:
-            key = f"import:{s.case_ref}:sighting:{_utc(s.sighting.at)}:{s.sighting.agency}"
             self._fact(
                 "sightings",
-                key,
+                f"import:{s.case_ref}:sighting:{_utc(s.sighting.at)}:{s.sighting.agency}",
                 models.AgencySighting,
-                lambda s=s, key=key: record_sighting(
-                    self.s,
-                    child_ids[s.case_ref],
-                    s.sighting,
-                    recorded_by=self._staff_id(s.recorded_by, staff_ids),
-                    source_key=key,
-                    actor=IMPORT_ACTOR,
-                    now=self.now,
-                ),
+                record_sighting,
+                child_ids[s.case_ref],
+                s.sighting,
+                recorded_by=self._staff_id(s.recorded_by, staff_ids),
             )
         for d in self.load.decisions:
             dec = d.decision
-            key = f"import:{d.case_ref}:decision:{_utc(dec.at)}:{dec.rule}:{dec.outcome}"
             self._fact(
                 "decisions",
-                key,
+                f"import:{d.case_ref}:decision:{_utc(dec.at)}:{dec.rule}:{dec.outcome}",
                 models.Decision,
-                lambda d=d, key=key: record_decision(
-                    self.s,
-                    child_ids[d.case_ref],
-                    d.decision,
-                    by_staff=self._staff_id(d.by_staff, staff_ids),
-                    note=d.note,
-                    source_key=key,
-                    actor=IMPORT_ACTOR,
-                    now=self.now,
-                ),
+                record_decision,
+                child_ids[d.case_ref],
+                dec,
+                by_staff=self._staff_id(d.by_staff, staff_ids),
+                note=d.note,
             )
 
     def _count(self, kind: str, created: bool, changed: bool) -> None:
         (self.summary.created if created else self.summary.updated if changed else self.summary.unchanged)[
             kind
         ] += 1
+
+    def _imported(
+        self, kind: str, action: str, created: bool, changed: bool, child_id: int | None = None, **ids: int
+    ) -> bool:
+        """Count a team, staff, child or plan row; audit it (`ids` and whether it is new) if the
+        import created or changed it, and say so."""
+        self._count(kind, created, changed)
+        if created or changed:
+            detail = {**ids, "created": created}
+            write_audit(self.s, action, child_id=child_id, actor=IMPORT_ACTOR, at=self.now, detail=detail)
+        return created or changed
 
     def _write_teams(self) -> dict[str, int]:
         ids = {n: t.id for n, t in self.db_teams.items()}
@@ -529,15 +540,7 @@ class _Apply:
                 changed |= _set(row, slack_channel_id=r.slack_channel)
             self.s.flush()
             ids[r.name] = row.id
-            self._count("teams", created, changed)
-            if created or changed:
-                write_audit(
-                    self.s,
-                    "team.imported",
-                    actor=IMPORT_ACTOR,
-                    at=self.now,
-                    detail={"team_id": row.id, "created": created},
-                )
+            self._imported("teams", "team.imported", created, changed, team_id=row.id)
         return ids
 
     def _write_staff(self, team_ids: dict[str, int]) -> dict[int, int]:
@@ -559,15 +562,7 @@ class _Apply:
             changed = _set(row, **values)
             self.s.flush()
             self.staff_target[id(r)] = row
-            self._count("staff", created, changed)
-            if created or changed:
-                write_audit(
-                    self.s,
-                    "staff.imported",
-                    actor=IMPORT_ACTOR,
-                    at=self.now,
-                    detail={"staff_id": row.id, "created": created},
-                )
+            self._imported("staff", "staff.imported", created, changed, staff_id=row.id)
         ids: dict[int, int] = {}
         for people in self.people.by_name.values():
             for p in people:
@@ -598,17 +593,8 @@ class _Apply:
             changed = _set(row, **values)
             self.s.flush()
             ids[r.case_ref] = row.id
-            self._count("children", created, changed)
-            if created or changed:
+            if self._imported("children", "child.imported", created, changed, child_id=row.id):
                 self.children_changed.add(row.id)
-                write_audit(
-                    self.s,
-                    "child.imported",
-                    child_id=row.id,
-                    actor=IMPORT_ACTOR,
-                    at=self.now,
-                    detail={"created": created},
-                )
         return ids
 
     def _write_plan(self, r: ChildRecord, child_id: int, staff_ids: dict[int, int]) -> bool:
@@ -648,17 +634,7 @@ class _Apply:
         for key in sorted(k for k in set(have) - wanted if k[0] in r.meetings_stated):
             self.s.delete(have[key])
             changed = True
-        self._count("plans", created, changed)
-        if created or changed:
-            write_audit(
-                self.s,
-                "plan.imported",
-                child_id=child_id,
-                actor=IMPORT_ACTOR,
-                at=self.now,
-                detail={"plan_id": row.id, "created": created},
-            )
-        return created or changed
+        return self._imported("plans", "plan.imported", created, changed, child_id=child_id, plan_id=row.id)
 
     def _write_visit(self, v: VisitRecordIn, child_id: int, staff_ids: dict[int, int]) -> None:
         key = f"import:{v.case_ref}:{v.ident}"
@@ -683,10 +659,21 @@ class _Apply:
         )
         self._count("visits", not chain, bool(chain))
 
-    def _fact(self, kind: str, key: str, table: Any, write: Any) -> None:
+    def _fact(
+        self,
+        kind: str,
+        key: str,
+        table: Any,
+        record: Callable[..., object],
+        child_id: int,
+        fact: Any,
+        **extra: Any,
+    ) -> None:
+        """`record(session, child_id, fact, **extra)` under the source key `key`, unless a fact of
+        `table` already has it."""
         exists = self.s.scalar(select(table.id).where(table.source_key == key)) is not None
         if not exists:
-            write()
+            record(self.s, child_id, fact, source_key=key, actor=IMPORT_ACTOR, now=self.now, **extra)
         self._count(kind, not exists, False)
 
 

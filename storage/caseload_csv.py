@@ -29,6 +29,7 @@ from storage.caseload import (
     StaffRecord,
     TeamRecord,
     VisitRecordIn,
+    initials_problem,
     text_problem,
     visit_ident,
 )
@@ -197,12 +198,8 @@ def _one_of(options: tuple[str, ...] | list[str]) -> Callable[[str], str]:
 
 
 def _initials(v: str) -> str:
-    letters = re.sub(r"[\s.\-']", "", v)
-    if not letters.isalpha() or len(letters) > 4:
-        raise _Bad(
-            f"must be initials (at most 4 letters), not {v!r}: "
-            "reminders name a child by case reference and initials only"
-        )
+    if problem := initials_problem(v, repr(v)):
+        raise _Bad(problem)
     return v
 
 

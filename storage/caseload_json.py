@@ -7,7 +7,6 @@ e.g. `cases[2].contacts[0].seen_alone_reason: required when seen_alone is "no"`.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from scheduler.policies import bundled_names
@@ -22,6 +21,7 @@ from storage.caseload import (
     StaffRecord,
     TeamRecord,
     VisitRecordIn,
+    initials_problem,
     text_problem,
     unstorable,
     visit_ident,
@@ -126,12 +126,8 @@ def _case(value: Any, where: str, load: Caseload) -> None:
     case = case_file.case
     ref = _fits(case.child.ref, "case_ref", f"{where}.child.ref") or ""
     initials = _opt_str(extras, "initials", where) or ""
-    letters = re.sub(r"[\s.\-']", "", initials)
-    if initials and (not letters.isalpha() or len(letters) > 4):  # as storage.caseload_csv._initials
-        raise _Bad(
-            f"{where}.initials: must be initials (at most 4 letters), not {json.dumps(initials)}: "
-            "reminders name a child by case reference and initials only"
-        )
+    if initials and (problem := initials_problem(initials, json.dumps(initials))):
+        raise _Bad(f"{where}.initials: {problem}")
     _fits(initials, "initials", f"{where}.initials")
     for i, sighting in enumerate(case.agency_sightings):
         _fits(sighting.agency, "agency", f"{where}.agency_sightings[{i}].agency")

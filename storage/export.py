@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -67,63 +68,62 @@ def export_child(
             session.scalars(select(table).where(table.child_id == child.id).order_by(*order, table.id))
         )
 
+    def listed(
+        found: list[Any],
+        staff_id: str,
+        skip: tuple[str, ...] = (),
+        more: Callable[[Any], dict[str, Any]] = lambda _row: {},
+    ) -> list[dict[str, Any]]:
+        """Each row's columns, the staff member in place of the id column `staff_id` (e.g.
+        "by_staff_id" -> "by_staff"), then what `more` adds for the row."""
+        items = []
+        for row in found:
+            item = _columns(row, skip={"child_id", staff_id, *skip})
+            item[staff_id.removesuffix("_id")] = who(getattr(row, staff_id))
+            items.append(item | more(row))
+        return items
+
     team = child.team
     label = _labeller(team.policy_id)
 
-    plans = []
-    for plan in rows(models.Plan, models.Plan.started):
-        item = _columns(plan, skip={"child_id", "cp_chair_agreed_by_id"})
-        item["cp_chair_agreed_by"] = who(plan.cp_chair_agreed_by_id)
-        item["meetings"] = [_columns(m, skip={"plan_id", "id"}) for m in plan.meetings]
-        plans.append(item)
+    plans = listed(
+        rows(models.Plan, models.Plan.started),
+        "cp_chair_agreed_by_id",
+        more=lambda plan: {"meetings": [_columns(m, skip={"plan_id", "id"}) for m in plan.meetings]},
+    )
 
     contacts_rows = rows(models.Contact, models.Contact.at)
     corrected_by = {c.correction_of_id: c.id for c in contacts_rows if c.correction_of_id is not None}
-    contacts = []
-    for c in contacts_rows:
-        item = _columns(c, skip={"child_id", "by_staff_id"})
-        item["by_staff"] = who(c.by_staff_id)
-        item["corrected_by"] = corrected_by.get(c.id)
-        item["stands"] = c.id not in corrected_by
+
+    def contact_more(c: models.Contact) -> dict[str, Any]:
         staff_role = staff[c.by_staff_id].role if c.by_staff_id in staff else None
-        item["outcome"] = label(
-            c, contact_role(c.by_role, c.by_staff_id, staff_role, child.lead_social_worker_id)
-        )
-        contacts.append(item)
+        by = contact_role(c.by_role, c.by_staff_id, staff_role, child.lead_social_worker_id)
+        return {
+            "corrected_by": corrected_by.get(c.id),
+            "stands": c.id not in corrected_by,
+            "outcome": label(c, by),
+        }
 
-    sightings = []
-    for s in rows(models.AgencySighting, models.AgencySighting.at):
-        item = _columns(s, skip={"child_id", "recorded_by_id"})
-        item["recorded_by"] = who(s.recorded_by_id)
-        sightings.append(item)
-
-    decisions = []
-    for d in rows(models.Decision, models.Decision.at):
-        item = _columns(d, skip={"child_id", "by_staff_id"})
-        item["by_staff"] = who(d.by_staff_id)
-        decisions.append(item)
+    contacts = listed(contacts_rows, "by_staff_id", more=contact_more)
+    sightings = listed(rows(models.AgencySighting, models.AgencySighting.at), "recorded_by_id")
+    decisions = listed(rows(models.Decision, models.Decision.at), "by_staff_id")
 
     notes_rows = rows(models.CaseNote, models.CaseNote.at)
     superseded_by = {n.supersedes_id: n.id for n in notes_rows if n.supersedes_id is not None}
-    notes = []
-    for n in notes_rows:
-        item = _columns(n, skip={"child_id", "author_id"})
-        item["author"] = who(n.author_id)
-        item["superseded_by"] = superseded_by.get(n.id)
-        item["current"] = n.id not in superseded_by and not n.deleted
-        notes.append(item)
-
-    acknowledgements = []
-    for a in rows(models.Acknowledgement, models.Acknowledgement.at):
-        item = _columns(a, skip={"child_id", "staff_id"})
-        item["staff"] = who(a.staff_id)
-        acknowledgements.append(item)
-
-    messages = []
-    for o in rows(models.Outbox, models.Outbox.created_at):
-        item = _columns(o, skip={"child_id", "recipient_staff_id", "claimed_by", "claimed_until"})
-        item["recipient_staff"] = who(o.recipient_staff_id)
-        messages.append(item)
+    notes = listed(
+        notes_rows,
+        "author_id",
+        more=lambda n: {
+            "superseded_by": superseded_by.get(n.id),
+            "current": n.id not in superseded_by and not n.deleted,
+        },
+    )
+    acknowledgements = listed(rows(models.Acknowledgement, models.Acknowledgement.at), "staff_id")
+    messages = listed(
+        rows(models.Outbox, models.Outbox.created_at),
+        "recipient_staff_id",
+        skip=("claimed_by", "claimed_until"),
+    )
 
     mentions = []
     pattern = re.compile(rf"(?<![\w-]){re.escape(child.case_ref)}(?![\w-])")
@@ -147,15 +147,7 @@ def export_child(
                 }
             )
 
-    audit = []
-    for a in session.scalars(
-        select(models.AuditLog)
-        .where(models.AuditLog.child_id == child.id)
-        .order_by(models.AuditLog.at, models.AuditLog.id)
-    ):
-        item = _columns(a, skip={"child_id", "actor_staff_id"})
-        item["actor_staff"] = who(a.actor_staff_id)
-        audit.append(item)
+    audit = listed(rows(models.AuditLog, models.AuditLog.at), "actor_staff_id")
 
     document: dict[str, Any] = {
         "format": FORMAT,

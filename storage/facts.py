@@ -10,9 +10,10 @@ row written by the first and writes nothing.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -101,16 +102,14 @@ def record_contact(
         source_key=source_key,
         created_at=now,
     )
-    session.add(row)
-    session.flush()
-    _bump(session, child_id)
-    write_audit(
+    return _store(
         session,
+        row,
+        child_id,
         "contact.corrected" if corrected_id else "contact.recorded",
-        child_id=child_id,
-        actor=actor if actor is not None else staff_id,
-        at=now,
-        detail={
+        actor if actor is not None else staff_id,
+        now,
+        lambda: {
             "contact_id": row.id,
             "at": contact.at.isoformat(),
             "kind": contact.kind,
@@ -118,8 +117,6 @@ def record_contact(
             "correction_of": corrected_id,
         },
     )
-    session.flush()
-    return row
 
 
 def latest_contact(session: Session, contact: models.Contact | int) -> models.Contact:
@@ -190,19 +187,15 @@ def record_sighting(
         source_key=source_key,
         created_at=now,
     )
-    session.add(row)
-    session.flush()
-    _bump(session, child_id)
-    write_audit(
+    return _store(
         session,
+        row,
+        child_id,
         "sighting.recorded",
-        child_id=child_id,
-        actor=actor if actor is not None else staff_id,
-        at=now,
-        detail={"sighting_id": row.id, "at": sighting.at.isoformat(), "agency": row.agency},
+        actor if actor is not None else staff_id,
+        now,
+        lambda: {"sighting_id": row.id, "at": sighting.at.isoformat(), "agency": row.agency},
     )
-    session.flush()
-    return row
 
 
 def record_decision(
@@ -236,24 +229,20 @@ def record_decision(
         source_key=source_key,
         created_at=now,
     )
-    session.add(row)
-    session.flush()
-    _bump(session, child_id)
-    write_audit(
+    return _store(
         session,
+        row,
+        child_id,
         "decision.recorded",
-        child_id=child_id,
-        actor=actor if actor is not None else staff_id,
-        at=now,
-        detail={
+        actor if actor is not None else staff_id,
+        now,
+        lambda: {
             "decision_id": row.id,
             "rule": decision.rule,
             "outcome": decision.outcome,
             "within_working_days": decision.within_working_days,
         },
     )
-    session.flush()
-    return row
 
 
 def check_new_decision(decision: model.Decision, where: str = "decision") -> None:
@@ -317,20 +306,16 @@ def add_case_note(
         deleted=deleted,
         source_key=source_key,
     )
-    session.add(row)
-    session.flush()
-    _bump(session, child_id)
     action = "case_note.deleted" if deleted else "case_note.edited" if superseded_id else "case_note.added"
-    write_audit(
+    return _store(
         session,
+        row,
+        child_id,
         action,
-        child_id=child_id,
-        actor=author_id,
-        at=now,
-        detail={"case_note_id": row.id, "source": source, "supersedes": superseded_id},
+        author_id,
+        now,
+        lambda: {"case_note_id": row.id, "source": source, "supersedes": superseded_id},
     )
-    session.flush()
-    return row
 
 
 def acknowledge(
@@ -358,21 +343,34 @@ def acknowledge(
         return existing
     now = _now(now)
     row = models.Acknowledgement(key=key, child_id=child_id, staff_id=staff_id, at=at)
+    return _store(session, row, child_id, "acknowledged", staff_id, now, lambda: {"key": key})
+
+
+# -- shared -----------------------------------------------------------------------------------
+_Fact = TypeVar("_Fact", bound=models.Base)
+
+
+def _store(
+    session: Session,
+    row: _Fact,
+    child_id: int,
+    action: str,
+    actor: models.Staff | int | str | None,
+    now: datetime,
+    detail: Callable[[], dict[str, Any]],
+) -> _Fact:
+    """Insert the fact `row`, bump the child's `facts_version` and write the audit row `action`.
+    `detail` is called after the insert is flushed, so that it can name `row.id`."""
     session.add(row)
     session.flush()
-    _bump(session, child_id)
-    write_audit(session, "acknowledged", child_id=child_id, actor=staff_id, at=now, detail={"key": key})
+    bump_facts_version(session, child_id)
+    write_audit(session, action, child_id=child_id, actor=actor, at=now, detail=detail())
     session.flush()
     return row
 
 
-# -- shared -----------------------------------------------------------------------------------
 def bump_facts_version(session: Session, child_id: int) -> None:
     """Tell the sweep that something new is known about the child (same transaction)."""
-    _bump(session, child_id)
-
-
-def _bump(session: Session, child_id: int) -> None:
     session.execute(
         update(models.Child)
         .where(models.Child.id == child_id)
