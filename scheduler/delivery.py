@@ -37,7 +37,7 @@ LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 GIVE_UP_AFTER = timedelta(hours=24)  # a retryable failure parks a row only after this long
 BACKOFF_FIRST = timedelta(seconds=30)
-BACKOFF_MAX = timedelta(hours=1)
+BACKOFF_MAX = timedelta(minutes=10)  # once the platform is back, nothing waits longer than this
 # A run (every batch of one deliver_step) starts no send after this long by the wall clock: each
 # row is claimed until `now` + LEASE, and a second runner (this process's other job, or a replica)
 # takes a row over once that has passed, so a run must not still be sending near the end.

@@ -118,6 +118,12 @@ def test_slack_down_for_hours(harness: Harness, reference) -> None:
     outage = (at(8, 25), at(11, 40))
     harness.run(fault=window(*outage, lambda: fake.down() if fake.is_up else None, fake), marks=outage)
     tally(harness, "connection refused, 3 h 15 min", reference().keys)
+    # Once Slack is back, what waited goes within one backoff step (at most BACKOFF_MAX), not an
+    # hour later: these are a child's overdue alerts and a manager's 24-hour prompts.
+    waited = [r for r in harness.rows() if r.send_after < outage[1] and r.sent_at >= outage[0]]
+    assert waited
+    assert max(r.sent_at for r in waited) <= outage[1] + delivery.BACKOFF_MAX
+    assert timedelta(minutes=10) >= delivery.BACKOFF_MAX
 
 
 def test_a_failing_team_channel_does_not_hold_up_direct_messages(harness: Harness, reference) -> None:
