@@ -21,6 +21,7 @@ import signal
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,6 +61,16 @@ def _ts_time(ts: str | None, fallback: datetime) -> datetime:
         return datetime.fromtimestamp(float(ts or ""), UTC)
     except ValueError:
         return fallback
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A modal's submission: the view, its private metadata, the entered values, and when."""
+
+    view: dict[str, Any]
+    meta: dict[str, Any]
+    values: dict[str, Any]
+    now: datetime
 
 
 class SeenBot:
@@ -342,68 +353,99 @@ class SeenBot:
             form = self._visit_form(s, staff, child, policy, contact, self.clock(), chosen)
         client.views_update(view_id=view["id"], hash=view.get("hash"), view=views.visit_modal(form))
 
-    def submit_visit(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
-        """Checked and stored before the acknowledgement (per-field errors go in it); then the
-        confirmation. (Not a lazy listener: Bolt starts those alongside this one, not after it.)"""
+    def _submit(
+        self,
+        ack: Any,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: Any,
+        *,
+        kind: str,
+        refused_as: str,
+        error_block: str,
+        store: Callable[[Session, Staff, Submission], None],
+        follow_up: Callable[[dict[str, Any], dict[str, Any], Any], None],
+    ) -> None:
+        """A modal submission: checked and stored before the acknowledgement (per-field errors go in
+        it), then the follow-up. (Not a lazy listener: Bolt starts those alongside this one, not after
+        it.) `store` reads the form and writes its facts inside the write transaction; a refusal is
+        audited and shown on `error_block`. The crash points are "<kind>-before-commit" and
+        "<kind>-after-commit"."""
         meta = _metadata(view)
         user = body["user"]["id"]
-        now = self.clock()
-        values = (view.get("state") or {}).get("values") or {}
-        first_block = f"outcome__{meta.get('c')}"
+        submitted = Submission(view, meta, (view.get("state") or {}).get("values") or {}, self.clock())
         try:
             with self.writing() as s:
                 staff = access.staff_for(s, user)
-                sibling_refs, corrects = _visit_metadata(meta)
-                child = access.child_for(s, meta.get("c"))
-                access.check_can_log(staff, child)
-                policy = caseview.policy_of(s, child)
-                children = [child] + [access.child_for(s, ref) for ref in sibling_refs]
-                for c in children[1:]:
-                    access.check_can_log(staff, c)
-                metas = [
-                    forms.ChildMeta(c.case_ref, self._is_baby(policy, c, now), access.engine_role(staff, c))
-                    for c in children
-                ]
-                note_rule = policy.rule_of_kind("no_one_home_note")
-                entries = forms.read_visit(
-                    values,
-                    metas,
-                    tz=policy.timezone,
-                    now=now,
-                    qualified=staff.qualified_registered,
-                    note_rule=note_rule.id if note_rule else None,
-                )
-                group = uuid.uuid5(uuid.NAMESPACE_URL, f"slack:view:{view['id']}")
-                by_ref = {c.case_ref: c for c in children}
-                for entry in entries:
-                    target = by_ref[entry.ref]
-                    correction = None
-                    if entry.ref == child.case_ref and corrects:
-                        latest = caseview.latest_version(s, corrects)
-                        correction = latest.id if latest is not None else None
-                    facts.check_new_contact(entry.contact)
-                    facts.record_contact(
-                        s,
-                        target,
-                        entry.contact,
-                        record=entry.record,
-                        by_staff=staff,
-                        visit_group=group if len(entries) > 1 else None,
-                        correction_of=correction,
-                        source_key=f"slack:view:{view['id']}:{entry.ref}",
-                        now=now,
-                    )
-                crash_point("visit-before-commit")
-            crash_point("visit-after-commit")
+                store(s, staff, submitted)
+                crash_point(f"{kind}-before-commit")
+            crash_point(f"{kind}-after-commit")
         except forms.FormErrors as exc:
             ack(response_action="errors", errors=exc.errors)
             return
         except (Refused, FactError) as exc:
-            self.refused(user, "visit record", str(exc), meta.get("c"))
-            ack(response_action="errors", errors={first_block: str(exc)[:150]})
+            self.refused(user, refused_as, str(exc), meta.get("c"))
+            ack(response_action="errors", errors={error_block: str(exc)[:150]})
             return
         ack()
-        self._after(self.after_visit, body, view, client)
+        self._after(follow_up, body, view, client)
+
+    def submit_visit(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
+        """The visit record form: a contact and its record for each child, then a confirmation."""
+        self._submit(
+            ack,
+            body,
+            view,
+            client,
+            kind="visit",
+            refused_as="visit record",
+            error_block=f"outcome__{_metadata(view).get('c')}",
+            store=self._store_visit,
+            follow_up=self.after_visit,
+        )
+
+    def _store_visit(self, s: Session, staff: Staff, submitted: Submission) -> None:
+        view, meta, values, now = submitted.view, submitted.meta, submitted.values, submitted.now
+        sibling_refs, corrects = _visit_metadata(meta)
+        child = access.child_for(s, meta.get("c"))
+        access.check_can_log(staff, child)
+        policy = caseview.policy_of(s, child)
+        children = [child] + [access.child_for(s, ref) for ref in sibling_refs]
+        for c in children[1:]:
+            access.check_can_log(staff, c)
+        metas = [
+            forms.ChildMeta(c.case_ref, self._is_baby(policy, c, now), access.engine_role(staff, c))
+            for c in children
+        ]
+        note_rule = policy.rule_of_kind("no_one_home_note")
+        entries = forms.read_visit(
+            values,
+            metas,
+            tz=policy.timezone,
+            now=now,
+            qualified=staff.qualified_registered,
+            note_rule=note_rule.id if note_rule else None,
+        )
+        group = uuid.uuid5(uuid.NAMESPACE_URL, f"slack:view:{view['id']}")
+        by_ref = {c.case_ref: c for c in children}
+        for entry in entries:
+            target = by_ref[entry.ref]
+            correction = None
+            if entry.ref == child.case_ref and corrects:
+                latest = caseview.latest_version(s, corrects)
+                correction = latest.id if latest is not None else None
+            facts.check_new_contact(entry.contact)
+            facts.record_contact(
+                s,
+                target,
+                entry.contact,
+                record=entry.record,
+                by_staff=staff,
+                visit_group=group if len(entries) > 1 else None,
+                correction_of=correction,
+                source_key=f"slack:view:{view['id']}:{entry.ref}",
+                now=now,
+            )
 
     def after_visit(self, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
         """After a saved record: a confirmation to the worker (case references and labels only)."""
@@ -456,13 +498,26 @@ class SeenBot:
             self.refused(user, action_id, str(exc), value.get("c"))
             respond(text=f":no_entry: {exc}", response_type="ephemeral", replace_original=False)
 
+    @staticmethod
+    def _clicked(
+        s: Session, body: dict[str, Any], value: dict[str, Any], *, decide: bool
+    ) -> tuple[Staff, ChildRecord]:
+        """Who clicked a button and the child its message is about ("c" in the button's value),
+        refused unless they may decide for the message's owner ("w", a prompt's buttons) or, with
+        `decide` False, log visits for the child (a reminder's buttons)."""
+        staff = access.staff_for(s, body["user"]["id"])
+        child = access.child_for(s, value.get("c") or "")
+        if decide:
+            access.check_can_decide(staff, child, value.get("w") or "team_manager")
+        else:
+            access.check_can_log(staff, child)
+        return staff, child
+
     def _acknowledge(self, body: dict[str, Any], value: dict[str, Any], client: Any) -> None:
         now = self.clock()
         user = body["user"]["id"]
         with self.writing() as s:
-            staff = access.staff_for(s, user)
-            child = access.child_for(s, value.get("c") or "")
-            access.check_can_decide(staff, child, value.get("w") or "team_manager")
+            staff, child = self._clicked(s, body, value, decide=True)
             if not value.get("o"):
                 raise Refused("This message has nothing to acknowledge.")
             ack = facts.acknowledge(s, child, staff, value["o"], at=now, now=now)
@@ -476,10 +531,7 @@ class SeenBot:
     def _open_decision(self, body: dict[str, Any], value: dict[str, Any], client: Any) -> None:
         now = self.clock()
         with self.writing() as s:
-            staff = access.staff_for(s, body["user"]["id"])
-            child = access.child_for(s, value.get("c") or "")
-            owner = value.get("w") or "team_manager"
-            access.check_can_decide(staff, child, owner)
+            staff, child = self._clicked(s, body, value, decide=True)
             policy = caseview.policy_of(s, child)
             open_now = [o for o in caseview.open_obligations(s, [child], now) if o.ob.key == value.get("o")]
             if not open_now:
@@ -524,9 +576,7 @@ class SeenBot:
     ) -> None:
         now = self.clock()
         with self.writing() as s:
-            staff = access.staff_for(s, body["user"]["id"])
-            child = access.child_for(s, value.get("c") or "")
-            access.check_can_log(staff, child)
+            staff, child = self._clicked(s, body, value, decide=False)
             if record:
                 view, _ = self._record_form(s, staff, child, now)
             else:
@@ -541,9 +591,7 @@ class SeenBot:
         now = self.clock()
         user = body["user"]["id"]
         with self.writing() as s:
-            staff = access.staff_for(s, user)
-            child = access.child_for(s, value.get("c") or "")
-            access.check_can_log(staff, child)
+            staff, child = self._clicked(s, body, value, decide=False)
             policy = caseview.policy_of(s, child)
             if not policy.reminders.snooze_allowed:
                 raise Refused(f"{policy.name} does not allow snoozing reminders.")
@@ -580,15 +628,20 @@ class SeenBot:
         if container.get("channel_id") and container.get("message_ts"):
             refs[f"{container['channel_id']}:{container['message_ts']}"] = message.get("text") or ""
         if not only_clicked and value.get("o"):
-            with self.factory() as s:
-                for ref, text in s.execute(
-                    select(Outbox.message_ref, Outbox.text).where(
-                        Outbox.key.startswith(value["o"] + ":", autoescape=True),
-                        Outbox.message_ref.is_not(None),
-                    )
-                ):
-                    refs.setdefault(ref, text)
+            for ref, text in self._prompt_messages(value["o"]):
+                refs.setdefault(ref, text)
         self._update_refs(client, refs, note, keep, value)
+
+    def _prompt_messages(self, obligation_key: str) -> list[tuple[str, str]]:
+        """Every delivered message (reference, text) of an obligation's prompt, at any stage."""
+        with self.factory() as s:
+            rows = s.execute(
+                select(Outbox.message_ref, Outbox.text).where(
+                    Outbox.key.startswith(obligation_key + ":", autoescape=True),
+                    Outbox.message_ref.is_not(None),
+                )
+            )
+            return [(ref, text) for ref, text in rows]
 
     def _update_refs(
         self, client: Any, refs: dict[str, str], note: str, keep: list[str], value: dict[str, Any]
@@ -611,59 +664,56 @@ class SeenBot:
 
     # -- the decision form ---------------------------------------------------------------------
     def submit_decision(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
-        meta = _metadata(view)
-        user = body["user"]["id"]
-        now = self.clock()
-        values = (view.get("state") or {}).get("values") or {}
-        try:
-            with self.writing() as s:
-                staff = access.staff_for(s, user)
-                rule, owner = meta.get("r"), meta.get("w") or "team_manager"
-                if not isinstance(rule, str) or not isinstance(owner, str):
-                    raise Refused(FORM_UNREADABLE)
-                child = access.child_for(s, meta.get("c") or "")
-                access.check_can_decide(staff, child, owner)
-                policy = caseview.policy_of(s, child)
-                choices = forms.decision_choices(policy, rule, owner)
-                entry = forms.read_decision(values, choices)
-                decision = model.Decision(
-                    at=now,
-                    rule=rule,
-                    by=access.engine_role(staff, child),
-                    outcome=entry.outcome,
-                    within_working_days=entry.within_working_days,
-                )
-                text = decision_note(decision, entry)
-                facts.record_decision(
-                    s,
-                    child,
-                    decision,
-                    by_staff=staff,
-                    note=text,
-                    source_key=f"slack:view:{view['id']}",
-                    now=now,
-                )
-                facts.add_case_note(
-                    s,
-                    child,
-                    staff,
-                    text,
-                    at=now,
-                    source="decision",
-                    source_key=f"slack:view:{view['id']}:note",
-                    now=now,
-                )
-                crash_point("decision-before-commit")
-            crash_point("decision-after-commit")
-        except forms.FormErrors as exc:
-            ack(response_action="errors", errors=exc.errors)
-            return
-        except (Refused, FactError) as exc:
-            self.refused(user, "decision", str(exc), meta.get("c"))
-            ack(response_action="errors", errors={"outcome": str(exc)[:150]})
-            return
-        ack()
-        self._after(self.after_decision, body, view, client)
+        """The decision form: the decision and its case note, then the prompt's messages updated."""
+        self._submit(
+            ack,
+            body,
+            view,
+            client,
+            kind="decision",
+            refused_as="decision",
+            error_block="outcome",
+            store=self._store_decision,
+            follow_up=self.after_decision,
+        )
+
+    def _store_decision(self, s: Session, staff: Staff, submitted: Submission) -> None:
+        view, meta, values, now = submitted.view, submitted.meta, submitted.values, submitted.now
+        rule, owner = meta.get("r"), meta.get("w") or "team_manager"
+        if not isinstance(rule, str) or not isinstance(owner, str):
+            raise Refused(FORM_UNREADABLE)
+        child = access.child_for(s, meta.get("c") or "")
+        access.check_can_decide(staff, child, owner)
+        policy = caseview.policy_of(s, child)
+        choices = forms.decision_choices(policy, rule, owner)
+        entry = forms.read_decision(values, choices)
+        decision = model.Decision(
+            at=now,
+            rule=rule,
+            by=access.engine_role(staff, child),
+            outcome=entry.outcome,
+            within_working_days=entry.within_working_days,
+        )
+        text = decision_note(decision, entry)
+        facts.record_decision(
+            s,
+            child,
+            decision,
+            by_staff=staff,
+            note=text,
+            source_key=f"slack:view:{view['id']}",
+            now=now,
+        )
+        facts.add_case_note(
+            s,
+            child,
+            staff,
+            text,
+            at=now,
+            source="decision",
+            source_key=f"slack:view:{view['id']}:note",
+            now=now,
+        )
 
     def after_decision(self, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
         meta = json.loads(view.get("private_metadata") or "{}")
@@ -682,16 +732,7 @@ class SeenBot:
         note = (
             f":memo: Decision recorded by <@{user}> at {when(policy, row.created_at)}: {what} [{row.rule}]."
         )
-        refs: dict[str, str] = {}
-        with self.factory() as s:
-            if meta.get("o"):
-                for ref, text in s.execute(
-                    select(Outbox.message_ref, Outbox.text).where(
-                        Outbox.key.startswith(meta["o"] + ":", autoescape=True),
-                        Outbox.message_ref.is_not(None),
-                    )
-                ):
-                    refs[ref] = text
+        refs = dict(self._prompt_messages(meta["o"])) if meta.get("o") else {}
         value = {
             "k": meta.get("k"),
             "o": meta.get("o"),

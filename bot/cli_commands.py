@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 
 from scheduler.cli import UsageError, register
@@ -22,11 +21,9 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.server import serve
+    from scheduler.logs import configure_logging
 
-    logging.basicConfig(
-        level=os.environ.get("SEEN_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure_logging()  # as `seen run`: JSON lines on standard error, no personal data
     try:
         serve(host=args.host, port=args.port, scheduler=not args.no_scheduler, database_url=args.database_url)
     except RuntimeError as exc:

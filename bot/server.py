@@ -4,6 +4,11 @@ scheduler (sweep, due lists, delivery through the Slack messenger) runs in a bac
 same process unless asked not to.
 
 Bolt verifies every request's signature: a forged one, or one older than five minutes, gets 401.
+
+Logs: `seen serve` logs as `seen run` does (scheduler.logs: JSON lines on standard error through the
+personal-data filter), uvicorn's loggers included: uvicorn is given no logging configuration of its
+own, so its records propagate to that handler, and `UvicornRecords` cuts each access line down to
+the method, the path and the status first.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from slack_bolt.request import BoltRequest
 
 log = logging.getLogger("seen.server")
 EVENTS_PATH = "/slack/events"
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+UVICORN_LOGGERS = ("uvicorn.error", "uvicorn.access")
 
 Health = Callable[[], dict[str, Any]]
 METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -135,6 +142,43 @@ async def _send(send: Any, status: int, headers: dict[str, Any], body: str) -> N
     await send({"type": "http.response.body", "body": data})
 
 
+class UvicornRecords(logging.Filter):
+    """uvicorn's records made fit for Seen's logs, before the personal-data filter sees them.
+
+    An access line becomes "POST /slack/events 200" (field `status`): no client address, no query
+    string (it might carry anything), no HTTP version. The path is passed as an argument, so the
+    personal-data filter withholds one made of words and removes staff names and emails from it; a
+    method HTTP does not define is "[other method]". uvicorn's colour copy of a message for
+    terminals (`color_message`) is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.__dict__.pop("color_message", None)
+        if record.name == "uvicorn.access":
+            _access_line(record)
+        return True
+
+
+def _access_line(record: logging.LogRecord) -> None:
+    """uvicorn writes '%s - "%s %s HTTP/%s" %d' % (client, method, path?query, version, status)."""
+    args = record.args
+    if isinstance(args, tuple) and len(args) == 5 and isinstance(args[4], int):
+        _client, method, target, _version, status = args
+        method = method if method in HTTP_METHODS else "[other method]"
+        record.msg, record.args = f"{method} %s {status}", (str(target).split("?", 1)[0],)
+        record.status = status
+    else:  # not the line this uvicorn writes: none of it is kept
+        record.msg, record.args = "HTTP request (access line withheld: unknown format)", None
+
+
+def route_uvicorn_logs() -> None:
+    """Have uvicorn's records pass `UvicornRecords` on their way to the handler of
+    scheduler.logs.configure_logging(); uvicorn itself is run with `log_config=None`."""
+    for name in UVICORN_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, UvicornRecords) for f in logger.filters):
+            logger.addFilter(UvicornRecords())
+
+
 def scheduler_health(factory: Any, started: float) -> Health:
     """/healthz: the database answers and some replica has swept lately (scheduler.metrics.health);
     a process that has just started is given one sweep interval's grace to make its first sweep."""
@@ -184,6 +228,7 @@ def serve(*, host: str, port: int, scheduler: bool = True, database_url: str | N
     import uvicorn
 
     from bot.app import build_app
+    from scheduler.logs import watch_staff
     from storage.db import make_engine, session_factory, upgrade
 
     token = os.environ.get("SLACK_BOT_TOKEN")
@@ -196,6 +241,7 @@ def serve(*, host: str, port: int, scheduler: bool = True, database_url: str | N
     engine = make_engine(database_url)
     upgrade(engine)
     factory = session_factory(engine)
+    watch_staff(factory)  # the log filter removes these staff names wherever they appear
     app = build_app(factory, token=token, signing_secret=secret)
     if scheduler:
         start_scheduler(factory, app.client)
@@ -215,4 +261,11 @@ def serve(*, host: str, port: int, scheduler: bool = True, database_url: str | N
     else:
         log.info("Seen is serving Slack events on http://%s:%d%s", host, port, EVENTS_PATH)
         asgi = SeenASGI(app, **extras)
-    uvicorn.run(asgi, host=host, port=port, log_level=os.environ.get("SEEN_LOG_LEVEL", "info").lower())
+    route_uvicorn_logs()
+    uvicorn.run(
+        asgi,
+        host=host,
+        port=port,
+        log_config=None,  # uvicorn's records go to the handler of scheduler.logs (seen serve sets it)
+        log_level=os.environ.get("SEEN_LOG_LEVEL", "info").lower(),
+    )

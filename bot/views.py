@@ -311,15 +311,7 @@ def visit_modal(form: VisitForm) -> dict[str, Any]:
             ),
             _input("note_reason", "Why no note was left", _textbox()),
         ]
-    return {
-        "type": "modal",
-        "callback_id": VISIT_CALLBACK,
-        "title": _plain("Child protection visit"),
-        "submit": _plain("Save record"),
-        "close": _plain("Cancel"),
-        "private_metadata": json.dumps(form.metadata, separators=(",", ":")),
-        "blocks": blocks[:100],
-    }
+    return _modal(VISIT_CALLBACK, "Child protection visit", "Save record", form.metadata, blocks)
 
 
 # -- the decision modal ------------------------------------------------------------------------
@@ -350,14 +342,22 @@ def decision_modal(
         _input("informed", "Who was informed (roles, not names)", _textbox(False)),
         _input("note", "Reasons and what happens next (kept as a case note)", _textbox()),
     ]
+    return _modal(DECISION_CALLBACK, "Record decision", "Record decision", metadata, blocks)
+
+
+def _modal(
+    callback_id: str, title: str, submit: str, metadata: dict[str, Any], blocks: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A form with a Cancel button; its metadata comes back with the submission. Slack takes at most
+    100 blocks in a modal."""
     return {
         "type": "modal",
-        "callback_id": DECISION_CALLBACK,
-        "title": _plain("Record decision"),
-        "submit": _plain("Record decision"),
+        "callback_id": callback_id,
+        "title": _plain(title),
+        "submit": _plain(submit),
         "close": _plain("Cancel"),
         "private_metadata": json.dumps(metadata, separators=(",", ":")),
-        "blocks": blocks,
+        "blocks": blocks[:100],
     }
 
 

@@ -4,7 +4,8 @@
      "message": "sweep at ...: 12 children evaluated, ...", "child": "C-1042"}
 
 Keys: time (UTC), level, logger, message, any `extra={...}` fields, and `exception` (the
-traceback) when there is one. `configure_logging()` installs it (`seen run` does);
+traceback) when there is one. `configure_logging()` installs it (`seen run` and `seen serve` do;
+`seen serve` gives uvicorn no logging configuration of its own, so uvicorn's records come here too);
 `SEEN_LOG_FORMAT=text` gives one plain line per record instead, with the same filtering;
 `SEEN_LOG_LEVEL` sets the level (default INFO).
 

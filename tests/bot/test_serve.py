@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 
+import pytest
+
+from bot.server import UvicornRecords
+from scheduler.logs import WITHHELD
 from tests.bot.conftest import ROOT, SlackSender, free_port, serve_env, start_serve, wait_for_health
+
+ACCESS = '%s - "%s %s HTTP/%s" %d'  # uvicorn's access line (uvicorn.protocols.http)
 
 
 def test_seen_serve_answers_healthz_and_signed_commands(tmp_path, fake):
@@ -27,6 +36,67 @@ def test_seen_serve_answers_healthz_and_signed_commands(tmp_path, fake):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_seen_serve_logs_json_lines_through_the_personal_data_filter(tmp_path, fake, world):
+    """Everything `seen serve` writes, its own lines and uvicorn's, is a JSON line of
+    scheduler.logs; an access line is the method, the path and the status, never the query string
+    (which might carry anything) or the client's address; staff names from the database and free
+    text in a path are removed by the personal-data filter."""
+    port = free_port()
+    env = {**serve_env(fake, f"sqlite:///{tmp_path / 'seen.sqlite'}"), "SEEN_LOG_LEVEL": "info"}
+    env.pop("SEEN_LOG_FORMAT", None)
+    process = start_serve(port, env)
+    url = f"http://127.0.0.1:{port}"
+    secrets = ["Sam", "Worker", "Tina", "Manager", "sam.worker@example.org", "bruising", "C-1042+AB"]
+    query = "?worker=Sam+Worker&email=sam.worker%40example.org&child=C-1042+AB&note=bruising+on+arm"
+    try:
+        assert wait_for_health(url, process)[0] == 200
+        with urllib.request.urlopen(url + "/healthz" + query, timeout=5) as r:
+            assert r.status == 200
+        sender = SlackSender(url, fake)
+        assert sender.command("U_SW", "help", path="/slack/events" + query).status == 200
+        for path in ("/Sam-Worker/Tina-Manager", "/notes/bruising%20on%20arm"):
+            with pytest.raises(urllib.error.HTTPError) as missing:
+                urllib.request.urlopen(url + path + query, timeout=5)
+            assert missing.value.code == 404
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=10)[0].decode()
+    records = [json.loads(line) for line in output.splitlines() if line.strip()]  # JSON, every line
+    assert all({"time", "level", "logger", "message"} <= set(r) for r in records), output
+    loggers = {r["logger"] for r in records}
+    assert {"seen.server", "uvicorn.error", "uvicorn.access"} <= loggers, output
+    access = [r["message"] for r in records if r["logger"] == "uvicorn.access"]
+    assert "GET /healthz 200" in access
+    assert "POST /slack/events 200" in access
+    assert "GET /[name]-[name]/[name]-[name] 404" in access  # staff names, read from the database
+    assert f"GET {WITHHELD} 404" in access  # a path of words
+    assert all(r["status"] in (200, 404) for r in records if r["logger"] == "uvicorn.access")
+    for secret in [*secrets, "?", "HTTP/1.1", "color_message"]:
+        assert secret not in output, secret
+
+
+def test_uvicorn_access_lines_keep_method_path_and_status_only():
+    """The access line as uvicorn writes it, cut down; a method HTTP does not define, or a line in
+    a shape this uvicorn does not write, keeps nothing the client sent."""
+    cut = UvicornRecords()
+
+    def line(*args: object) -> logging.LogRecord:
+        record = logging.LogRecord("uvicorn.access", logging.INFO, "h11_impl.py", 1, ACCESS, args, None)
+        record.color_message = "in colour"
+        assert cut.filter(record)
+        assert not hasattr(record, "color_message")
+        return record
+
+    record = line("10.0.0.7:51234", "POST", "/slack/events?name=Sam+Worker", "1.1", 200)
+    assert (record.getMessage(), record.status) == ("POST /slack/events 200", 200)
+    assert line("10.0.0.7:51234", "SAMWORKER", "/healthz", "1.1", 405).getMessage() == (
+        "[other method] /healthz 405"
+    )
+    assert line("10.0.0.7:51234", "GET /?name=Sam+Worker").getMessage() == (
+        "HTTP request (access line withheld: unknown format)"
+    )
 
 
 def test_serve_needs_its_tokens(tmp_path):
