@@ -208,14 +208,18 @@ def database_health(factory: Any) -> Health:
 def start_scheduler(factory: Any, client: Any) -> threading.Thread:
     """The scheduler loop (sweep, due lists, delivery through Slack) in a daemon thread."""
     from bot.slack_messenger import SlackMessenger, outbox_locator
-    from scheduler.loop import Runtime, run_forever
+    from scheduler.loop import Runtime, policy_mornings, retention_schedule, run_forever
 
     runtime = Runtime(factory, SlackMessenger(client, locate=outbox_locator(factory)))
     minutes = float(os.environ.get("SEEN_SWEEP_MINUTES", 5))
     thread = threading.Thread(
         target=run_forever,
         args=(runtime,),
-        kwargs={"sweep_minutes": minutes},
+        kwargs={
+            "sweep_minutes": minutes,
+            "mornings": policy_mornings(factory),
+            "retention_at": retention_schedule(),
+        },
         name="seen-scheduler",
         daemon=True,
     )

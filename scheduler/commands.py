@@ -95,10 +95,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sqlalchemy import func, select
 
     from scheduler.logs import watch_staff
-    from scheduler.loop import Runtime, retention_schedule, run_forever
+    from scheduler.loop import Runtime, policy_mornings, retention_schedule, run_forever
     from storage.crypto import DataKeyError
     from storage.db import make_engine, session_factory, upgrade
-    from storage.models import Child, Team
+    from storage.models import Child
     from storage.retention import RetentionError, retention_years
 
     _logging()
@@ -118,14 +118,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             load_demo(session)
             logging.getLogger("seen").info("empty database: loaded the bundled demo caseload")
-    with factory() as session:
-        policies = [load_policy(p) for p in set(session.scalars(select(Team.policy_id)))]
-    mornings = frozenset((p.timezone.key, p.reminders.morning_of) for p in policies)
     messenger = _messenger()
     run_forever(
         Runtime(factory, messenger),
         sweep_minutes=args.sweep_minutes,
-        **({"mornings": mornings} if mornings else {}),
+        mornings=policy_mornings(factory),
         retention_at=retention_at,
     )
     return 0

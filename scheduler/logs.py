@@ -225,7 +225,9 @@ def configure_logging(
     handler.seen_filter = personal  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level or os.environ.get("SEEN_LOG_LEVEL", "INFO").upper())
-    for noisy in ("alembic", "apscheduler"):
+    # Quiet libraries; Slack's, at debug, would log request bodies and event payloads (message text
+    # and form answers), which the filter could not tell from our own words.
+    for noisy in ("alembic", "apscheduler", "slack_sdk", "slack_bolt"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return handler
 

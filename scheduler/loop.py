@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.messenger import Messenger
@@ -24,7 +24,7 @@ from scheduler.duelist import write_due_lists
 from scheduler.leader import take_lease
 from scheduler.metrics import record_sweep
 from scheduler.sweep import SweepReport, sweep
-from storage.models import Outbox
+from storage.models import Outbox, Team
 from storage.retention import PurgeReport, purge_closed
 
 if TYPE_CHECKING:
@@ -136,6 +136,19 @@ class Runtime:
         return report
 
 
+DEFAULT_MORNINGS = frozenset({("Europe/London", time(8, 30))})
+
+
+def policy_mornings(factory: sessionmaker[Session]) -> frozenset[tuple[str, time]]:
+    """The reminder mornings (time zone, local time) of the policies the teams use: the sweep
+    runs on the dot at each, working days only; the default when there are no teams yet."""
+    from scheduler.policies import load_policy
+
+    with factory() as session:
+        policies = [load_policy(p) for p in set(session.scalars(select(Team.policy_id)))]
+    return frozenset((p.timezone.key, p.reminders.morning_of) for p in policies) or DEFAULT_MORNINGS
+
+
 def retention_schedule() -> tuple[str, time] | None:
     """When the daily retention purge runs: 02:15 London time, or never with SEEN_RETENTION_PURGE=off."""
     if os.environ.get("SEEN_RETENTION_PURGE", "").strip().lower() == "off":
@@ -160,7 +173,7 @@ def build_scheduler(
     sweep_minutes: float = 5,
     deliver_seconds: float = 15,
     clock: Callable[[], datetime] = utcnow,
-    mornings: frozenset[tuple[str, time]] = frozenset({("Europe/London", time(8, 30))}),
+    mornings: frozenset[tuple[str, time]] = DEFAULT_MORNINGS,
     retention_at: tuple[str, time] | None = ("Europe/London", RETENTION_PURGE_AT),
 ) -> BlockingScheduler:
     """The jobs: the sweep every few minutes, at start and on each policy's reminder morning;

@@ -179,3 +179,15 @@ def test_seen_run_logs_through_the_filter(capsys: pytest.CaptureFixture[str]) ->
         for h in [h for h in root.handlers if getattr(h, "seen_filter", None) is not None]:
             root.removeHandler(h)
         root.setLevel(level)
+
+
+def test_slack_libraries_never_log_below_warning(captured) -> None:  # type: ignore[no-untyped-def]
+    """At SEEN_LOG_LEVEL=debug slack_sdk and slack_bolt would log request bodies and event
+    payloads (message text, form answers): they stay at WARNING whatever Seen's own level."""
+    stream, _ = captured
+    assert logging.getLogger().level == logging.DEBUG
+    for name in ("slack_sdk", "slack_sdk.web.base_client", "slack_bolt", "slack_bolt.App"):
+        logger = logging.getLogger(name)
+        assert logger.getEffectiveLevel() == logging.WARNING, name
+        logger.debug("Sending a request - body: {'text': 'Grandmother Ottoline says'}")
+    assert "Ottoline" not in stream.getvalue()
