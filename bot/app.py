@@ -332,7 +332,7 @@ class SeenBot:
     def siblings_changed(self, body: dict[str, Any], client: Any) -> None:
         """The form's sibling selection changed: the form again with one section per child."""
         view = body["view"]
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = _metadata(view)
         chosen = [
             o["value"]
             for o in (
@@ -344,13 +344,22 @@ class SeenBot:
                 or []
             )
         ]
-        with self.factory() as s:
-            staff = access.staff_for(s, body["user"]["id"])
-            child = access.child_for(s, meta["c"])
-            access.check_can_log(staff, child)
-            policy = caseview.policy_of(s, child)
-            contact = s.get(Contact, meta["x"]) if meta.get("x") else None
-            form = self._visit_form(s, staff, child, policy, contact, self.clock(), chosen)
+        user = body["user"]["id"]
+        try:
+            with self.factory() as s:
+                staff = access.staff_for(s, user)
+                _, completes = _visit_metadata(meta)
+                child = access.child_for(s, meta.get("c"))
+                access.check_can_log(staff, child)
+                policy = caseview.policy_of(s, child)
+                contact = s.get(Contact, completes) if completes is not None else None
+                if contact is not None and contact.child_id != child.id:
+                    raise Refused(FORM_UNREADABLE)  # a contact of another child: a forged form
+                form = self._visit_form(s, staff, child, policy, contact, self.clock(), chosen)
+        except Refused as exc:  # the form stays as it was; submitting it is refused the same way
+            c = meta.get("c")
+            self.refused(user, "visit record", str(exc), c if isinstance(c, str) else None)
+            return
         client.views_update(view_id=view["id"], hash=view.get("hash"), view=views.visit_modal(form))
 
     def _submit(
@@ -449,7 +458,7 @@ class SeenBot:
 
     def after_visit(self, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
         """After a saved record: a confirmation to the worker (case references and labels only)."""
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = _metadata(view)
         with self.factory() as s:
             rows = list(
                 s.scalars(select(Contact).where(Contact.source_key.like(f"slack:view:{view['id']}:%")))
@@ -480,10 +489,7 @@ class SeenBot:
     # -- buttons --------------------------------------------------------------------------------
     def on_button(self, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any) -> None:
         user = body["user"]["id"]
-        try:
-            value = json.loads(action.get("value") or "{}")
-        except ValueError:
-            value = {}
+        value = _json_object(action.get("value"))
         action_id = action["action_id"]
         try:
             if action_id == "seen_ack":
@@ -716,7 +722,7 @@ class SeenBot:
         )
 
     def after_decision(self, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = _metadata(view)
         user = body["user"]["id"]
         with self.factory() as s:
             row = s.scalar(select(Decision).where(Decision.source_key == f"slack:view:{view['id']}"))
@@ -937,11 +943,16 @@ def _metadata(view: dict[str, Any]) -> dict[str, Any]:
     """A modal's private metadata, as this app wrote it when opening the form. Slack sends it back
     unchanged; anything that is not a JSON object (a garbled or forged payload) reads as empty, and
     the submission is then refused for want of a known child."""
+    return _json_object(view.get("private_metadata"))
+
+
+def _json_object(text: Any) -> dict[str, Any]:
+    """A JSON object this app wrote (a modal's metadata, a button's value), or {} for anything else."""
     try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except (ValueError, RecursionError):
+        value = json.loads(text or "{}")
+    except (TypeError, ValueError, RecursionError):
         return {}
-    return meta if isinstance(meta, dict) else {}
+    return value if isinstance(value, dict) else {}
 
 
 def _visit_metadata(meta: dict[str, Any]) -> tuple[list[str], int | None]:

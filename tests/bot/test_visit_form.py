@@ -4,11 +4,16 @@ errors and store nothing, a retried submission stores once; siblings get an outc
 
 from __future__ import annotations
 
+import json
+import time
+
+import pytest
 from sqlalchemy import func, select
 
-from storage.models import Child, Contact
+from storage.models import AuditLog, Child, Contact
 from tests.bot.conftest import clock_time, day, radio, text, tick
 from tests.bot.conftest import select as choose
+from tests.storage.conftest import count_rows
 
 
 def _open_form(running, command: str, user: str = "U_SW") -> dict:
@@ -173,3 +178,57 @@ def test_submission_by_someone_outside_the_team_is_refused(running):
     assert "only for children of your own team" in reply.json()["errors"]["outcome__C-1042"]
     with running.factory() as s:
         assert s.scalar(select(func.count()).select_from(Contact)) == 5
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        "not json",
+        "[1, 2]",
+        '{"c": 42}',
+        '{"c": "C-2001"}',  # another team's child
+        '{"c": "C-1042", "x": "one"}',
+        "OTHER_CONTACT",  # a contact of another child of the same team
+    ],
+)
+def test_a_garbled_or_forged_form_redraw_changes_nothing(running, metadata):
+    """Choosing siblings on a form whose private metadata is not what Seen wrote: the form is not
+    redrawn (nothing of another child shows), the refusal is audited, no traceback."""
+    view = _open_form(running, "record C-1042")
+    if metadata == "OTHER_CONTACT":
+        with running.factory() as s:
+            other = s.scalar(
+                select(Contact.id).join(Child, Child.id == Contact.child_id).where(Child.case_ref == "C-1043")
+            )
+        metadata = json.dumps({"c": "C-1042", "x": other})
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U_SW"},
+        "trigger_id": "trig.forged",
+        "container": {"type": "view", "view_id": "V-forged"},
+        "view": {
+            **view,
+            "id": "V-forged",
+            "hash": "h1",
+            "private_metadata": metadata,
+            "state": {"values": {}},
+        },
+        "actions": [{"action_id": "seen_siblings", "block_id": "siblings", "type": "multi_static_select"}],
+    }
+    with running.factory() as s:
+        before = count_rows(s)
+    assert running.slack.interaction(payload).status == 200
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with running.factory() as s:
+            refused = s.scalar(
+                select(func.count()).select_from(AuditLog).where(AuditLog.action == "slack.refused")
+            )
+        if refused:
+            break
+        time.sleep(0.02)
+    assert refused == 1
+    assert running.fake.of("views.update") == []
+    with running.factory() as s:
+        after = count_rows(s)
+    assert {t: n for t, n in after.items() if n != before[t]} == {"audit_log": before["audit_log"] + 1}
