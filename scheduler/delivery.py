@@ -28,6 +28,7 @@ from bot.messenger import DeliveryError, Messenger, OutgoingMessage
 from scheduler.messages import when
 from scheduler.outbox import add_pending
 from scheduler.policies import load_policy
+from scheduler.recipients import Recipient
 from scheduler.rules.policy import Policy
 from storage.models import AuditLog, Child, Outbox, Staff, Team
 
@@ -356,10 +357,6 @@ def write_late_summaries(session: Session, now: datetime) -> list[str]:
     return written
 
 
-def _recipient_key(staff: int | None, channel: str | None) -> str:
-    return f"s{staff}" if staff is not None else f"c{channel or '-'}"
-
-
 def _write_summary(
     session: Session, team: Team, policy: Policy, rows: list[tuple[Outbox, str]], now: datetime
 ) -> list[str]:
@@ -378,9 +375,9 @@ def _write_summary(
             .order_by(Staff.id)
         )
     )
-    recipients: list[tuple[int | None, str | None, str]] = [
-        (m, None, f"team manager (staff {m})") for m in managers
-    ] or [(None, team.slack_channel_id, f"team channel {team.slack_channel_id}")]
+    recipients = [Recipient(m, None, "team_manager") for m in managers] or [
+        Recipient(None, team.slack_channel_id, "team_manager")
+    ]
     n = len(lines)
     text = "\n".join(
         [
@@ -391,10 +388,7 @@ def _write_summary(
             " are in hand (`/seen child <case reference>`).",
         ]
     )
-    messages = [
-        (f"{base}:{_recipient_key(staff, channel)}", staff, channel, text, to)
-        for staff, channel, to in recipients
-    ]
+    messages = [(f"{base}:{r.key}", r.staff_id, r.channel, text, r.describe) for r in recipients]
     added = add_pending(session, LATE_SUMMARY_STAGE, messages, now, late=False)
     for row, _ in rows:
         session.execute(
