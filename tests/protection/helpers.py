@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,3 +47,18 @@ def demo_children() -> list[tuple[str, str]]:
 def demo_free_text() -> list[str]:
     """Every free-text value of the demo caseload (visit records, reasons, decision notes)."""
     return sorted({r[c] for r in demo_rows() for c in FREE_TEXT_COLUMNS if r.get(c)})
+
+
+@contextmanager
+def root_logging_restored() -> Iterator[None]:
+    """Around a `seen run` started in-process: the handlers it installs on the root logger, and the
+    level it sets, are taken back afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        for h in root.handlers[:]:
+            if h not in handlers:
+                root.removeHandler(h)
+        root.setLevel(level)

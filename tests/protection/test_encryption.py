@@ -21,6 +21,7 @@ from storage.cases import case_for_child
 from storage.db import make_engine, session_factory
 from storage.facts import VisitRecord, add_case_note, record_contact, record_decision
 from storage.rotation import rotate_keys, stale_values
+from tests.protection.helpers import root_logging_restored
 from tests.storage.conftest import NOW, make_child
 
 VISIT_AT = datetime(2026, 12, 21, 10, 30, tzinfo=UTC)
@@ -365,14 +366,7 @@ def test_seen_run_refuses_postgres_without_a_key(
     monkeypatch.delenv("SEEN_DATA_KEY", raising=False)
     monkeypatch.delenv("SEEN_ALLOW_PLAINTEXT", raising=False)
     monkeypatch.setenv("SEEN_DATABASE_URL", PG_URL)
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    try:
+    with root_logging_restored():
         assert main(["run", "--no-demo"]) == 2
-    finally:
-        for h in root.handlers[:]:
-            if h not in handlers:
-                root.removeHandler(h)
-        root.setLevel(level)
     err = capsys.readouterr().err
     assert err.startswith("seen run: SEEN_DATA_KEY is not set") and err.count("\n") == 1

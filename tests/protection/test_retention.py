@@ -22,6 +22,7 @@ from storage.facts import (
     record_sighting,
 )
 from storage.retention import DEFAULT_RETENTION_YEARS, RetentionError, child_tables, purge_closed
+from tests.protection.helpers import root_logging_restored
 from tests.storage.conftest import count_rows, make_child
 
 NOW = datetime(2033, 3, 1, 9, 0, tzinfo=UTC)
@@ -279,7 +280,6 @@ def test_the_purge_is_scheduled_at_0215_london_unless_turned_off(monkeypatch: py
 def test_seen_run_refuses_a_bad_retention_period_unless_the_purge_is_off(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
 ) -> None:
-    import logging
 
     import scheduler.loop
 
@@ -289,19 +289,12 @@ def test_seen_run_refuses_a_bad_retention_period_unless_the_purge_is_off(
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     monkeypatch.setenv("SEEN_RETENTION_YEARS", "six")
     monkeypatch.delenv("SEEN_RETENTION_PURGE", raising=False)
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    try:
+    with root_logging_restored():
         assert main(["run", "--no-demo"]) == 2
         assert started == []
         assert main(["run", "--no-demo", "--no-retention-purge"]) == 0
         monkeypatch.setenv("SEEN_RETENTION_PURGE", "off")
         assert main(["run", "--no-demo"]) == 0
         assert [kw["retention_at"] for kw in started] == [None, None]
-    finally:
-        for h in root.handlers[:]:
-            if h not in handlers:
-                root.removeHandler(h)
-        root.setLevel(level)
     err = capsys.readouterr().err
     assert err.startswith("seen run: SEEN_RETENTION_YEARS: must be a whole number") and err.count("\n") == 1
