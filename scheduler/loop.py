@@ -208,10 +208,12 @@ def build_scheduler(
         scheduler.add_job(
             retention_job, CronTrigger(hour=at.hour, minute=at.minute, timezone=tz), id="retention"
         )
-    log.info(
-        "Seen scheduler running: sweep every %s min, delivery every %s s, retention purge %s",
-        sweep_minutes,
-        deliver_seconds,
-        f"daily at {retention_at[1]:%H:%M} {retention_at[0]}" if retention_at else "off",
-    )
+    running = "Seen scheduler running: sweep every %s min, delivery every %s s"
+    if retention_at is None:  # log arguments are checked for personal data: words stay in the format
+        log.info(running + ", retention purge off", sweep_minutes, deliver_seconds)
+    else:
+        tz, at = retention_at
+        log.info(
+            running + ", retention purge daily at %s %s", sweep_minutes, deliver_seconds, f"{at:%H:%M}", tz
+        )
     return scheduler
