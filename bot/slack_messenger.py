@@ -53,7 +53,8 @@ NOT_RETRYABLE = frozenset(
         "no_text",
     }
 )
-HISTORY_LIMIT = 200
+HISTORY_LIMIT = 200  # messages a page of conversations.history (Slack's recommended maximum)
+HISTORY_PAGES = 5  # pages an in-doubt check reads, newest first: the last 1,000 messages
 
 # (to_user, to_channel) for an outbox key, when the messenger must look for a message it may have sent
 Locate = Callable[[str], tuple[str | None, str | None] | None]
@@ -160,22 +161,30 @@ class SlackMessenger:
         if where is None:
             return None
         to_user, to_channel = where
+        cursor: str | None = None
         try:
             channel = to_channel or self._im(to_user)
-            response = self.client.conversations_history(
-                channel=channel, include_all_metadata=True, limit=HISTORY_LIMIT
-            )
+            for _ in range(HISTORY_PAGES):
+                response = self.client.conversations_history(
+                    channel=channel,
+                    include_all_metadata=True,
+                    limit=HISTORY_LIMIT,
+                    **({"cursor": cursor} if cursor else {}),
+                )
+                for m in response.get("messages") or []:
+                    meta = m.get("metadata") or {}
+                    if (
+                        meta.get("event_type") == METADATA_EVENT
+                        and (meta.get("event_payload") or {}).get("key") == key
+                    ):
+                        return f"{channel}:{m['ts']}"
+                cursor = (response.get("response_metadata") or {}).get("next_cursor")
+                if not response.get("has_more") or not cursor:
+                    break
         except DeliveryError:
             raise
         except Exception as exc:
             raise delivery_error(exc) from exc
-        for m in response.get("messages") or []:
-            meta = m.get("metadata") or {}
-            if (
-                meta.get("event_type") == METADATA_EVENT
-                and (meta.get("event_payload") or {}).get("key") == key
-            ):
-                return f"{channel}:{m['ts']}"
         return None
 
     # -- helpers ------------------------------------------------------------------------------

@@ -173,7 +173,14 @@ class FakeSlack:
                     m.pop("metadata", None)
                 out.append(m)
             limit = int(body.get("limit") or 100)
-            return {"ok": True, "messages": out[:limit], "has_more": len(out) > limit}
+            start = int(body.get("cursor") or 0)  # Slack's cursors are opaque; here, an offset
+            page, more = out[start : start + limit], len(out) > start + limit
+            return {
+                "ok": True,
+                "messages": page,
+                "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+            }
         if method in ("views.open", "views.update", "views.publish", "views.push"):
             self._views += 1
             view = _decode(body.get("view")) or {}

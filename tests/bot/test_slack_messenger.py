@@ -132,6 +132,29 @@ def test_in_doubt_row_already_in_slack_is_not_sent_twice(fake, world):
     assert refs["knew"].startswith("D_TM:") and refs["knew"] != sent_ref
 
 
+def test_in_doubt_check_reads_past_the_first_page_of_history(fake, world):
+    """The message in doubt lies under 450 newer ones (a busy team channel, a day of reminders):
+    the check reads the conversation page by page (200 a page) and finds it on the third, so it is
+    not posted again. Beyond HISTORY_PAGES pages it would be sent again (a possible duplicate,
+    never a lost message)."""
+    now = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
+    messenger = SlackMessenger(make_client(TOKEN, fake.api_url), locate=outbox_locator(world.factory))
+    sent_ref = messenger.send(OutgoingMessage(key="kburied", text="x", to_user="U_TM", payload=PAYLOAD))
+    for i in range(450):
+        messenger.send(OutgoingMessage(key=f"knoise{i}", text="y", to_user="U_TM", payload=PAYLOAD))
+    posts = len(fake.of("chat.postMessage"))
+    with world.factory.begin() as s:
+        s.add(
+            _row("kburied", world, now, claimed_by="dead-process", claimed_until=now - timedelta(minutes=1))
+        )
+    report = deliver_due(world.factory, messenger, now, worker="w2")
+    assert report.sent == 1 and len(fake.of("chat.postMessage")) == posts  # found, not posted
+    pages = fake.of("conversations.history")
+    assert len(pages) == 3 and [p.body.get("cursor") for p in pages] == [None, "200", "400"]
+    with world.factory() as s:
+        assert s.scalar(select(Outbox.message_ref).where(Outbox.key == "kburied")) == sent_ref
+
+
 def test_delivery_retries_after_a_429_and_parks_a_missing_channel(fake, world):
     now = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
     messenger = SlackMessenger(make_client(TOKEN, fake.api_url), locate=outbox_locator(world.factory))
