@@ -15,9 +15,10 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from scheduler.duelist import DueList, section
+from scheduler.evaluation import Unevaluable, evaluate_child
 from scheduler.messages import child_label, when
 from scheduler.policies import load_policy
-from scheduler.rules.engine import evaluate, outcome_label
+from scheduler.rules.engine import outcome_label
 from scheduler.rules.explain import explain_text
 from scheduler.rules.model import Case, Obligation
 from scheduler.rules.policy import Policy
@@ -62,7 +63,9 @@ def open_obligations(session: Session, children: Iterable[Child], now: datetime)
         if case is None:
             continue
         policy = load_policy(teams[child.team_id].policy_id)
-        out.extend(Open(child, policy, ob) for ob in evaluate(policy, case, now))
+        obligations = evaluate_child(policy, case, now)
+        if not isinstance(obligations, Unevaluable):  # its manager is told by the sweep and due list
+            out.extend(Open(child, policy, ob) for ob in obligations)
     out.sort(key=lambda o: (_due_key(o.ob), o.child.case_ref, o.ob.rule))
     return out
 
@@ -206,7 +209,12 @@ def child_text(session: Session, child: Child, now: datetime) -> str:
     if child.id not in cases:
         return f"{child_label(child.case_ref, child.initials)} has no child protection plan recorded in Seen."
     case = _redacted(cases[child.id])
-    obligations = evaluate(policy, case, now)
+    obligations = evaluate_child(policy, case, now)
+    if isinstance(obligations, Unevaluable):
+        return (
+            f"*{child_label(child.case_ref, child.initials)}*\nSeen cannot work out deadlines: "
+            f"{obligations.reason}\nUntil this is put right Seen sends no reminders for this child."
+        )
     lines = [
         f"*{child_label(child.case_ref, child.initials)}*",
         "```",

@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.evaluation import Unevaluable, evaluate_child
 from scheduler.messages import child_label, when
 from scheduler.outbox import Addressed, add_pending
 from scheduler.policies import load_policy
-from scheduler.rules.engine import evaluate
 from scheduler.rules.model import Obligation
 from scheduler.rules.policy import Policy
 from scheduler.stages import is_prompt, morning
@@ -104,7 +104,15 @@ def _team_lists(session: Session, team: Team, policy: Policy, now: datetime, day
         case = cases.get(child.id)
         if case is None:
             continue
-        for ob in evaluate(policy, case, now):
+        obligations = evaluate_child(policy, case, now)
+        if isinstance(obligations, Unevaluable):  # a record to put right: first thing on the list
+            label = child_label(child.case_ref, child.initials)
+            text = f"{label}: Seen cannot work out deadlines: {obligations.reason}"
+            team_list.add("Overdue", text)
+            if child.lead_social_worker_id is not None:
+                per_worker[child.lead_social_worker_id].add("Overdue", text)
+            continue
+        for ob in obligations:
             heading = section(policy, ob, now)
             if heading is None:
                 continue

@@ -111,8 +111,8 @@ def refresh_overdue(
     """Bring the overdue summary of the open children swept since it was made up to date (as many
     batches as fit in the budget; `known`: counts by rule already worked out, by child id), then
     store the totals by rule. Returns the children still behind."""
+    from scheduler.evaluation import Unevaluable, evaluate_child
     from scheduler.policies import load_policy
-    from scheduler.rules.engine import evaluate
     from storage.cases import cases_for_children
 
     known = known or {}
@@ -134,10 +134,9 @@ def refresh_overdue(
             for child_id, policy_id in stale:
                 overdue: Counter[str] = Counter(known.get(child_id, {}))
                 case = cases.get(child_id)
-                if case is not None:
-                    for ob in evaluate(load_policy(policy_id), case, now):
-                        if ob.status == "overdue":
-                            overdue[ob.rule] += 1
+                obligations = evaluate_child(load_policy(policy_id), case, now) if case is not None else []
+                if not isinstance(obligations, Unevaluable):  # the sweep tells its manager of those
+                    overdue.update(ob.rule for ob in obligations if ob.status == "overdue")
                 row = existing.get(child_id)
                 if row is None:
                     row = ChildOverdueSummary(child_id=child_id)

@@ -57,7 +57,8 @@ class Recipients:
         ):
             self.by_team_role[(team_id, role)].append(staff_id)
 
-    def _role(self, child: Any, role: str) -> list[Recipient]:
+    def role(self, child: Any, role: str) -> list[Recipient]:
+        """Who holds `role` for `child` (a row with team_id, lead_social_worker_id)."""
         if role in _WORKER_ROLES:
             if child.lead_social_worker_id is not None:
                 return [Recipient(child.lead_social_worker_id, None, role)]
@@ -73,4 +74,4 @@ class Recipients:
     def for_child(self, child: Any, ob: Obligation) -> dict[str, list[Recipient]]:
         """Recipients by role for `child` (a Child or a row with team_id, lead_social_worker_id)."""
         roles = {ob.owner, "team_manager", "practice_manager", "head_of_service"}
-        return {role: self._role(child, role) for role in roles}
+        return {role: self.role(child, role) for role in roles}

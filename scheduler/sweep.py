@@ -8,6 +8,7 @@ sweep after downtime loses nothing. Only children whose facts changed, or whose 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
@@ -22,11 +23,11 @@ from typing import Any
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.messages import reminder_text
+from scheduler.evaluation import Unevaluable, evaluate_child
+from scheduler.messages import child_label, reminder_text
 from scheduler.outbox import pending_row
 from scheduler.policies import load_policy
 from scheduler.recipients import Recipient, Recipients
-from scheduler.rules.engine import evaluate
 from scheduler.rules.model import Obligation
 from scheduler.rules.policy import Policy
 from scheduler.stages import Stage, is_prompt, snoozed_until, stages_to_send
@@ -34,7 +35,10 @@ from storage.cases import cases_for_children
 from storage.models import Acknowledgement, Child, ChildSweepState, Outbox, Team
 
 log = logging.getLogger("seen.sweep")
+# Each child's obligations, or why there are none
+Evaluated = dict[int, list[Obligation] | Unevaluable]
 BATCH = 2000
+UNEVALUABLE_STAGE = "cannot-evaluate"
 IN_CHUNK = 900
 PARALLEL_MIN_BATCHES = 4  # below this a sweep is quick enough in one process
 PARALLEL_WORKERS = 2
@@ -49,6 +53,7 @@ class SweepReport:
     late: int = 0
     seconds: float = 0.0
     keys: list[str] = field(default_factory=list)
+    unevaluable: list[str] = field(default_factory=list)  # case references the engine refused
     # overdue obligations by rule of each child evaluated (for the metrics: no second evaluation)
     overdue_by_child: dict[int, dict[str, int]] = field(default_factory=dict)
 
@@ -91,13 +96,15 @@ def sweep(factory: sessionmaker[Session], now: datetime, *, full: bool = False) 
             _sweep_batch(session, batch, now, report, context, evaluated)  # type: ignore[arg-type]
     report.seconds = time.perf_counter() - started
     log.info(
-        "sweep at %s: %d children evaluated, %d obligations, %d messages written (%d late) in %.2fs",
+        "sweep at %s: %d children evaluated, %d obligations, %d messages written (%d late) in %.2fs; "
+        "%d children without deadlines (records to put right)",
         now.isoformat(),
         report.evaluated,
         report.obligations,
         report.written,
         report.late,
         report.seconds,
+        len(report.unevaluable),
     )
     return report
 
@@ -116,7 +123,7 @@ def _start_worker(url: str) -> None:
     _worker_factory = session_factory(make_engine(url, read_only=True))
 
 
-def _evaluate_batch(ids: list[int], now: datetime) -> dict[int, list[Obligation]]:
+def _evaluate_batch(ids: list[int], now: datetime) -> Evaluated:
     assert _worker_factory is not None
     with _worker_factory() as session:
         return _evaluate(session, ids, now, _policies_by_child(session, ids))
@@ -129,18 +136,16 @@ def _policies_by_child(session: Session, ids: Sequence[int]) -> dict[int, Policy
     return {child_id: load_policy(policy_id) for child_id, policy_id in rows}
 
 
-def _evaluate(
-    session: Session, ids: Sequence[int], now: datetime, policies: dict[int, Policy]
-) -> dict[int, list[Obligation]]:
+def _evaluate(session: Session, ids: Sequence[int], now: datetime, policies: dict[int, Policy]) -> Evaluated:
     return {
-        child_id: evaluate(policies[child_id], case, now)
+        child_id: evaluate_child(policies[child_id], case, now)
         for child_id, case in cases_for_children(session, list(ids), free_text=False).items()
     }
 
 
 def _evaluations(
     factory: sessionmaker[Session], batches: list[list[int]], now: datetime
-) -> Iterator[dict[int, list[Obligation]] | None]:
+) -> Iterator[Evaluated | None]:
     """Each batch's obligations from worker processes, or None: evaluate it in this process."""
     workers = min(os.cpu_count() or 1, PARALLEL_WORKERS)
     bind = factory.kw.get("bind")
@@ -188,7 +193,7 @@ def _sweep_batch(
     now: datetime,
     report: SweepReport,
     context: _Context,
-    evaluated: dict[int, list[Obligation]] | None = None,
+    evaluated: Evaluated | None = None,
 ) -> None:
     # Plain rows and bulk statements throughout: a cold sweep handles 100,000 children.
     children = {
@@ -216,9 +221,17 @@ def _sweep_batch(
         ).all()
     )
     planned: list[_Planned] = []
+    rows: dict[str, dict[str, Any]] = {}
     for child_id, obligations in evaluated.items():
         child = children[child_id]
         policy = policies[child.team_id]
+        if isinstance(obligations, Unevaluable):
+            report.unevaluable.append(child.case_ref)
+            report.overdue_by_child[child_id] = {}
+            log.warning("no deadlines for %s: %s", child.case_ref, obligations.reason)
+            for row in _unevaluable_rows(child, obligations, recipients, now):
+                rows[row["key"]] = row
+            continue
         report.evaluated += 1
         report.overdue_by_child[child_id] = dict(
             Counter(o.rule for o in obligations if o.status == "overdue")
@@ -249,7 +262,6 @@ def _sweep_batch(
         ob_key = key.rsplit(":", 2)[0]  # an outbox key is the obligation key + stage + recipient
         snoozed[ob_key] = max(snoozed.get(ob_key, at), at)
     # The stages whose time has come, and the next threshold of each child.
-    rows: dict[str, dict[str, Any]] = {}
     thresholds: dict[int, datetime] = {}
     for p in planned:
         first = [
@@ -298,6 +310,35 @@ def _sweep_batch(
         session.execute(insert(ChildSweepState), inserts)
     if updates:
         session.execute(update(ChildSweepState), updates)  # bulk UPDATE by primary key
+
+
+def _unevaluable_rows(
+    child: Any, problem: Unevaluable, recipients: Recipients, now: datetime
+) -> list[dict[str, Any]]:
+    """The team manager is told, once for each distinct problem, that Seen sends nothing about
+    this child until the record is put right (the child is evaluated again when its facts change,
+    and every night)."""
+    digest = hashlib.sha256(problem.reason.encode()).hexdigest()[:12]
+    label = child_label(child.case_ref, child.initials)
+    text = (
+        f"*Seen cannot work out deadlines* · {label}\n{problem.reason}\n"
+        "Until this is put right Seen sends no reminders or prompts for this child: correct the "
+        "record (or the policy) and import it again, or ask a Seen administrator."
+    )
+    return [
+        pending_row(
+            key=f"{child.case_ref}:cannot-evaluate:{digest}:{UNEVALUABLE_STAGE}:{r.key}",
+            stage=UNEVALUABLE_STAGE,
+            recipient_staff_id=r.staff_id,
+            recipient_channel=r.channel,
+            text=text,
+            payload={"stage": UNEVALUABLE_STAGE, "child": child.case_ref, "to": r.describe, "rule": None},
+            now=now,
+            late=False,
+            child_id=child.id,
+        )
+        for r in recipients.role(child, "team_manager")
+    ]
 
 
 def _row_key(ob: Obligation, stage: str, r: Recipient) -> str:
