@@ -870,11 +870,12 @@ class SeenBot:
             covered = caseview.children_of_team(s, staff, now)
             if covered.note:
                 footer = f"{covered.note} · {footer}"
-            items = caseview.open_obligations(s, covered.children, now)
+            problems: list[str] = []
+            items = caseview.open_obligations(s, covered.children, now, problems)
             prompts = [o for o in items if o.ob.owner in access.MANAGER_ROLES]
             work = [o for o in items if o.ob.owner not in access.MANAGER_ROLES]
             acked = caseview.acknowledged(s, [o.ob.key for o in prompts])
-            overdue = [o.line() for o in work if o.ob.status == "overdue"]
+            overdue = problems + [o.line() for o in work if o.ob.status == "overdue"]
             rest = [o.line() for o in work if o.ob.status != "overdue"]
             prompt_lines = [
                 f"{o.line()} · {'acknowledged' if o.ob.key in acked else '*not acknowledged*'}"
@@ -887,12 +888,13 @@ class SeenBot:
             ]
             title = "Your team's children" if staff.team_id is not None else "Children across all teams"
             return views.home_view(title, sections, footer)
+        problems = []
         items = [
             o
-            for o in caseview.open_obligations(s, caseview.children_of_worker(s, staff), now)
+            for o in caseview.open_obligations(s, caseview.children_of_worker(s, staff), now, problems)
             if o.ob.owner not in access.MANAGER_ROLES
         ]
-        sections = [("Your children by deadline", [o.line() for o in items][:60])]
+        sections = [("Your children by deadline", (problems + [o.line() for o in items])[:60])]
         return views.home_view("Your children", sections, footer)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from scheduler.duelist import DueList, section
-from scheduler.evaluation import Unevaluable, evaluate_child
+from scheduler.evaluation import Unevaluable, cannot_evaluate_line, evaluate_child
 from scheduler.messages import child_label, when
 from scheduler.policies import load_policy
 from scheduler.rules.engine import outcome_label
@@ -52,8 +52,11 @@ def policy_of(session: Session, child: Child) -> Policy:
     return load_policy(team.policy_id)
 
 
-def open_obligations(session: Session, children: Iterable[Child], now: datetime) -> list[Open]:
-    """Every open obligation of these children, by deadline (overdue ones are the earliest)."""
+def open_obligations(
+    session: Session, children: Iterable[Child], now: datetime, problems: list[str] | None = None
+) -> list[Open]:
+    """Every open obligation of these children, by deadline (overdue ones are the earliest). A child
+    the engine cannot evaluate has none; with `problems`, a line saying why is added to it."""
     children = list(children)
     cases = cases_for_children(session, [c.id for c in children])
     teams = {t.id: t for t in session.scalars(select(Team))}
@@ -64,8 +67,11 @@ def open_obligations(session: Session, children: Iterable[Child], now: datetime)
             continue
         policy = load_policy(teams[child.team_id].policy_id)
         obligations = evaluate_child(policy, case, now)
-        if not isinstance(obligations, Unevaluable):  # its manager is told by the sweep and due list
-            out.extend(Open(child, policy, ob) for ob in obligations)
+        if isinstance(obligations, Unevaluable):
+            if problems is not None:
+                problems.append(cannot_evaluate_line(child, obligations))
+            continue
+        out.extend(Open(child, policy, ob) for ob in obligations)
     out.sort(key=lambda o: (_due_key(o.ob), o.child.case_ref, o.ob.rule))
     return out
 
@@ -154,9 +160,11 @@ def my_due_text(session: Session, staff: Staff, now: datetime) -> str:
     children = children_of_worker(session, staff)
     if not children:
         return "You are not the lead social worker of any child. `/seen team` shows your team's list."
-    items = [o for o in open_obligations(session, children, now) if o.ob.owner not in MANAGER_ROLES]
+    problems: list[str] = []
+    items = [o for o in open_obligations(session, children, now, problems) if o.ob.owner not in MANAGER_ROLES]
     lines = [f"*Your children by deadline* ({len(children)} children)"]
-    if not items:
+    lines += [f"• *OVERDUE* {line}" for line in problems]
+    if not items and not problems:
         lines.append("Nothing open: every child is seen and recorded on time.")
     lines += [f"• {'*OVERDUE* ' if o.ob.status == 'overdue' else ''}{o.line()}" for o in items[:40]]
     if len(items) > 40:
@@ -168,7 +176,11 @@ def team_due_text(session: Session, staff: Staff, now: datetime) -> str:
     covered = children_of_team(session, staff, now)
     due = DueList()
     later: list[str] = []
-    for o in open_obligations(session, covered.children, now):
+    problems: list[str] = []
+    items = open_obligations(session, covered.children, now, problems)
+    for line in problems:
+        due.add("Overdue", line)
+    for o in items:
         heading = section(o.policy, o.ob, now)
         if heading is None:
             later.append(o.line())

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.evaluation import Unevaluable, evaluate_child
+from scheduler.evaluation import Unevaluable, cannot_evaluate_line, evaluate_child
 from scheduler.messages import child_label, when
 from scheduler.outbox import Addressed, add_pending
 from scheduler.policies import load_policy
@@ -106,8 +106,7 @@ def _team_lists(session: Session, team: Team, policy: Policy, now: datetime, day
             continue
         obligations = evaluate_child(policy, case, now)
         if isinstance(obligations, Unevaluable):  # a record to put right: first thing on the list
-            label = child_label(child.case_ref, child.initials)
-            text = f"{label}: Seen cannot work out deadlines: {obligations.reason}"
+            text = cannot_evaluate_line(child, obligations)
             team_list.add("Overdue", text)
             if child.lead_social_worker_id is not None:
                 per_worker[child.lead_social_worker_id].add("Overdue", text)

@@ -8,7 +8,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from scheduler.messages import child_label
 from scheduler.rules.engine import CaseError, evaluate
 from scheduler.rules.model import Case, Obligation
 from scheduler.rules.policy import Policy
@@ -33,3 +35,9 @@ def evaluate_child(policy: Policy, case: Case, now: datetime) -> list[Obligation
     except Exception:
         log.exception("the engine failed on %s", case.child.ref)
         return Unevaluable(INTERNAL)
+
+
+def cannot_evaluate_line(child: Any, problem: Unevaluable) -> str:
+    """A due list's line for a child (a row with case_ref and initials) with no deadlines because
+    its record needs putting right."""
+    return f"{child_label(child.case_ref, child.initials)}: Seen cannot work out deadlines: {problem.reason}"

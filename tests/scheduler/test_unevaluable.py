@@ -122,4 +122,11 @@ def test_the_due_list_and_the_child_view_say_why_cb_visit_10wd(factory: sessionm
     with factory() as s:
         child = s.scalar(select(Child).where(Child.case_ref == BAD))
         text = caseview.child_text(s, child, NOW)
+        lead = s.get(Staff, child.lead_social_worker_id)
+        mine = caseview.my_due_text(s, lead, NOW)
+        team = caseview.team_due_text(s, lead, NOW)
     assert "Seen cannot work out deadlines: plan.visit_interval_working_days: 99" in text
+    assert mine.split("\n")[1].startswith(f"• *OVERDUE* {BAD} ") and "cannot work out deadlines" in mine
+    overdue = team.split("_Overdue_", 1)[1].split("\n")[1]
+    assert overdue.startswith(f"• {BAD} ") and "cannot work out deadlines" in overdue
+    assert "C-2004" in team  # the rest of the team is still listed
