@@ -132,29 +132,31 @@ def test_no_one_home_asks_for_the_note_hillingdon(running):
     )
 
 
+def _choose_siblings(view: dict, view_id: str, refs: list[str]) -> dict:
+    """What Slack sends when the worker changes the form's sibling selection to `refs`."""
+    selected = [{"value": ref} for ref in refs]
+    return {
+        "type": "block_actions",
+        "user": {"id": "U_SW"},
+        "trigger_id": f"trig.{view_id}",
+        "container": {"type": "view", "view_id": view_id},
+        "view": {
+            **view,
+            "id": view_id,
+            "hash": "h1",
+            "state": {"values": {"siblings": {"seen_siblings": {"selected_options": selected}}}},
+        },
+        "actions": [{"action_id": "seen_siblings", "block_id": "siblings", "type": "multi_static_select"}],
+    }
+
+
 def test_a_family_visit_records_an_outcome_per_child(running):
     """Each child is tracked on their own: one visit, one contact per child, one visit group."""
     view = _open_form(running, "record C-1042")
     siblings = next(b for b in view["blocks"] if b.get("block_id") == "siblings")
     assert [o["value"] for o in siblings["element"]["options"]] == ["C-1043", "C-1044"]
     # choosing siblings redraws the form with a section for each
-    payload = {
-        "type": "block_actions",
-        "user": {"id": "U_SW"},
-        "trigger_id": "trig.sib",
-        "container": {"type": "view", "view_id": "V-fam"},
-        "view": {
-            **view,
-            "id": "V-fam",
-            "hash": "h1",
-            "state": {
-                "values": {
-                    "siblings": {"seen_siblings": {"selected_options": [{"value": "C-1044"}]}},
-                }
-            },
-        },
-        "actions": [{"action_id": "seen_siblings", "block_id": "siblings", "type": "multi_static_select"}],
-    }
+    payload = _choose_siblings(view, "V-fam", ["C-1044"])
     assert running.slack.interaction(payload).status == 200
     updated = running.fake.wait_for("views.update")[0].body
     assert updated["view_id"] == "V-fam"
@@ -201,20 +203,7 @@ def test_a_garbled_or_forged_form_redraw_changes_nothing(running, metadata):
                 select(Contact.id).join(Child, Child.id == Contact.child_id).where(Child.case_ref == "C-1043")
             )
         metadata = json.dumps({"c": "C-1042", "x": other})
-    payload = {
-        "type": "block_actions",
-        "user": {"id": "U_SW"},
-        "trigger_id": "trig.forged",
-        "container": {"type": "view", "view_id": "V-forged"},
-        "view": {
-            **view,
-            "id": "V-forged",
-            "hash": "h1",
-            "private_metadata": metadata,
-            "state": {"values": {}},
-        },
-        "actions": [{"action_id": "seen_siblings", "block_id": "siblings", "type": "multi_static_select"}],
-    }
+    payload = _choose_siblings({**view, "private_metadata": metadata}, "V-forged", [])
     with running.factory() as s:
         before = count_rows(s)
     assert running.slack.interaction(payload).status == 200
