@@ -147,6 +147,12 @@ def _oversight(session: Session, staff: Staff, open_children: int, now: datetime
             select(Child).where(Child.id.in_(ids)).order_by(Child.case_ref).limit(OVERSIGHT_LIMIT)
         )
     )
+    if not wanted:
+        return Covered(
+            [],
+            f"Across all teams ({open_children} open children): nothing overdue at the last sweep and "
+            "no message to you in the last fortnight.",
+        )
     note = (
         f"Across all teams ({open_children} open children): the {wanted} with something overdue at "
         "the last sweep or a message to you"

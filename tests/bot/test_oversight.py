@@ -131,3 +131,14 @@ def test_app_home_across_all_teams_says_what_it_shows(running, monkeypatch: pyte
     assert home.startswith("Children across all teams\n*Overdue* (3)")
     assert "C-1043" not in home and "C-3001" not in home
     assert "Across all teams (5 open children): the 3 with something overdue" in home
+
+
+def test_large_caseload_with_nothing_overdue_says_so(factory: sessionmaker[Session], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    w = add_world(factory)  # every child seen on 16 Nov: nothing overdue on 23 Nov
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    record_sweep(factory, now, sweep(factory, now))
+    monkeypatch.setattr(caseview, "EVERY_CHILD_UP_TO", 4)
+    with factory() as s:
+        text = caseview.team_due_text(s, w.staff("pm"), now)
+    assert "nothing overdue at the last sweep and no message to you in the last fortnight" in text
+    assert "C-10" not in text and "C-20" not in text and "C-30" not in text
