@@ -28,13 +28,14 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
 
+from scheduler.metrics import CONTENT_TYPE
+
 log = logging.getLogger("seen.server")
 EVENTS_PATH = "/slack/events"
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
 UVICORN_LOGGERS = ("uvicorn.error", "uvicorn.access")
 
 Health = Callable[[], dict[str, Any]]
-METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class SeenASGI:
@@ -88,7 +89,7 @@ class SeenASGI:
                 await _send(send, 401, {"content-type": ["text/plain"]}, "a metrics token is needed")
                 return
             body = await loop.run_in_executor(self.executor, self.metrics)
-            await _send(send, 200, {"content-type": [METRICS_TYPE]}, body.decode("utf-8"))
+            await _send(send, 200, {"content-type": [CONTENT_TYPE]}, body.decode("utf-8"))
             return
         if path == self.path and self.app is not None:
             if method != "POST":

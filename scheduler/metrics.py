@@ -1,14 +1,8 @@
 """Prometheus metrics and the health check, computed from the database when asked.
 
-Mount them in the HTTP server (`bot/server.py`):
-
-    from scheduler.metrics import healthz, metrics_asgi_app
-
-    metrics = metrics_asgi_app(factory)            # an ASGI app: GET -> text exposition format
-    # in SeenASGI.__call__:  if path == "/metrics": await metrics(scope, receive, send); return
-    SeenASGI(app, health=healthz(factory))         # /healthz: 503 when the sweep is overdue
-
-or call `render(factory)` for the exposition text (bytes; content type `CONTENT_TYPE`).
+The HTTP server (`bot/server.py`) serves `render(factory)` (bytes; content type `CONTENT_TYPE`) at
+/metrics to a bearer of SEEN_METRICS_TOKEN, and `health` at /healthz (503 when the sweep is
+overdue).
 
 Metrics (no personal data: counts, ages and rule IDs only):
 
@@ -36,14 +30,12 @@ those children are not evaluated a second time.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
 import time as clock
 import weakref
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -318,37 +310,6 @@ def render(factory: sessionmaker[Session], now: datetime | None = None) -> bytes
     return generate_latest(registry)
 
 
-def metrics_asgi_app(factory: sessionmaker[Session]) -> Callable[..., Any]:
-    """An ASGI app answering GET (and HEAD) with `render(factory)`; the database is read on a
-    worker thread so the event loop is not held up."""
-
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        if scope["type"] != "http":
-            return
-        if scope.get("method", "GET") not in ("GET", "HEAD"):
-            status, body, kind = 405, b"GET only", "text/plain"
-        else:
-            status, body, kind = 200, await asyncio.to_thread(render, factory), CONTENT_TYPE
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", kind.encode()), (b"content-length", str(len(body)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": b"" if scope.get("method") == "HEAD" else body})
-
-    return app
-
-
 # -- health ---------------------------------------------------------------------------------------
 def default_max_sweep_age() -> timedelta:
     """3 × the sweep interval (SEEN_SWEEP_MINUTES, default 5)."""
@@ -385,15 +346,3 @@ def health(
         return False, details
     details["sweep"] = "ok"
     return True, details
-
-
-def healthz(
-    factory: sessionmaker[Session], max_sweep_age: timedelta | None = None
-) -> Callable[[], dict[str, Any]]:
-    """`health` as the HTTP server's /healthz wants it: a callable returning {"ok": …, …}."""
-
-    def check() -> dict[str, Any]:
-        ok, details = health(factory, max_sweep_age=max_sweep_age)
-        return {"ok": ok, **details}
-
-    return check

@@ -19,6 +19,14 @@ db_url, engine, factory = storage_fixtures.db_url, storage_fixtures.engine, stor
 
 
 def _get(app: SeenASGI, path: str, headers: list[tuple[bytes, bytes]] | None = None) -> tuple[int, str]:
+    start, body = _exchange(app, path, headers)
+    return start["status"], body.decode()
+
+
+def _exchange(
+    app: SeenASGI, path: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> tuple[dict[str, Any], bytes]:
+    """The response's start message and its body."""
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -29,7 +37,7 @@ def _get(app: SeenASGI, path: str, headers: list[tuple[bytes, bytes]] | None = N
 
     scope = {"type": "http", "path": path, "method": "GET", "headers": headers or []}
     asyncio.run(app(scope, receive, send))
-    return sent[0]["status"], sent[1]["body"].decode()
+    return sent[0], sent[1]["body"]
 
 
 def test_metrics_need_the_token(factory: sessionmaker[Session]) -> None:
@@ -38,6 +46,16 @@ def test_metrics_need_the_token(factory: sessionmaker[Session]) -> None:
     assert _get(app, "/metrics", [(b"authorization", b"Bearer wrong")])[0] == 401
     status, body = _get(app, "/metrics", [(b"authorization", b"Bearer s3cret")])
     assert status == 200 and "outbox" in body
+
+
+def test_metrics_in_the_prometheus_text_format(factory: sessionmaker[Session]) -> None:
+    app = SeenASGI(None, metrics=lambda: render(factory), metrics_token="s3cret")
+    start, body = _exchange(app, "/metrics", [(b"authorization", b"Bearer s3cret")])
+    headers = dict(start["headers"])
+    assert start["status"] == 200
+    assert headers[b"content-type"].startswith(b"text/plain; version=0.0.4")
+    assert b'seen_outbox_messages{status="pending"}' in body
+    assert int(headers[b"content-length"]) == len(body)
 
 
 def test_no_token_no_metrics_endpoint(factory: sessionmaker[Session]) -> None:

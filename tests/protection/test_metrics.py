@@ -3,7 +3,6 @@ overdue obligations by rule) and the health check that fails when the sweep has 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -185,38 +184,14 @@ def test_health_and_metrics_when_the_database_is_unreachable() -> None:
     assert m == {("seen_database_up", ()): 0}
 
 
-def test_healthz_for_the_http_server(swept: sessionmaker[Session]) -> None:
-    """The callable the HTTP server's /healthz takes: the real clock, {"ok": ..., ...}."""
+def test_health_by_the_real_clock(swept: sessionmaker[Session]) -> None:
+    """What the HTTP server's /healthz reports: the real clock, (ok, details)."""
     with swept.begin() as session:  # the last sweep an hour ago by the real clock
         row = session.get(SchedulerState, metrics.LAST_SWEEP)
         row.updated_at = datetime.now(UTC) - timedelta(hours=1)
-    report = metrics.healthz(swept, max_sweep_age=timedelta(hours=2))()
-    assert report["ok"] is True and report["database"] == "ok"
-    assert metrics.healthz(swept)()["ok"] is False  # default: 3 x 5 minutes
-
-
-def asgi_get(app: Any, method: str = "GET") -> tuple[int, dict[bytes, bytes], bytes]:
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    asyncio.run(app({"type": "http", "method": method, "path": "/metrics", "headers": []}, receive, send))
-    start, body = sent
-    return start["status"], dict(start["headers"]), body["body"]
-
-
-def test_metrics_asgi_app(swept: sessionmaker[Session]) -> None:
-    app = metrics.metrics_asgi_app(swept)
-    status, headers, body = asgi_get(app)
-    assert status == 200
-    assert headers[b"content-type"].startswith(b"text/plain; version=0.0.4")
-    assert b'seen_outbox_messages{status="pending"}' in body
-    assert int(headers[b"content-length"]) == len(body)
-    assert asgi_get(app, "POST")[0] == 405
+    ok, details = metrics.health(swept, max_sweep_age=timedelta(hours=2))
+    assert ok is True and details["database"] == "ok"
+    assert metrics.health(swept)[0] is False  # default: 3 x 5 minutes
 
 
 def test_last_sweep_is_recorded_in_scheduler_state(swept: sessionmaker[Session]) -> None:
