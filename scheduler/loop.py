@@ -174,10 +174,11 @@ def build_scheduler(
     deliver_seconds: float = 15,
     clock: Callable[[], datetime] = utcnow,
     mornings: frozenset[tuple[str, time]] = DEFAULT_MORNINGS,
-    retention_at: tuple[str, time] | None = ("Europe/London", RETENTION_PURGE_AT),
+    retention_at: tuple[str, time] | None,
 ) -> BlockingScheduler:
     """The jobs: the sweep every few minutes, at start and on each policy's reminder morning;
-    delivery; and the daily retention purge at `retention_at` (None: never, run it by hand)."""
+    delivery; and the daily retention purge at `retention_at` (`retention_schedule()`; None:
+    never, run it by hand)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
@@ -203,17 +204,11 @@ def build_scheduler(
             id=f"morning-sweep-{i}",
         )
     scheduler.add_job(deliver_job, IntervalTrigger(seconds=deliver_seconds), id="deliver", next_run_time=now)
-    if retention_at is not None:
-        tz, at = retention_at
-        scheduler.add_job(
-            retention_job, CronTrigger(hour=at.hour, minute=at.minute, timezone=tz), id="retention"
-        )
     running = "Seen scheduler running: sweep every %s min, delivery every %s s"
     if retention_at is None:  # log arguments are checked for personal data: words stay in the format
         log.info(running + ", retention purge off", sweep_minutes, deliver_seconds)
-    else:
-        tz, at = retention_at
-        log.info(
-            running + ", retention purge daily at %s %s", sweep_minutes, deliver_seconds, f"{at:%H:%M}", tz
-        )
+        return scheduler
+    tz, at = retention_at
+    scheduler.add_job(retention_job, CronTrigger(hour=at.hour, minute=at.minute, timezone=tz), id="retention")
+    log.info(running + ", retention purge daily at %s %s", sweep_minutes, deliver_seconds, f"{at:%H:%M}", tz)
     return scheduler
