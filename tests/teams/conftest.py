@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.teams.app import TeamsBot, TeamsSettings
 from storage.db import make_engine, session_factory, upgrade
 from tests.bot.conftest import UvicornThread
-from tests.teams.fake_connector import BOT_TOKEN, FakeConnector
+from tests.teams.fake_connector import FakeConnector
 
 APP_ID = "00000000-0000-4000-8000-00000000a11d"
 TENANT = "11111111-1111-4111-8111-111111111111"
@@ -44,13 +44,12 @@ def settings_for(connector: FakeConnector) -> TeamsSettings:
     )
 
 
-def bot_token(scope: str, tenant: str | None) -> str:
-    """The app's token for the Bot Connector, as the fake issues it (no Entra sign-in in tests)."""
-    return BOT_TOKEN
-
-
 @pytest.fixture
 def teams_bot(connector: FakeConnector, factory: sessionmaker[Session]) -> TeamsBot:
+    def bot_token(scope: str, tenant: str | None) -> str:
+        """The app's token for the Bot Connector, as the fake issues it (no Entra sign-in in tests)."""
+        return connector.bot_token
+
     bot = TeamsBot(settings_for(connector), factory, token=bot_token)
     asyncio.run(bot.initialize())
     return bot

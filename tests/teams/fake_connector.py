@@ -26,7 +26,6 @@ from microsoft_teams.cards import AdaptiveCard
 
 ISSUER = "https://api.botframework.com"
 KID = "seen-test-key"
-BOT_TOKEN = "seen-test-bot-token"
 _ACTIVITIES = re.compile(r"^/v3/conversations/([^/]+)/activities(?:/([^/?]+))?$")
 
 
@@ -62,6 +61,8 @@ class FakeConnector:
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.openid_url = f"{self.url}/v1/.well-known/openidconfiguration"
+        # what Entra would issue the app for the Bot Connector (the SDK reads it as a JWT)
+        self.bot_token = self.sign(aud="https://api.botframework.com", appid=app_id, serviceurl=None)
 
     def start(self) -> FakeConnector:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -102,7 +103,7 @@ class FakeConnector:
         return {"keys": [{**key, "endorsements": ["msteams"]}]}
 
     def _answer_v3(self, method: str, path: str, headers: dict[str, str], body: dict[str, Any]):
-        if headers.get("authorization") != f"Bearer {BOT_TOKEN}":
+        if headers.get("authorization") != f"Bearer {self.bot_token}":
             return 401, {"error": {"code": "Unauthorized", "message": "bad bot token"}}, {}
         match = _ACTIVITIES.match(path)
         if match is None or method not in ("POST", "PUT") or (method == "PUT") != bool(match.group(2)):
