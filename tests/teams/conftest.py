@@ -11,20 +11,11 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.teams.app import TeamsBot, TeamsSettings
-from storage.db import make_engine, session_factory, upgrade
-from tests.bot.conftest import UvicornThread
+from tests.bot.conftest import UvicornThread, factory  # noqa: F401  (the SQLite database fixture)
 from tests.teams.fake_connector import FakeConnector
 
 APP_ID = "00000000-0000-4000-8000-00000000a11d"
 TENANT = "11111111-1111-4111-8111-111111111111"
-
-
-@pytest.fixture
-def factory(tmp_path: Any) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'seen.sqlite'}")
-    upgrade(engine)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture
@@ -45,7 +36,7 @@ def settings_for(connector: FakeConnector) -> TeamsSettings:
 
 
 @pytest.fixture
-def teams_bot(connector: FakeConnector, factory: sessionmaker[Session]) -> TeamsBot:
+def teams_bot(connector: FakeConnector, factory: sessionmaker[Session]) -> TeamsBot:  # noqa: F811
     def bot_token(scope: str, tenant: str | None) -> str:
         """The app's token for the Bot Connector, as the fake issues it (no Entra sign-in in tests)."""
         return connector.bot_token
