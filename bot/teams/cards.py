@@ -26,7 +26,7 @@ METADATA_KEY = "seen_metadata"  # in a form's submit data: its private metadata
 TEXT_MAX = 5000  # characters a TextBlock carries before the card is cut (Teams' messages are ~28 KB)
 
 _INLINE = re.compile(r"([\\`*_~\[\]()<>!|])")
-_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+[.)])", re.MULTILINE)
+_LINE_START = re.compile(r"^(\s*)(\d*)([#>+.)-])", re.MULTILINE)  # a heading, quote or list item
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -34,7 +34,7 @@ def escape(text: str) -> str:
     """Text as written, never as Markdown, a mention, or a date function."""
     text = _CONTROL.sub("", text)[:TEXT_MAX]
     text = _INLINE.sub(r"\\\1", text)
-    text = _LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", text)
+    text = _LINE_START.sub(lambda m: f"{m.group(1)}{m.group(2)}\\{m.group(3)}", text)
     return text.replace("{{", "{\\{")
 
 

@@ -102,7 +102,7 @@ def test_task_module_answers_task_fetch_with_the_form_as_a_dialog() -> None:
         ("[a](b)", "\\[a\\]\\(b\\)"),
         ("<at>x</at>", "\\<at\\>x\\</at\\>"),
         ("{{DATE(2026-12-21T10:00:00Z)}}", "{\\{DATE\\(2026-12-21T10:00:00Z\\)}}"),
-        ("# h\n- l\n 3. n", "\\# h\n\\- l\n \\3. n"),
+        ("# h\n- l\n 3. n\n12) m\n.5", "\\# h\n\\- l\n 3\\. n\n12\\) m\n\\.5"),
         ("C-1042 a-b 2.5", "C-1042 a-b 2.5"),
         ("bell\x07", "bell"),
     ],
