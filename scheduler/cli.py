@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _load_commands() -> None:
     """Commands that need storage or the bot register themselves from their own modules."""
+    import bot.teams.cli_commands  # noqa: F401  (`seen teams`)
     import scheduler.commands  # noqa: F401
 
 

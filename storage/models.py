@@ -258,6 +258,37 @@ class CaseNote(Base):
     source_key: Mapped[str | None] = mapped_column(String(255), unique=True)
 
 
+# -- chat platforms ---------------------------------------------------------------------------
+TEAMS_SCOPES: tuple[str, ...] = ("personal", "channel")
+
+
+class TeamsConversation(Base):
+    """Where Seen can reach someone on Microsoft Teams without being spoken to first: a person's 1:1
+    chat with the bot (`aad_object_id`, their Entra object id) or a team's channel (`channel_id`).
+    Written when the app is installed or a person messages it (`bot.teams.conversations`); working
+    state, replaced when Teams sends a newer reference."""
+
+    __tablename__ = "teams_conversations"
+    __table_args__ = (
+        CheckConstraint(_in("scope", TEAMS_SCOPES), name="scope"),
+        CheckConstraint(
+            "(scope = 'personal' AND aad_object_id IS NOT NULL)"
+            " OR (scope = 'channel' AND channel_id IS NOT NULL)",
+            name="target",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    aad_object_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    channel_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    team_id: Mapped[str | None] = mapped_column(String(255))
+    conversation_id: Mapped[str] = mapped_column(String(255))
+    service_url: Mapped[str] = mapped_column(String(255))
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
 # -- delivery and scheduling state ------------------------------------------------------------
 class Outbox(Base):
     """A message decided by the sweep, delivered afterwards. `key` = obligation key + stage."""

@@ -1,0 +1,156 @@
+"""The Teams app on the Microsoft Teams SDK for Python (`microsoft-teams-apps`), served by uvicorn.
+
+The SDK validates every incoming activity's Bot Connector JWT before anything here runs: the
+signature against the signing keys published beside the OpenID metadata, the issuer, the audience
+(this app's client id) and the `serviceurl` claim against the activity's `serviceUrl`. A request
+that fails gets 401 and reaches no handler. Unauthenticated requests are never allowed, whatever
+the SDK's DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS says.
+
+What the app does today: it records where each person and each team channel can be reached
+(`bot.teams.conversations`) on installation, on conversation updates and on every message a person
+sends, so the outbox's reminders and prompts can go as proactive messages (`bot.teams.messenger`).
+Commands, buttons and dialogs arrive with the chat-neutral core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from microsoft_teams.api.auth.cloud_environment import PUBLIC, CloudEnvironment, with_overrides
+from microsoft_teams.apps import App
+from microsoft_teams.apps.http import FastAPIAdapter
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.teams.conversations import Reference, base_conversation_id, forget_person, remember, utcnow
+
+log = logging.getLogger("seen.teams")
+
+MESSAGING_ENDPOINT = "/api/messages"
+ENV_CLIENT_ID = "TEAMS_CLIENT_ID"
+ENV_CLIENT_SECRET = "TEAMS_CLIENT_SECRET"
+ENV_TENANT_ID = "TEAMS_TENANT_ID"
+ENV_OPENID = "SEEN_TEAMS_OPENID_METADATA_URL"  # sovereign clouds, and the tests' fake connector
+ENV_SERVICE_URL = "SEEN_TEAMS_SERVICE_URL"
+TokenSource = Callable[[str, str | None], str]  # (scope, tenant) -> bearer token
+
+
+@dataclass(frozen=True, slots=True)
+class TeamsSettings:
+    client_id: str
+    client_secret: str | None
+    tenant_id: str
+    openid_metadata_url: str | None = None
+    service_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> TeamsSettings:
+        """All three of the app's client id, secret and tenant id, or one line naming what is missing."""
+        names = (ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_TENANT_ID)
+        missing = [n for n in names if not env.get(n)]
+        if missing:
+            raise RuntimeError(f"Teams: set {', '.join(missing)} (the Entra app registration's values)")
+        return cls(
+            client_id=env[ENV_CLIENT_ID],
+            client_secret=env[ENV_CLIENT_SECRET],
+            tenant_id=env[ENV_TENANT_ID],
+            openid_metadata_url=env.get(ENV_OPENID) or None,
+            service_url=env.get(ENV_SERVICE_URL) or None,
+        )
+
+    def cloud(self) -> CloudEnvironment:
+        return with_overrides(PUBLIC, openid_metadata_url=self.openid_metadata_url)
+
+
+def reference_of(activity: Any) -> Reference | None:
+    """Where the activity's sender (1:1 chat) or channel can be reached, if it says."""
+    conversation = activity.conversation
+    data = activity.channel_data
+    service_url = activity.service_url
+    tenant = conversation.tenant_id if conversation else None
+    if not tenant and data is not None and data.tenant is not None:
+        tenant = data.tenant.id
+    if conversation is None or not service_url or not tenant:
+        return None
+    if conversation.conversation_type == "personal":
+        person = activity.from_
+        if person is None or not person.aad_object_id:
+            return None
+        return Reference("personal", conversation.id, service_url, tenant, aad_object_id=person.aad_object_id)
+    if conversation.conversation_type == "channel":
+        channel = data.channel.id if data and data.channel else None
+        channel = channel or base_conversation_id(conversation.id)
+        team = data.team.id if data and data.team else None
+        return Reference("channel", channel, service_url, tenant, channel_id=channel, team_id=team)
+    return None  # group chats: Seen does not post there
+
+
+class TeamsBot:
+    """The SDK app with Seen's handlers; `asgi` is what uvicorn serves once `initialize` ran."""
+
+    def __init__(
+        self,
+        settings: TeamsSettings,
+        factory: sessionmaker[Session],
+        *,
+        token: TokenSource | None = None,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.factory = factory
+        self.now = now
+        self.adapter = FastAPIAdapter()
+        self.app = App(
+            client_id=settings.client_id,
+            client_secret=None if token else settings.client_secret,
+            tenant_id=settings.tenant_id,
+            token=token,
+            cloud=settings.cloud(),
+            service_url=settings.service_url,
+            http_server_adapter=self.adapter,
+            messaging_endpoint=MESSAGING_ENDPOINT,
+            dangerously_allow_unauthenticated_requests=False,
+            state=False,
+        )
+        self.app.on_installation_update(self._installation)
+        self.app.on_conversation_update(self._conversation)
+        self.app.on_message(self._message)
+
+    async def initialize(self) -> None:
+        await self.app.initialize()
+
+    @property
+    def asgi(self) -> Any:
+        return self.adapter.app
+
+    # -- handlers -----------------------------------------------------------------------------
+    def _ours(self, ref: Reference) -> bool:
+        if ref.tenant_id != self.settings.tenant_id:
+            log.warning("ignored an activity from another tenant")
+            return False
+        return True
+
+    async def _keep(self, activity: Any) -> None:
+        ref = reference_of(activity)
+        if ref is not None and self._ours(ref):
+            await asyncio.to_thread(remember, self.factory, ref, self.now)
+
+    async def _installation(self, ctx: Any) -> None:
+        activity = ctx.activity
+        if str(activity.action or "").startswith("remove"):
+            ref = reference_of(activity)
+            if ref is not None and ref.aad_object_id and self._ours(ref):
+                await asyncio.to_thread(forget_person, self.factory, ref.aad_object_id)
+            return
+        await self._keep(activity)
+
+    async def _conversation(self, ctx: Any) -> None:
+        await self._keep(ctx.activity)
+
+    async def _message(self, ctx: Any) -> None:
+        await self._keep(ctx.activity)

@@ -1,0 +1,100 @@
+"""Fixtures for the Teams tests: a fake Bot Connector, the real SDK app over real HTTP, a database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.teams.app import TeamsBot, TeamsSettings
+from tests.bot.conftest import UvicornThread, factory  # noqa: F401  (the SQLite database fixture)
+from tests.teams.fake_connector import FakeConnector
+
+APP_ID = "00000000-0000-4000-8000-00000000a11d"
+TENANT = "11111111-1111-4111-8111-111111111111"
+
+
+@pytest.fixture
+def connector() -> Iterator[FakeConnector]:
+    fake = FakeConnector(APP_ID).start()
+    yield fake
+    fake.stop()
+
+
+def settings_for(connector: FakeConnector) -> TeamsSettings:
+    return TeamsSettings(
+        client_id=APP_ID,
+        client_secret=None,
+        tenant_id=TENANT,
+        openid_metadata_url=connector.openid_url,
+        service_url=connector.url,
+    )
+
+
+@pytest.fixture
+def teams_bot(connector: FakeConnector, factory: sessionmaker[Session]) -> TeamsBot:  # noqa: F811
+    def bot_token(scope: str, tenant: str | None) -> str:
+        """The app's token for the Bot Connector, as the fake issues it (no Entra sign-in in tests)."""
+        return connector.bot_token
+
+    bot = TeamsBot(settings_for(connector), factory, token=bot_token)
+    asyncio.run(bot.initialize())
+    return bot
+
+
+class TeamsSender:
+    """Posts activities to the app's messaging endpoint as the Bot Connector does."""
+
+    def __init__(self, url: str, connector: FakeConnector) -> None:
+        self.url = url
+        self.connector = connector
+        self.client = httpx.Client(timeout=10)
+
+    def post(self, activity: dict[str, Any], token: str | None = "", **claims: Any) -> httpx.Response:
+        if token == "":
+            token = self.connector.sign(**claims)
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        return self.client.post(f"{self.url}/api/messages", json=activity, headers=headers)
+
+
+@pytest.fixture
+def sender(teams_bot: TeamsBot, connector: FakeConnector) -> Iterator[TeamsSender]:
+    server = UvicornThread(teams_bot.asgi)
+    url = server.start()
+    out = TeamsSender(url, connector)
+    yield out
+    out.client.close()
+    server.stop()
+
+
+def personal_message(connector: FakeConnector, aad: str, text: str = "help", tenant: str = TENANT) -> dict:
+    return {
+        "type": "message",
+        "id": "1700000000001",
+        "channelId": "msteams",
+        "serviceUrl": connector.url,
+        "from": {"id": f"29:{aad}", "aadObjectId": aad, "name": "A Worker"},
+        "recipient": {"id": f"28:{APP_ID}", "name": "Seen"},
+        "conversation": {"id": f"a:chat-{aad}", "conversationType": "personal", "tenantId": tenant},
+        "channelData": {"tenant": {"id": tenant}},
+        "text": text,
+    }
+
+
+def team_installation(connector: FakeConnector, team: str, action: str = "add") -> dict:
+    channel = f"19:{team}@thread.tacv2"
+    return {
+        "type": "installationUpdate",
+        "id": "f:install-1",
+        "action": action,
+        "channelId": "msteams",
+        "serviceUrl": connector.url,
+        "from": {"id": "29:admin", "aadObjectId": "aad-admin"},
+        "recipient": {"id": f"28:{APP_ID}", "name": "Seen"},
+        "conversation": {"id": channel, "conversationType": "channel", "tenantId": TENANT, "isGroup": True},
+        "channelData": {"tenant": {"id": TENANT}, "team": {"id": channel}, "channel": {"id": channel}},
+    }
