@@ -37,7 +37,11 @@ from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
-EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
+# Linear time: a match starts only where a run of local-part characters starts (the look-behind),
+# so each character is scanned a bounded number of times; without it a long run with no "@" was
+# scanned again from every one of its positions (quadratic: 1 MB of letters held the process for
+# minutes).
+EMAIL = re.compile(r"(?<![\w.+%-])[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
 # one identifier: letters, digits and the punctuation of keys, references, times and paths
 _TOKEN = r"[\w.:/#+=\-\[\]()@|]{1,200}"
 IDENTIFIERS = re.compile(rf"{_TOKEN}(?:,? {_TOKEN})*")
@@ -45,6 +49,17 @@ _HAS_MARK = re.compile(r"[\d:_\-/#=]")  # what tells an identifier from a plain 
 QUOTED = re.compile(r"""'[^'\n]*'|"[^"\n]*\"""")
 WITHHELD = "[text withheld]"
 MAX_TEXT = 500
+MAX_LOG_TEXT = 20_000  # characters of a message looked at and kept; the rest is cut
+CUT = " [… cut]"
+
+
+def bounded(text: str, limit: int = MAX_LOG_TEXT) -> str:
+    """`text` cut to `limit` characters at a space, so that no word (an email, a name) is cut in
+    two and half of it kept; the patterns below then never look at more than `limit`."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    return head[: max(head.rfind(" "), 0)] + CUT
 
 
 class Redactor:
@@ -63,6 +78,7 @@ class Redactor:
 
     def text(self, text: str) -> str:
         """Code-written text: emails and known names removed."""
+        text = bounded(text)
         text = EMAIL.sub("[email]", text)
         if self._names is not None:
             text = self._names.sub("[name]", text)
@@ -70,6 +86,7 @@ class Redactor:
 
     def free(self, text: str) -> str:
         """Text that may hold someone's words (an exception message): quoted parts withheld too."""
+        text = bounded(text)
         text = QUOTED.sub(lambda m: m.group(0) if _is_identifier(m.group(0)[1:-1]) else WITHHELD, text)
         text = self.text(text)
         return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
@@ -94,6 +111,8 @@ class Redactor:
 def _is_identifier(text: str) -> bool:
     if not text:
         return True
+    if len(text) > MAX_LOG_TEXT:  # no identifier is that long
+        return False
     if EMAIL.search(text) or not IDENTIFIERS.fullmatch(text):
         return False
     return all(_HAS_MARK.search(part) for part in text.replace(",", " ").split())

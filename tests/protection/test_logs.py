@@ -191,3 +191,57 @@ def test_slack_libraries_never_log_below_warning(captured) -> None:  # type: ign
         assert logger.getEffectiveLevel() == logging.WARNING, name
         logger.debug("Sending a request - body: {'text': 'Grandmother Ottoline says'}")
     assert "Ottoline" not in stream.getvalue()
+
+
+LOG_FILTER_TIMING = r"""
+import logging, time
+from scheduler.logs import EMAIL, PersonalDataFilter
+
+SHAPES = ("a", "a@", "a.", "a@a.", "x@y ", ".@a", "a-@", "'a", "a@b.c@")
+
+
+def best(work, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def text(unit, size):
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+worst = 0.0
+for unit in SHAPES:
+    for what in ("pattern", "filter"):
+        def run(size, unit=unit, what=what):
+            body = text(unit, size)
+            if what == "pattern":
+                return lambda: EMAIL.sub("[email]", body)
+            record = lambda: logging.LogRecord("slack_bolt.X", 20, "f", 1, "body: " + body, None, None)
+            return lambda: PersonalDataFilter().filter(record())
+        small, large = best(run(10_000), 20), best(run(1_000_000), 3)
+        worst = max(worst, large / max(small, 1e-6))
+print(worst)
+"""
+
+
+def test_the_log_filter_is_linear_on_adversarial_text() -> None:
+    """Issue 9 item 1: 1 MB of text built to make the e-mail pattern backtrack (a long run of
+    local-part characters with no "@", and the like) costs about 100 times 10 KB, not 10,000 times
+    (the old pattern held the interpreter for minutes on it). A ratio, not an absolute time; the
+    work runs in a child process so that the quadratic case fails by timeout instead of hanging."""
+    import subprocess
+    import sys
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", LOG_FILTER_TIMING], capture_output=True, text=True, timeout=120
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the log filter took over two minutes on 1 MB of adversarial text")
+    assert done.returncode == 0, done.stderr
+    ratio = float(done.stdout)
+    assert ratio < 1_000, f"1 MB costs {ratio:.0f} times 10 KB: not linear"
