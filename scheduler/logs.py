@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
@@ -159,6 +159,10 @@ class PersonalDataFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "_seen_clean", False):
             return True
+        if _from_slack_library(record):
+            if record.levelno < logging.WARNING:
+                return False
+            _library_clause(record)
         self._refresh()
         r = self.redactor
         args = record.args
@@ -195,6 +199,39 @@ class PersonalDataFilter(logging.Filter):
             r.text(chunk) if chunk.startswith(("  File ", "Traceback ")) else r.free(chunk)
             for chunk in chunks
         ).rstrip()
+
+
+# The loggers of slack_bolt and slack_sdk; bolt's listener and middleware loggers are named
+# "<app name>:<function>" (Seen's app is "seen", so "seen:…", never one of Seen's own "seen.…").
+SLACK_LIBRARIES = ("slack_bolt", "slack_sdk")
+LIBRARY_DETAILS = " (details withheld)"
+BODY = "[request body withheld]"
+_CLAUSE_END = re.compile(r"[(:{\[\n]")
+_PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[a-zA-Z%]")
+
+
+def _from_slack_library(record: logging.LogRecord) -> bool:
+    name = record.name
+    return name.split(".", 1)[0] in SLACK_LIBRARIES or ":" in name
+
+
+def _library_clause(record: logging.LogRecord) -> None:
+    """A record of the Slack libraries, by its structure rather than its words: their messages are
+    f-strings that carry the request (`Invalid request signature detected (signature: …, body: …)`,
+    `Unhandled request ({…})`, `request body: …`), the payload or the answer after the library's own
+    clause, with no argument to tell them by. Only that first clause is kept; arguments (a body, a
+    payload: a mapping or bytes) are withheld; an exception keeps its type and frames (below).
+    Records below WARNING are not kept at all (the caller drops them): bolt gives each logger it
+    makes the root's level, so the WARNING set on "slack_bolt" does not hold for them."""
+    message = str(record.msg)
+    cut = _CLAUSE_END.search(message)
+    args = record.args
+    if cut is not None or isinstance(args, Mapping):  # a mapping: logger.x("%s", body)
+        head = message[: cut.start()] if cut is not None else message
+        message, args = _PLACEHOLDER.sub("…", head).rstrip() + LIBRARY_DETAILS, None
+    elif args:
+        args = tuple(a if a is None or isinstance(a, bool | int | float | str) else BODY for a in args)
+    record.msg, record.args = message, args
 
 
 class JsonFormatter(logging.Formatter):

@@ -245,3 +245,64 @@ def test_the_log_filter_is_linear_on_adversarial_text() -> None:
     assert done.returncode == 0, done.stderr
     ratio = float(done.stdout)
     assert ratio < 1_000, f"1 MB costs {ratio:.0f} times 10 KB: not linear"
+
+
+NOTE_BODY = (
+    "command=%2Fseen&text=note+C-1042+Grandmother+Ottoline+described+bruising&user_id=U0SW"
+    "&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT0%2F1%2Fsecret"
+)
+
+
+def test_bolt_never_logs_a_refused_body(captured) -> None:  # type: ignore[no-untyped-def]
+    """Issue 9 item 2: the real Bolt app, given a correctly signed /seen note that arrives 400 s
+    late, refuses it and logs the refusal; the body (note text, response_url) reaches no log line,
+    at Seen's most talkative level, although bolt gives its loggers the root's level."""
+    import time
+
+    from slack_bolt import App
+    from slack_bolt.request import BoltRequest
+    from slack_sdk.signature import SignatureVerifier
+
+    stream, _ = captured
+    app = App(signing_secret="s3cret", token="xoxb-test", token_verification_enabled=False)
+    stale = str(int(time.time()) - 400)
+    signature = SignatureVerifier("s3cret").generate_signature(timestamp=stale, body=NOTE_BODY)
+    headers = {
+        "content-type": ["application/x-www-form-urlencoded"],
+        "x-slack-request-timestamp": [stale],
+        "x-slack-signature": [signature],
+    }
+    assert app.dispatch(BoltRequest(body=NOTE_BODY, headers=headers)).status == 401
+    logging.getLogger("slack_bolt.RequestVerification").info(f"request body: {NOTE_BODY}")
+    out = stream.getvalue()
+    for secret in ("Ottoline", "bruising", "hooks.slack.com", "response_url", "secret"):
+        assert secret not in out, secret
+
+
+def test_slack_library_records_keep_their_first_clause_only() -> None:
+    """Issue 9 item 2, by structure: a Slack library's warning keeps the library's own clause and
+    loses what it appended (a request, a payload); a body passed as an argument is withheld; Seen's
+    own records and other libraries' are untouched by this."""
+    personal = PersonalDataFilter()
+
+    def message(name: str, msg: str, args: object = None, level: int = logging.WARNING) -> str | None:
+        record = logging.LogRecord(name, level, __file__, 1, msg, args, None)  # type: ignore[arg-type]
+        return record.getMessage() if personal.filter(record) else None
+
+    suggestion = "Unhandled request ({'type': 'block_actions', 'value': 'Ottoline'})\n---\n[Suggestion]"
+    assert message("slack_bolt.App", suggestion) == "Unhandled request (details withheld)"
+    assert message("seen:handle_note", "request body: text=Ottoline") == "request body (details withheld)"
+    assert message("slack_sdk.web.base_client", "sent %s", ({"text": "Ottoline"},)) == (
+        "sent … (details withheld)"
+    )
+    assert message("slack_sdk.web.base_client", "sent %s to %s", ([b"Ottoline"], "C0123")) == (
+        f"sent {WITHHELD} to C0123"
+    )
+    assert message("slack_bolt.App", "As you gave `client` as well, `token` will be unused") == (
+        "As you gave `client` as well, `token` will be unused"
+    )
+    body = "Invalid request signature detected (signature: v0=1, timestamp: 1, body: text=Ottoline)"
+    assert message("slack_bolt.RequestVerification", body, level=logging.INFO) is None
+    assert message("seen.bot", "listener failed: %s (%s)", ("C-1042", "block_actions")) == (
+        "listener failed: C-1042 (block_actions)"
+    )
