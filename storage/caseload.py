@@ -110,6 +110,22 @@ def text_problem(text: str, field: str) -> str | None:
     return unstorable(text)
 
 
+# One rule for a case reference, whatever brings it (a CSV or JSON import, a chat command): what
+# `/seen child C-1042` and the other commands can address (they read a reference in capitals), so
+# no child is stored out of reach.
+CASE_REF = re.compile(r"[A-Z0-9][A-Z0-9_/.-]{0,63}")
+
+
+def case_ref_problem(text: str) -> str | None:
+    """What is wrong with `text` as a case reference, or None."""
+    if CASE_REF.fullmatch(text):
+        return None
+    return (
+        "must be a case reference such as C-1042 (a capital letter or digit, then capitals, "
+        f"digits, '_', '/', '.' or '-': no spaces, at most 64), not {text!r}"
+    )
+
+
 def initials_problem(text: str, shown: str) -> str | None:
     """What is wrong with `text` as a child's initials (`shown` as the file would quote it), or None."""
     letters = re.sub(r"[\s.\-']", "", text)
@@ -282,20 +298,37 @@ class _Apply:
 
     # - checks (read only) -
     def check(self) -> None:
+        self._check_unique_within_file()
         self._check_teams()
         self._check_staff()
         self._check_children()
         self._check_facts()
 
+    def _check_unique_within_file(self) -> None:
+        """Each value of a column the database keeps unique (a team's name, a staff member's email
+        and chat user id, a child's case reference) appears once in the file: a repeat names both
+        places. Checked first, so that the database never refuses a write half-way (a repeated
+        chat_user_id was an IntegrityError with no line number)."""
+        columns: tuple[tuple[str, list[Any], Callable[[str], str]], ...] = (
+            ("team", self.load.teams, str),
+            ("email", self.load.staff, str.lower),
+            ("chat_user_id", self.load.staff, str),
+            ("case_ref", self.load.children, str),
+        )
+        for column, records, key in columns:
+            first: dict[str, At] = {}
+            for r in records:
+                value = getattr(r, "name" if column == "team" else column)
+                if value is None:
+                    continue
+                if key(value) in first:
+                    self.problem(r.at, column, f"{value!r} is already listed ({first[key(value)]()})")
+                else:
+                    first[key(value)] = r.at
+
     def _check_teams(self) -> None:
         self.db_teams = {t.name: t for t in self.s.scalars(select(models.Team))}
-        self.file_teams: dict[str, TeamRecord] = {}
-        for t in self.load.teams:
-            if t.name in self.file_teams:
-                self.problem(
-                    t.at, "team", f"team {t.name!r} is already listed ({self.file_teams[t.name].at()})"
-                )
-            self.file_teams[t.name] = t
+        self.file_teams = {t.name: t for t in self.load.teams}
         self.team_policy = {n: t.policy_id for n, t in self.db_teams.items()}
         self.team_policy.update({n: t.policy for n, t in self.file_teams.items()})
 
@@ -314,16 +347,10 @@ class _Apply:
         chat_ids = {s.chat_user_id: s for s in db_staff if s.chat_user_id}
         self.staff_target: dict[int, models.Staff | None] = {}
         matched: set[int] = set()
-        seen_email: dict[str, StaffRecord] = {}
         for r in self.load.staff:
             if r.team is not None:
                 self._team_exists(r.at, "team", r.team)
             if r.email:
-                if r.email.lower() in seen_email:
-                    self.problem(
-                        r.at, "email", f"{r.email!r} is already listed ({seen_email[r.email.lower()].at()})"
-                    )
-                seen_email[r.email.lower()] = r
                 target = by_email.get(r.email.lower())
             else:
                 same = by_name.get(r.name.strip().lower(), [])
@@ -362,15 +389,7 @@ class _Apply:
             return None
 
     def _check_children(self) -> None:
-        self.file_children: dict[str, ChildRecord] = {}
-        for c in self.load.children:
-            if c.case_ref in self.file_children:
-                self.problem(
-                    c.at,
-                    "case_ref",
-                    f"{c.case_ref} is already listed ({self.file_children[c.case_ref].at()})",
-                )
-            self.file_children[c.case_ref] = c
+        self.file_children = {c.case_ref: c for c in self.load.children}
         refs = {c.case_ref for c in self.load.children}
         refs |= {r.case_ref for r in (*self.load.visits, *self.load.sightings, *self.load.decisions)}
         self.db_children = _children_by_ref(self.s, refs)

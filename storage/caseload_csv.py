@@ -29,6 +29,7 @@ from storage.caseload import (
     StaffRecord,
     TeamRecord,
     VisitRecordIn,
+    case_ref_problem,
     initials_problem,
     text_problem,
     visit_ident,
@@ -204,8 +205,8 @@ def _initials(v: str) -> str:
 
 
 def _case_ref(v: str) -> str:
-    if re.search(r"\s", v) or len(v) > 64:
-        raise _Bad(f"must be a case reference without spaces, e.g. C-1042, not {v!r}")
+    if problem := case_ref_problem(v):
+        raise _Bad(problem)
     return v
 
 

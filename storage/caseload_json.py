@@ -21,6 +21,7 @@ from storage.caseload import (
     StaffRecord,
     TeamRecord,
     VisitRecordIn,
+    case_ref_problem,
     initials_problem,
     text_problem,
     unstorable,
@@ -124,7 +125,9 @@ def _case(value: Any, where: str, load: Caseload) -> None:
     except CaseFileError as exc:
         raise _Bad(f"{where}.{exc}") from None
     case = case_file.case
-    ref = _fits(case.child.ref, "case_ref", f"{where}.child.ref") or ""
+    if problem := case_ref_problem(case.child.ref):
+        raise _Bad(f"{where}.child.ref: {problem}")
+    ref = case.child.ref
     initials = _opt_str(extras, "initials", where) or ""
     if initials and (problem := initials_problem(initials, json.dumps(initials))):
         raise _Bad(f"{where}.initials: {problem}")

@@ -389,3 +389,86 @@ def test_json_problems_name_their_place(session: Session) -> None:
                 }
             ],
         )
+
+
+def test_a_value_unique_in_the_database_is_unique_within_the_file(session: Session) -> None:
+    """Issue 9 item 4: two staff rows of one file with the same chat_user_id crashed the import
+    with an IntegrityError and no line number. Every column the database keeps unique is checked
+    within the file first, each repeat naming both lines; nothing is written."""
+    before = count_rows(session)
+    header = HEADER + ",chat_user_id"
+
+    def row(**cells: str) -> str:
+        return ",".join(cells.get(n, "") for n in header.split(","))
+
+    text = "\n".join(
+        [
+            header,
+            row(record_type="team", team="Hillingdon CP", policy="hillingdon"),
+            row(record_type="staff", name="Aisha Khan", role="social_worker", chat_user_id="U0AAA"),
+            row(record_type="staff", name="Dan Murphy", role="social_worker", chat_user_id="U0AAA"),
+            row(record_type="staff", name="Ann Lee", role="social_worker", email="ann@hi.example.org"),
+            row(record_type="staff", name="Ann Lee", role="team_manager", email="ANN@hi.example.org"),
+            row(record_type="team", team="Hillingdon CP", policy="hillingdon"),
+            row(
+                record_type="child",
+                team="Hillingdon CP",
+                case_ref="C-1",
+                initials="AB",
+                plan_started="2026-11-01",
+            ),
+            row(
+                record_type="child",
+                team="Hillingdon CP",
+                case_ref="C-1",
+                initials="CD",
+                plan_started="2026-11-02",
+            ),
+        ]
+    )
+    with pytest.raises(ImportFileError) as info:
+        import_csv(session, text, now=NOW)
+    session.rollback()
+    assert info.value.errors == [
+        "line 7: team: 'Hillingdon CP' is already listed (line 2)",
+        "line 6: email: 'ANN@hi.example.org' is already listed (line 5)",
+        "line 4: chat_user_id: 'U0AAA' is already listed (line 3)",
+        "line 9: case_ref: 'C-1' is already listed (line 8)",
+    ]
+    assert count_rows(session) == before
+
+
+@pytest.mark.parametrize("ref", ["C 1042", "c-1042", " C-1042x y", "-C1", "C-1042!"])
+def test_one_case_reference_rule_for_csv_and_json(session: Session, ref: str) -> None:
+    """Issue 9 item 4: a case reference with a space was accepted from JSON (and refused from CSV),
+    and the child could then never be addressed in chat. Both formats, and the chat commands, use
+    one rule: what `/seen child` can address."""
+    csv_text = "\n".join(
+        [
+            HEADER,
+            row(record_type="team", team="Hillingdon CP", policy="hillingdon"),
+            row(
+                record_type="child",
+                team="Hillingdon CP",
+                case_ref=ref,
+                initials="AB",
+                plan_started="2026-11-01",
+            ),
+        ]
+    )
+    case = {
+        "policy": "hillingdon",
+        "as_of": "2026-12-22T09:00:00+00:00",
+        "child": {"ref": ref, "date_of_birth": "2025-09-01"},
+        "plan": {"started": "2026-12-17"},
+        "contacts": [],
+    }
+    with pytest.raises(ImportFileError) as from_csv:
+        import_csv(session, csv_text, now=NOW)
+    session.rollback()
+    with pytest.raises(ImportFileError) as from_json:
+        import_json(session, [case], now=NOW)
+    session.rollback()
+    assert from_csv.value.errors[0].startswith("line 3: case_ref: must be a case reference such as C-1042")
+    assert from_json.value.errors[0].startswith("cases[0].child.ref: must be a case reference such as C-1042")
+
