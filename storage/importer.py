@@ -95,10 +95,17 @@ def _read(source: str | Path, suffix: str) -> tuple[str, str]:
             return source, f"caseload{suffix}"
     path = Path(source)
     try:
-        return path.read_text(encoding="utf-8-sig"), path.name
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or exc
-        raise ImportFileError([f"{path}: cannot read: {reason}"]) from None
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportFileError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    try:
+        return data.decode("utf-8-sig"), path.name
+    except UnicodeDecodeError as exc:  # named by its line, as every other problem of the file
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start]
+        raise ImportFileError(
+            [f"line {line}: not UTF-8 text (byte 0x{bad:02x}): save the file as UTF-8"]
+        ) from None
 
 
 def import_csv(session: Session, source: str | Path, *, now: datetime | None = None) -> ImportSummary:

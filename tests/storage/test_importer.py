@@ -472,3 +472,15 @@ def test_one_case_reference_rule_for_csv_and_json(session: Session, ref: str) ->
     assert from_csv.value.errors[0].startswith("line 3: case_ref: must be a case reference such as C-1042")
     assert from_json.value.errors[0].startswith("cases[0].child.ref: must be a case reference such as C-1042")
 
+
+def test_a_bad_byte_is_named_by_its_line(session: Session, tmp_path: Path) -> None:
+    """Issue 9 item 6: a byte that is not UTF-8 was reported by its offset in the file; every other
+    problem is named by its line, and so is this."""
+    path = tmp_path / "caseload.csv"
+    text = "\n".join([HEADER, row(record_type="team", team="Hillingdon CP", policy="hillingdon")])
+    path.write_bytes(
+        text.encode() + b"\n" + row(record_type="team", team="Caf\xe9", policy="hillingdon").encode("latin-1")
+    )
+    with pytest.raises(ImportFileError) as info:
+        import_csv(session, path, now=NOW)
+    assert info.value.errors == ["line 3: not UTF-8 text (byte 0xe9): save the file as UTF-8"]
