@@ -1,5 +1,6 @@
-"""Commands beyond the engine's own (`evaluate`, `explain`), registered with the CLI here:
-`run`, `db upgrade`, `import`, `simulate`; `keys`, `retention`, `export` in scheduler.data_commands."""
+"""`seen run`, `seen db upgrade`, `seen import`, `seen simulate` (listed in scheduler.cli.COMMANDS;
+`evaluate` and `explain` are in scheduler.case_commands, `keys`, `retention` and `export` in
+scheduler.data_commands, `serve` in bot.cli_commands)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from scheduler.cli import UsageError, register
 from scheduler.policies import load_policy
+from scheduler.usage import UsageError
 
 
 def _date(text: str) -> date:
@@ -30,7 +31,7 @@ def _logging() -> None:
 
 
 # -- seen db upgrade ---------------------------------------------------------------------------
-def _db_args(p: argparse.ArgumentParser) -> None:
+def db_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["upgrade"], help="upgrade: apply the migrations")
     p.add_argument("--database-url", help="default: SEEN_DATABASE_URL, else the SQLite file")
 
@@ -44,7 +45,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 # -- seen import -------------------------------------------------------------------------------
-def _import_args(p: argparse.ArgumentParser) -> None:
+def import_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", help="caseload CSV or JSON files (see README)")
     p.add_argument("--database-url", help="default: SEEN_DATABASE_URL, else the SQLite file")
 
@@ -77,7 +78,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 # -- seen run ----------------------------------------------------------------------------------
-def _run_args(p: argparse.ArgumentParser) -> None:
+def run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sweep-minutes", type=float, default=float(os.environ.get("SEEN_SWEEP_MINUTES", 5)))
     p.add_argument(
         "--no-demo",
@@ -139,7 +140,7 @@ def _messenger():  # type: ignore[no-untyped-def]
 
 
 # -- seen simulate -----------------------------------------------------------------------------
-def _simulate_args(p: argparse.ArgumentParser) -> None:
+def simulate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--caseload", required=True, help="caseload CSV or JSON (as for seen import)")
     p.add_argument("--from", dest="start", required=True, type=_date, help="first day, YYYY-MM-DD")
     p.add_argument("--to", dest="end", required=True, type=_date, help="last day, YYYY-MM-DD")
@@ -254,25 +255,3 @@ def _begin(day: date):  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime, time
 
     return datetime.combine(day, time(), UTC)
-
-
-register(
-    "run",
-    "run the scheduler (and the console or Slack messenger) until stopped",
-    _run_args,
-    cmd_run,
-)
-register("db", "database administration: `seen db upgrade`", _db_args, cmd_db)
-register("import", "import a caseload export (CSV or JSON) into the database", _import_args, cmd_import)
-register(
-    "simulate",
-    "run the real sweep and delivery over a period on a simulated clock",
-    _simulate_args,
-    cmd_simulate,
-)
-
-# The Slack app registers `seen serve` from its own module.
-import bot.cli_commands  # noqa: E402, F401
-
-# `seen keys`, `seen retention`, `seen export` (data protection).
-import scheduler.data_commands  # noqa: E402, F401

@@ -39,6 +39,26 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def describe_database(url: str | None = None) -> str:
+    """`url` (default `database_url()`) fit to print: its password replaced by ***."""
+    return make_url(normalise_url(url or database_url())).render_as_string(hide_password=True)
+
+
+def unreachable(exc: Exception, url: str | None = None) -> str:
+    """One line for a database that could not be connected to: `cannot reach the database <url,
+    password hidden>: <the driver's first line, password hidden>`."""
+    url = normalise_url(url or database_url())
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    reason = lines[0][:300] if lines else type(exc).__name__
+    try:
+        password = make_url(url).password
+    except Exception:  # not a URL SQLAlchemy reads: no password to hide
+        password = None
+    if password:
+        reason = reason.replace(str(password), "***")
+    return f"cannot reach the database {describe_database(url)}: {reason}"
+
+
 def make_engine(url: str | None = None, *, read_only: bool = False, **kwargs: Any) -> Engine:
     """An engine for `url` (default `database_url()`).
 
