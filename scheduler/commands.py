@@ -98,7 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from scheduler.logs import watch_staff
     from scheduler.loop import Runtime, policy_mornings, retention_schedule, run_forever
     from storage.crypto import DataKeyError
-    from storage.db import make_engine, session_factory, upgrade
+    from storage.db import make_engine, session_factory
     from storage.models import Child
     from storage.retention import RetentionError, retention_years
 
@@ -110,7 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             retention_years()  # a bad SEEN_RETENTION_YEARS stops the start, not the 02:15 purge
     except (DataKeyError, RetentionError) as exc:  # PostgreSQL without SEEN_DATA_KEY: refuse to start
         raise UsageError(str(exc)) from None
-    upgrade(engine)
+    upgrade_when_reachable(engine, float(os.environ.get("SEEN_DATABASE_WAIT_SECONDS", 300)))
     factory = session_factory(engine)
     watch_staff(factory)  # the log filter removes these staff names wherever they appear
     with factory.begin() as session:
@@ -127,6 +127,32 @@ def cmd_run(args: argparse.Namespace) -> int:
         retention_at=retention_at,
     )
     return 0
+
+
+def upgrade_when_reachable(engine, wait_seconds: float) -> None:  # type: ignore[no-untyped-def]
+    """`seen run` starts before its database does (a reboot, a PostgreSQL restart): migrate as
+    soon as the database answers, trying again after 1, 2, 4 … (at most 30) seconds, each try
+    logged; after `wait_seconds` (SEEN_DATABASE_WAIT_SECONDS, default 300) the last error stands
+    and the command ends with its one line."""
+    import time
+
+    from sqlalchemy.exc import DBAPIError
+
+    from storage.db import unreachable, upgrade
+
+    deadline = time.monotonic() + wait_seconds
+    delay = 1.0
+    while True:
+        try:
+            upgrade(engine)
+            return
+        except DBAPIError as exc:
+            if exc.statement is not None or time.monotonic() + delay > deadline:
+                raise
+            url = engine.url.render_as_string(hide_password=False)
+            logging.getLogger("seen").warning(f"{unreachable(exc, url)}; trying again in {delay:g} s")
+            time.sleep(delay)
+            delay = min(delay * 2, 30.0)
 
 
 def _messenger():  # type: ignore[no-untyped-def]

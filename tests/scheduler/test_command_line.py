@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import shutil
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -81,6 +86,58 @@ def test_an_unreachable_database_is_one_line_naming_it_without_its_password(
     )
     assert "Connection refused" in lines[0] or "connection failed" in lines[0]
     assert PASSWORD not in err and "Traceback" not in err
+
+
+def test_seen_run_waits_for_its_database_then_starts(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 9 item 6: `seen run` exited when its database was not there yet; it tries again,
+    saying so, and starts once it answers (a SQLite path that cannot be opened, for a while)."""
+    from scheduler.commands import upgrade_when_reachable
+    from storage.db import make_engine
+
+    path = tmp_path / "var" / "seen.sqlite"
+    path.mkdir(parents=True)  # a folder where the file should be: "unable to open database file"
+    engine = make_engine(f"sqlite:///{path}")
+    timer = threading.Timer(1.5, shutil.rmtree, args=(path,))
+    timer.start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="seen"):
+            upgrade_when_reachable(engine, wait_seconds=60)
+    finally:
+        timer.cancel()
+        engine.dispose()
+    tries = [r.getMessage() for r in caplog.records if r.name == "seen"]
+    assert tries and all(t.startswith(f"cannot reach the database sqlite:///{path}: ") for t in tries)
+    assert path.is_file()
+
+
+def test_seen_run_gives_up_after_its_wait_with_one_line(tmp_path: Path) -> None:
+    """Issue 9 item 6: past SEEN_DATABASE_WAIT_SECONDS, `seen run` ends with the one line, exit 1,
+    its tries logged as JSON lines; the password appears nowhere."""
+    url = f"postgresql+psycopg://seen:{PASSWORD}@127.0.0.1:{_closed_port()}/seen"
+    env = {
+        **os.environ,
+        "SEEN_DATABASE_URL": url,
+        "SEEN_ALLOW_PLAINTEXT": "1",
+        "SEEN_DATABASE_WAIT_SECONDS": "2",
+    }
+    env.pop("SEEN_DATA_KEY", None)
+    env.pop("SLACK_BOT_TOKEN", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "scheduler.cli", "run", "--no-demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("seen run: cannot reach the database postgresql+psycopg://seen:***@")
+    tries = [json.loads(line) for line in result.stderr.splitlines()[:-1]]
+    assert any("trying again in 1 s" in t["message"] for t in tries)
+    assert PASSWORD not in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_reader_that_stops_early_ends_seen_quietly(tmp_path: Path) -> None:
