@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from scheduler.policies import load_policy
+from scheduler.policy_catalogue import bundled_catalogue
 from scheduler.usage import UsageError
 
 
@@ -61,7 +62,7 @@ def _import_files(factory, paths: list[str]) -> list[str]:  # type: ignore[no-un
         importer = import_json if path.lower().endswith(".json") else import_csv
         try:
             with factory.begin() as session:
-                lines.append(f"{path}: {importer(session, Path(path))}")
+                lines.append(f"{path}: {importer(session, Path(path), policies=bundled_catalogue())}")
         except ImportFileError as exc:
             raise UsageError(f"{path}: {exc}") from None
     return lines
@@ -117,7 +118,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not args.no_demo and not session.scalar(select(func.count()).select_from(Child)):
             from storage.demo import load_demo
 
-            load_demo(session)
+            load_demo(session, policies=bundled_catalogue())
             logging.getLogger("seen").info("empty database: loaded the bundled demo caseload")
     messenger = _messenger()
     run_forever(

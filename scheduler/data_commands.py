@@ -84,13 +84,14 @@ def export_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from scheduler.policy_catalogue import bundled_catalogue
     from storage.crypto import DataKeyError
     from storage.export import UnknownChildError, export_child
 
     factory = _factory(args.database_url)
     try:
         with factory.begin() as session:  # the audit row is committed before anything is written out
-            document = export_child(session, args.case_ref)
+            document = export_child(session, args.case_ref, policies=bundled_catalogue())
     except (UnknownChildError, DataKeyError) as exc:
         raise UsageError(str(exc)) from None
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -21,15 +21,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.policies import load_policy
 from scheduler.rules import model
 from storage import models
 from storage.audit import write_audit
@@ -46,8 +45,20 @@ from storage.facts import (
     record_sighting,
 )
 
+if TYPE_CHECKING:
+    from scheduler.rules.policy import Policy
+
 IMPORT_ACTOR = "import"
 MANAGER_ROLES = ("team_manager", "practice_manager", "head_of_service", "cp_chair")
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyCatalogue:
+    """The policies a caseload may name, given by the caller: storage loads no policy itself
+    (scheduler.policy_catalogue gives the bundled ones). `load` raises PolicyError."""
+
+    names: Collection[str]
+    load: Callable[[str], Policy]
 
 
 class ImportFileError(ValueError):
@@ -286,9 +297,10 @@ class _People:
 
 # -- checking and writing ---------------------------------------------------------------------
 class _Apply:
-    def __init__(self, session: Session, load: Caseload, now: datetime) -> None:
+    def __init__(self, session: Session, load: Caseload, policies: PolicyCatalogue, now: datetime) -> None:
         self.s = session
         self.load = load
+        self.policies = policies
         self.now = now
         self.problems: list[str] = []
         self.summary = ImportSummary()
@@ -427,7 +439,7 @@ class _Apply:
         return None
 
     def _check_interval(self, c: ChildRecord) -> None:
-        policy = load_policy(self.team_policy[c.team or ""])
+        policy = self.policies.load(self.team_policy[c.team or ""])
         limit = policy.max_interval()
         interval = c.plan.visit_interval_working_days
         if limit is not None and interval is not None and interval > limit[0]:
@@ -696,11 +708,13 @@ class _Apply:
         self._count(kind, not exists, False)
 
 
-def apply_caseload(session: Session, load: Caseload, *, now: datetime | None = None) -> ImportSummary:
+def apply_caseload(
+    session: Session, load: Caseload, *, policies: PolicyCatalogue, now: datetime | None = None
+) -> ImportSummary:
     """Check `load` against itself and the database, then write it (see the module docstring).
     Raises `ImportFileError` listing every problem, having written nothing."""
     now = now or datetime.now(UTC)
-    job = _Apply(session, load, now)
+    job = _Apply(session, load, policies, now)
     with session.no_autoflush:
         job.check()
     if job.problems:

@@ -79,11 +79,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from storage.caseload import ImportFileError, ImportSummary, apply_caseload
+from storage.caseload import ImportFileError, ImportSummary, PolicyCatalogue, apply_caseload
 from storage.caseload_csv import parse_csv
 from storage.caseload_json import parse_json_caseload
 
-__all__ = ["ImportFileError", "ImportSummary", "import_csv", "import_json"]
+__all__ = ["ImportFileError", "ImportSummary", "PolicyCatalogue", "import_csv", "import_json"]
 
 
 def _read(source: str | Path, suffix: str) -> tuple[str, str]:
@@ -108,14 +108,22 @@ def _read(source: str | Path, suffix: str) -> tuple[str, str]:
         ) from None
 
 
-def import_csv(session: Session, source: str | Path, *, now: datetime | None = None) -> ImportSummary:
-    """Import a caseload CSV (a path or the text). See the module docstring for the columns."""
+def import_csv(
+    session: Session, source: str | Path, *, policies: PolicyCatalogue, now: datetime | None = None
+) -> ImportSummary:
+    """Import a caseload CSV (a path or the text). See the module docstring for the columns.
+    `policies`: those a team may follow (the caller's: storage loads none)."""
     text, name = _read(source, ".csv")
-    return apply_caseload(session, parse_csv(text, name), now=now)
+    load = parse_csv(text, name, policy_names=policies.names)
+    return apply_caseload(session, load, policies=policies, now=now)
 
 
 def import_json(
-    session: Session, source: str | Path | dict[str, Any] | list[Any], *, now: datetime | None = None
+    session: Session,
+    source: str | Path | dict[str, Any] | list[Any],
+    *,
+    policies: PolicyCatalogue,
+    now: datetime | None = None,
 ) -> ImportSummary:
     """Import a caseload JSON document (a path, the text, or the parsed document)."""
     name = "caseload.json"
@@ -129,4 +137,5 @@ def import_json(
             raise ImportFileError([f"{name}: not valid JSON (nested too deeply)"]) from None
         except ValueError:  # an integer of more digits than int() converts
             raise ImportFileError([f"{name}: not valid JSON (a number has too many digits)"]) from None
-    return apply_caseload(session, parse_json_caseload(source, name), now=now)
+    load = parse_json_caseload(source, name, policy_names=policies.names)
+    return apply_caseload(session, load, policies=policies, now=now)
