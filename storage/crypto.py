@@ -31,6 +31,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from storage.files import private_folder
+
 log = logging.getLogger("seen.crypto")
 
 MARKER = "$fernet$"
@@ -182,7 +184,7 @@ def reset() -> None:
 def _development_keyring() -> Keyring:
     path = key_file()
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)  # var/, beside the database: the owner's only
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another process made it first

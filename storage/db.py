@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import crypto
+from storage.files import private_folder
 
 log = logging.getLogger("seen.db")
 DEFAULT_URL = "sqlite:///var/seen.sqlite"
@@ -92,10 +93,7 @@ def owner_only_file(path: Path) -> None:
     mode, so all three hold staff names, emails, case references and dates of birth for the owner
     only, whatever the umask. A database file that already exists and others can read is left as
     it is, with a warning at every start."""
-    folder = path.parent
-    if not folder.exists():
-        folder.mkdir(parents=True, mode=0o700, exist_ok=True)
-        os.chmod(folder, 0o700)  # mkdir's mode is cut by the umask
+    private_folder(path.parent)
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):

@@ -106,3 +106,29 @@ def test_a_database_file_others_can_read_is_warned_of_at_start(
     with caplog.at_level("WARNING", logger="seen.db"):
         make_engine(f"sqlite:///{path}").dispose()
     assert caplog.records == []
+
+
+def test_var_is_owner_only_when_the_development_key_makes_it_first(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 9 item 3: without SEEN_DATA_KEY the development key file is written before the
+    database, and its folder (var/, the database's too) was made 755 then."""
+    import os
+    import stat
+
+    from storage import crypto
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SEEN_DATABASE_URL", raising=False)
+    monkeypatch.delenv("SEEN_DATA_KEY", raising=False)
+    monkeypatch.delenv("SEEN_DATA_KEY_FILE", raising=False)
+    crypto.reset()
+    old = os.umask(0o022)
+    try:
+        make_engine().dispose()
+    finally:
+        os.umask(old)
+        crypto.reset()
+    assert stat.S_IMODE((tmp_path / "var").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "var" / "seen-data.key").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "var" / "seen.sqlite").stat().st_mode) == 0o600
