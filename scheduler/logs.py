@@ -34,6 +34,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
+from pathlib import PurePath
 from typing import Any, TextIO
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
@@ -97,6 +98,8 @@ class Redactor:
             return value
         if isinstance(value, datetime | date):
             return value.isoformat()
+        if isinstance(value, PurePath):  # where a file is (the development key): not personal data
+            return self.text(str(value))
         if isinstance(value, BaseException):
             return f"{type(value).__name__}: {self.free(str(value))}" if str(value) else type(value).__name__
         if isinstance(value, str):

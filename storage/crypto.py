@@ -183,6 +183,7 @@ def reset() -> None:
 
 def _development_keyring() -> Keyring:
     path = key_file()
+    generated = False
     if not path.exists():
         private_folder(path.parent)  # var/, beside the database: the owner's only
         try:
@@ -199,6 +200,7 @@ def _development_keyring() -> Keyring:
                 path,
                 KEY_ENV,
             )
+            generated = True
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         log.warning("the data key file %s can be read by others (mode %o): chmod 600 it", path, mode)
@@ -206,7 +208,8 @@ def _development_keyring() -> Keyring:
         ring = Keyring.parse(path.read_text(encoding="ascii"), source=str(path))
     except (OSError, UnicodeDecodeError) as exc:
         raise DataKeyError(f"{path}: cannot read the data key ({type(exc).__name__})") from None
-    log.warning("%s is not set: using the development data key in %s", KEY_ENV, path)
+    if not generated:  # one line a start: the one above says so already
+        log.warning("%s is not set: using the development data key in %s", KEY_ENV, path)
     return ring
 
 

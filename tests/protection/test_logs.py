@@ -306,3 +306,36 @@ def test_slack_library_records_keep_their_first_clause_only() -> None:
     assert message("seen.bot", "listener failed: %s (%s)", ("C-1042", "block_actions")) == (
         "listener failed: C-1042 (block_actions)"
     )
+
+
+def test_a_file_path_is_logged_as_it_is() -> None:
+    """Issue 11 item 7: where the development key was written read "[PosixPath withheld]"; a file
+    path is not personal data (emails and known names in it are still removed)."""
+    from pathlib import Path, PurePosixPath
+
+    r = Redactor(["Priya Shah", "Priya", "Shah"])
+    assert r.value(Path("/srv/seen/var/seen-data.key")) == "/srv/seen/var/seen-data.key"
+    assert r.value(PurePosixPath("/home/Priya/var/seen.sqlite")) == "/home/[name]/var/seen.sqlite"
+
+
+def test_the_development_key_is_one_line_a_start_naming_its_file(captured, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11 item 7: the first start logged two lines about the development key (generated,
+    then using) and neither said where it was; each start says it once, with the path."""
+    from storage import crypto
+    from storage.db import make_engine
+
+    stream, _ = captured
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SEEN_DATA_KEY", raising=False)
+    monkeypatch.delenv("SEEN_DATA_KEY_FILE", raising=False)
+    for start in ("first", "second"):
+        crypto.reset()
+        make_engine(f"sqlite:///{tmp_path / 'seen.sqlite'}").dispose()
+        lines = [json.loads(line)["message"] for line in stream.getvalue().splitlines()]
+        about_key = [m for m in lines if "development data key" in m]
+        assert len(about_key) == 1, (start, about_key)
+        assert "var/seen-data.key" in about_key[0] and "withheld" not in about_key[0]
+        assert ("generated" in about_key[0]) == (start == "first")
+        stream.seek(0)
+        stream.truncate()
+    crypto.reset()
