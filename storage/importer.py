@@ -3,7 +3,9 @@
     import_csv(session, "caseload.csv")       # a path, or the CSV text itself
     import_json(session, "caseload.json")     # a path, JSON text, or the parsed document
 
-Both check the whole file first and write nothing when any row is bad: `ImportFileError` lists
+Both take the policies a team may follow from the caller (`policies=`, see
+`scheduler.policy_catalogue`), check the whole file first (a value of a unique column given twice is
+named with both places) and write nothing when any row is bad: `ImportFileError` lists
 every problem (`line 7: seen_alone_reason: required when seen_alone is "no"` for CSV,
 `cases[2].plan.started: missing` for JSON). Otherwise everything is written in one savepoint of the
 caller's transaction, which the caller commits. Importing the same file again changes nothing;
@@ -33,7 +35,8 @@ staff
     head_of_service, cp_chair or admin; email, chat_user_id (the Slack member id): each unique;
     qualified_registered: default yes, except for admin (HI-QUALIFIED); team; active (default yes).
 child
-    case_ref*, e.g. `C-1042`; initials*: at most 4 letters (reminders never carry names);
+    case_ref*, e.g. `C-1042`: a capital letter or digit, then capitals, digits, `_ / . -` (what the
+    chat commands address; the same rule for JSON); initials*: at most 4 letters (reminders never carry names);
     date_of_birth; team*; lead_social_worker; plan_started*: the date of the initial conference;
     plan_number (default 1); visit_interval_working_days; plan_ended; cp_chair_agreed_interval_on
     and cp_chair_agreed_by (CB-FREQ-CHANGE); exploitation_concerns (default no);
