@@ -1,7 +1,7 @@
 """Import a caseload as a council exports it from its case-management system: CSV or JSON.
 
-    import_csv(session, "caseload.csv")       # a path, or the CSV text itself
-    import_json(session, "caseload.json")     # a path, JSON text, or the parsed document
+    import_csv(session, "caseload.csv", policies=bundled_catalogue())   # a path, or the text
+    import_json(session, "caseload.json", policies=...)  # a path, JSON text, or the document
 
 Both take the policies a team may follow from the caller (`policies=`, see
 `scheduler.policy_catalogue`), check the whole file first (a value of a unique column given twice is
@@ -36,7 +36,8 @@ staff
     qualified_registered: default yes, except for admin (HI-QUALIFIED); team; active (default yes).
 child
     case_ref*, e.g. `C-1042`: a capital letter or digit, then capitals, digits, `_ / . -` (what the
-    chat commands address; the same rule for JSON); initials*: at most 4 letters (reminders never carry names);
+    chat commands address; the same rule for JSON); initials*: at most 4 letters (reminders never
+    carry names);
     date_of_birth; team*; lead_social_worker; plan_started*: the date of the initial conference;
     plan_number (default 1); visit_interval_working_days; plan_ended; cp_chair_agreed_interval_on
     and cp_chair_agreed_by (CB-FREQ-CHANGE); exploitation_concerns (default no);
