@@ -500,7 +500,7 @@ class SeenBot:
                 self._open_visit_from_button(body, value, client, action_id == "seen_open_record")
             elif action_id == "seen_snooze":
                 self._snooze(body, value, client)
-        except Refused as exc:
+        except (Refused, FactError) as exc:
             self.refused(user, action_id, str(exc), value.get("c"))
             respond(text=f":no_entry: {exc}", response_type="ephemeral", replace_original=False)
 

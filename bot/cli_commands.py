@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 
-from scheduler.cli import UsageError, register
+from scheduler.usage import UsageError
 
 
-def _serve_args(p: argparse.ArgumentParser) -> None:
+def serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", 3000)))
     p.add_argument(
@@ -29,11 +29,3 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except RuntimeError as exc:
         raise UsageError(str(exc)) from None
     return 0
-
-
-register(
-    "serve",
-    "run the Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP /slack/events) and the scheduler",
-    _serve_args,
-    cmd_serve,
-)

@@ -13,10 +13,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 
+from storage.caseload import CASE_REF
+
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 TIME_EXAMPLE = "2026-12-21 10:30"
 OUTCOMES = ("seen", "not-seen", "no-one-home")
-CASE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_/.-]{0,63}$")
 
 HELP = """*Seen: every child on a plan seen on time*
 • `/seen log C-1042 seen|not-seen|no-one-home [alone|not-alone] [bedroom|no-bedroom] [awake|not-awake] \
@@ -131,7 +132,7 @@ def _ref(rest: list[str], name: str) -> str:
     if not rest:
         raise ParseError(f"which child? Give the case reference: `{USAGE[name]}`")
     ref = rest[0]
-    if not CASE_REF.match(ref):
+    if not CASE_REF.fullmatch(ref.upper()):
         raise ParseError(f"{ref!r} is not a case reference like C-1042; write `{USAGE[name]}`")
     return ref.upper()
 

@@ -3,7 +3,10 @@ Socket Mode when SLACK_APP_TOKEN is set (no public URL needed; /healthz is still
 scheduler (sweep, due lists, delivery through the Slack messenger) runs in a background thread of the
 same process unless asked not to.
 
-Bolt verifies every request's signature: a forged one, or one older than five minutes, gets 401.
+A request to /slack/events is refused before any work: a body over MAX_BODY_BYTES (1 MiB) gets 413,
+unread beyond the limit; one without a signature and timestamp of Slack's shape, or whose signature
+over the raw bytes is wrong or older than five minutes, gets 401, before anything decodes, parses or
+logs the body (Bolt verifies it again). Refusals are logged without the body.
 
 Logs: `seen serve` logs as `seen run` does (scheduler.logs: JSON lines on standard error through the
 personal-data filter), uvicorn's loggers included: uvicorn is given no logging configuration of its
@@ -24,9 +27,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import parse_qs
 
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
 
 from scheduler.metrics import CONTENT_TYPE
 
@@ -34,6 +39,13 @@ log = logging.getLogger("seen.server")
 EVENTS_PATH = "/slack/events"
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
 UVICORN_LOGGERS = ("uvicorn.error", "uvicorn.access")
+# Slack's payloads are a few KB; the largest Seen can be sent, a visit form with every box filled
+# to its 3,000 characters in a script that takes several bytes a character, stays well under this.
+MAX_BODY_BYTES = 1024 * 1024
+SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+TIMESTAMP = re.compile(r"[0-9]{1,15}")
+SSL_CHECK_BYTES = 1024
+REFUSALS = {401: '{"error": "invalid request"}', 413: '{"error": "request too large"}'}
 
 Health = Callable[[], dict[str, Any]]
 
@@ -51,6 +63,7 @@ class SeenASGI:
         workers: int = 64,
         metrics: Callable[[], bytes] | None = None,
         metrics_token: str | None = None,
+        signing_secret: str | None = None,
     ) -> None:
         self.app = app
         self.health = health or (lambda: {"ok": True})
@@ -58,6 +71,10 @@ class SeenASGI:
         self.metrics = metrics if metrics_token else None
         self.metrics_token = metrics_token or ""
         self.path = path
+        # Seen checks the signature itself, on the raw bytes and before anything else reads them;
+        # Bolt checks it again (request_verification_enabled). Bolt keeps the secret it was given.
+        secret = signing_secret if signing_secret is not None else getattr(app, "_signing_secret", "")
+        self.verifier = SignatureVerifier(secret) if app is not None and secret else None
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="seen-http")
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -95,14 +112,26 @@ class SeenASGI:
             if method != "POST":
                 await _send(send, 405, {"content-type": ["text/plain"]}, "POST only")
                 return
-            body = await _body(receive)
-            headers: dict[str, list[str]] = {}
-            for name, value in scope.get("headers") or []:
-                headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
-            timestamp = headers.get("x-slack-request-timestamp")
-            if timestamp is not None and not re.fullmatch(r"[0-9]{1,15}", timestamp[0]):
-                # Bolt's verifier calls int() on it and would answer 500: not a timestamp, not Slack
-                await _send(send, 401, {"content-type": ["application/json"]}, '{"error": "invalid request"}')
+            headers = _headers(scope)
+            body: bytes | None = None
+            refusal = self._refuse_before_reading(headers)
+            if refusal is None:
+                body = await _body(receive, MAX_BODY_BYTES)
+                refusal = self._refuse_after_reading(headers, body)
+            elif refusal[0] == 401:
+                # read (and dropped, but for a form small enough to be Slack's SSL check): the
+                # client then reads its answer rather than a connection reset mid-send
+                unsigned = await _body(
+                    receive, MAX_BODY_BYTES, keep=0 <= _declared(headers) <= SSL_CHECK_BYTES
+                )
+                if unsigned and parse_qs(unsigned.decode("latin-1")).get("ssl_check") == ["1"]:
+                    # Slack's SSL certificate check comes unsigned, with nothing to act on
+                    await _send(send, 200, {"content-type": ["text/plain"]}, "")  # as Bolt answers it
+                    return
+            if refusal is not None or body is None:
+                status, reason = refusal or (413, "")
+                log.info("refused a request to %s: %s", self.path, reason, extra={"status": status})
+                await _send(send, status, {"content-type": ["application/json"]}, REFUSALS[status])
                 return
             try:
                 request = BoltRequest(
@@ -111,8 +140,8 @@ class SeenASGI:
                     headers=headers,
                 )
             except (ValueError, AttributeError, TypeError):
-                # a body Slack never sends (not UTF-8, or not the JSON or form its content type
-                # says): Bolt parses it before verifying the signature, and would answer 500
+                # a signed body that is not UTF-8, or not the JSON or form its content type says:
+                # Bolt would answer 500
                 await _send(send, 400, {"content-type": ["text/plain"]}, "Bad Request")
                 return
             response = await loop.run_in_executor(self.executor, self.app.dispatch, request)
@@ -120,12 +149,59 @@ class SeenASGI:
             return
         await _send(send, 404, {"content-type": ["text/plain"]}, "Not Found")
 
+    def _refuse_before_reading(self, headers: dict[str, list[str]]) -> tuple[int, str] | None:
+        """(status, reason) when the headers alone condemn the request: a declared length over the
+        limit, or no signature and timestamp of the shape Slack sends (an X-Slack-Signature that
+        is not ASCII made Bolt's verifier raise, and the answer was 500)."""
+        length = (headers.get("content-length") or [""])[0]
+        if length and (not length.isdigit() or _declared(headers) > MAX_BODY_BYTES):
+            return 413, f"body over {MAX_BODY_BYTES} bytes"
+        signature = (headers.get("x-slack-signature") or [""])[0]
+        timestamp = (headers.get("x-slack-request-timestamp") or [""])[0]
+        if not SIGNATURE.fullmatch(signature) or not TIMESTAMP.fullmatch(timestamp):
+            return 401, "no signature or timestamp of Slack's form"
+        return None
 
-async def _body(receive: Any) -> bytes:
-    chunks = []
+    def _refuse_after_reading(
+        self, headers: dict[str, list[str]], body: bytes | None
+    ) -> tuple[int, str] | None:
+        """(status, reason) for a body over the limit (one sent without a length) or whose signature
+        is wrong or stale: nothing parses, decodes or logs a body before this."""
+        if body is None:
+            return 413, f"body over {MAX_BODY_BYTES} bytes"
+        timestamp = headers["x-slack-request-timestamp"][0]
+        if self.verifier is None or not self.verifier.is_valid(
+            body, timestamp, headers["x-slack-signature"][0]
+        ):
+            return 401, "signature wrong or stale"
+        return None
+
+
+def _declared(headers: dict[str, list[str]]) -> int:
+    """The Content-Length the client declared; -1 when it declared none (a chunked body)."""
+    length = (headers.get("content-length") or [""])[0]
+    return int(length) if length.isdigit() else -1
+
+
+def _headers(scope: dict[str, Any]) -> dict[str, list[str]]:
+    headers: dict[str, list[str]] = {}
+    for name, value in scope.get("headers") or []:
+        headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
+    return headers
+
+
+async def _body(receive: Any, limit: int, *, keep: bool = True) -> bytes | None:
+    """The request body (b"" unless `keep`), or None as soon as it is found to be over `limit`
+    bytes (the rest is not read: the connection is answered and closed)."""
+    chunks, size = [], 0
     while True:
         message = await receive()
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        if keep:
+            chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
 

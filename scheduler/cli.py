@@ -1,98 +1,122 @@
-"""The `seen` command. Bad input exits 2 with one line on stderr naming what was wrong."""
+"""The `seen` command: one table of every subcommand, and the one dispatch that runs them.
+
+Each row of COMMANDS names a subcommand, its help, the function that adds its arguments and the
+function that runs it, as "module:function": a command's module is imported only when the parser
+is built (so `scheduler` does not import `bot` when it is imported). A new subcommand is one row.
+
+Every failure is one line on standard error, never a traceback:
+- bad input (UsageError, a bad case file or policy): `seen <command>: <what was wrong>`, exit 2;
+- the database cannot be reached: `seen <command>: cannot reach the database <url>: <reason>`,
+  the URL without its password, exit 1;
+- standard output closed early (`seen evaluate f.json | head -1`): a quiet exit.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
+import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
+from dataclasses import dataclass
+from typing import Any
 
-from scheduler.policies import load_policy
-from scheduler.rules.casefile import CaseFile, CaseFileError, parse_case_json
-from scheduler.rules.engine import CaseError, evaluate
-from scheduler.rules.explain import explain_text
-from scheduler.rules.policy import Policy, PolicyError
+from scheduler.usage import UsageError
 
-
-class UsageError(Exception):
-    """A bad argument or input file: printed as one line, exit 2."""
+__all__ = ["COMMANDS", "Command", "UsageError", "build_parser", "main"]
 
 
-def _read_input(path: str | None) -> str:
-    if path in (None, "-"):
-        if sys.stdin.isatty():
-            raise UsageError("case file: give a FILE or pipe the case file on standard input")
-        return sys.stdin.read()
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"case file: cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    help: str
+    add_args: str  # "module:function" taking the subcommand's ArgumentParser
+    run: str  # "module:function" taking the parsed arguments, returning the exit status
 
 
-def _case_and_policy(args: argparse.Namespace) -> tuple[CaseFile, Policy]:
-    case_file = parse_case_json(_read_input(args.file))
-    policy = load_policy(args.policy or case_file.policy)
-    return case_file, policy
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "evaluate",
+        "print a case's open obligations as JSON",
+        "scheduler.case_commands:case_args",
+        "scheduler.case_commands:cmd_evaluate",
+    ),
+    Command(
+        "explain",
+        "say in words why each obligation is due",
+        "scheduler.case_commands:case_args",
+        "scheduler.case_commands:cmd_explain",
+    ),
+    Command(
+        "run",
+        "run the scheduler (and the console or Slack messenger) until stopped",
+        "scheduler.commands:run_args",
+        "scheduler.commands:cmd_run",
+    ),
+    Command(
+        "serve",
+        "run the Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP /slack/events) and the scheduler",
+        "bot.cli_commands:serve_args",
+        "bot.cli_commands:cmd_serve",
+    ),
+    Command(
+        "db",
+        "database administration: `seen db upgrade`",
+        "scheduler.commands:db_args",
+        "scheduler.commands:cmd_db",
+    ),
+    Command(
+        "import",
+        "import a caseload export (CSV or JSON) into the database",
+        "scheduler.commands:import_args",
+        "scheduler.commands:cmd_import",
+    ),
+    Command(
+        "simulate",
+        "run the real sweep and delivery over a period on a simulated clock",
+        "scheduler.commands:simulate_args",
+        "scheduler.commands:cmd_simulate",
+    ),
+    Command(
+        "keys",
+        "data keys: `seen keys generate`, `seen keys rotate`",
+        "scheduler.data_commands:keys_args",
+        "scheduler.data_commands:cmd_keys",
+    ),
+    Command(
+        "retention",
+        "delete closed cases past SEEN_RETENTION_YEARS: `seen retention purge [--dry-run]`",
+        "scheduler.data_commands:retention_args",
+        "scheduler.data_commands:cmd_retention",
+    ),
+    Command(
+        "export",
+        "subject access export of one child as JSON",
+        "scheduler.data_commands:export_args",
+        "scheduler.data_commands:cmd_export",
+    ),
+    Command(
+        "teams",
+        "Microsoft Teams: `seen teams package --out seen-teams.zip`",
+        "bot.teams.cli_commands:teams_args",
+        "bot.teams.cli_commands:cmd_teams",
+    ),
+)
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    case_file, policy = _case_and_policy(args)
-    obligations = evaluate(policy, case_file.case, case_file.as_of)
-    out = {
-        "child": case_file.case.child.ref,
-        "policy": policy.id,
-        "as_of": case_file.as_of.isoformat(),
-        "obligations": [o.as_json() for o in obligations],
-    }
-    print(json.dumps(out, indent=2))
-    return 0
-
-
-def cmd_explain(args: argparse.Namespace) -> int:
-    case_file, policy = _case_and_policy(args)
-    obligations = evaluate(policy, case_file.case, case_file.as_of)
-    print(explain_text(policy, case_file.case, case_file.as_of, obligations))
-    return 0
-
-
-def _add_case_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", nargs="?", help="case file (JSON); standard input when absent or -")
-    p.add_argument("--policy", help="bundled policy name or path to a policy .toml (overrides the file's)")
-
-
-COMMANDS: dict[
-    str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
-] = {
-    "evaluate": ("print a case's open obligations as JSON", _add_case_args, cmd_evaluate),
-    "explain": ("say in words why each obligation is due", _add_case_args, cmd_explain),
-}
-
-
-def register(
-    name: str,
-    help_text: str,
-    add_args: Callable[[argparse.ArgumentParser], None],
-    run: Callable[[argparse.Namespace], int],
-) -> None:
-    COMMANDS[name] = (help_text, add_args, run)
+def _resolve(target: str) -> Callable[..., Any]:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    _load_commands()
     parser = argparse.ArgumentParser(prog="seen", description="Every child on a plan seen on time.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (help_text, add_args, run) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        add_args(p)
-        p.set_defaults(run=run)
+    for command in COMMANDS:
+        p = sub.add_parser(command.name, help=command.help, description=command.help)
+        _resolve(command.add_args)(p)
+        p.set_defaults(run=command.run)
     return parser
-
-
-def _load_commands() -> None:
-    """Commands that need storage or the bot register themselves from their own modules."""
-    import bot.teams.cli_commands  # noqa: F401  (`seen teams`)
-    import scheduler.commands  # noqa: F401
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,15 +126,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse has printed its one-line usage error
         return int(exc.code or 0) and 2
     try:
-        return args.run(args)
+        status = _dispatch(args)
+        sys.stdout.flush()  # here, where a closed pipe can still be told from a failure
+        return status
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import DBAPIError
+
+    from scheduler.rules.casefile import CaseFileError
+    from scheduler.rules.engine import CaseError
+    from scheduler.rules.policy import PolicyError
+
+    try:
+        return _resolve(args.run)(args)
     except (UsageError, CaseFileError, CaseError, PolicyError) as exc:
         print(f"seen {args.command}: {exc}", file=sys.stderr)
         return 2
+    except DBAPIError as exc:
+        if exc.statement is not None:  # a statement the database refused: a bug, not an outage
+            raise  # (SQLAlchemy raises a DBAPIError with no statement when connecting fails)
+        from storage.db import unreachable
+
+        print(
+            f"seen {args.command}: {unreachable(exc, getattr(args, 'database_url', None))}", file=sys.stderr
+        )
+        return 1
     except KeyboardInterrupt:
         return 130
 
 
-if __name__ == "__main__":  # `python -m scheduler.cli`: run the one registry, not a copy of it
+def _quiet_broken_pipe() -> int:
+    """Standard output was closed by its reader (`| head -1`): stop without a traceback, and
+    without Python's own complaint when it flushes standard output at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # a standard output with no file descriptor (a test's)
+        pass
+    return 141  # as a process killed by SIGPIPE, the way other tools end in a pipeline
+
+
+if __name__ == "__main__":  # `python -m scheduler.cli`: run the one table, not a copy of it
     from scheduler import cli
 
     sys.exit(cli.main())

@@ -1,5 +1,6 @@
-"""Commands beyond the engine's own (`evaluate`, `explain`), registered with the CLI here:
-`run`, `db upgrade`, `import`, `simulate`; `keys`, `retention`, `export` in scheduler.data_commands."""
+"""`seen run`, `seen db upgrade`, `seen import`, `seen simulate` (listed in scheduler.cli.COMMANDS;
+`evaluate` and `explain` are in scheduler.case_commands, `keys`, `retention` and `export` in
+scheduler.data_commands, `serve` in bot.cli_commands)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from scheduler.cli import UsageError, register
 from scheduler.policies import load_policy
+from scheduler.policy_catalogue import bundled_catalogue
+from scheduler.usage import UsageError
 
 
 def _date(text: str) -> date:
@@ -30,7 +32,7 @@ def _logging() -> None:
 
 
 # -- seen db upgrade ---------------------------------------------------------------------------
-def _db_args(p: argparse.ArgumentParser) -> None:
+def db_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["upgrade"], help="upgrade: apply the migrations")
     p.add_argument("--database-url", help="default: SEEN_DATABASE_URL, else the SQLite file")
 
@@ -44,7 +46,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 # -- seen import -------------------------------------------------------------------------------
-def _import_args(p: argparse.ArgumentParser) -> None:
+def import_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", help="caseload CSV or JSON files (see README)")
     p.add_argument("--database-url", help="default: SEEN_DATABASE_URL, else the SQLite file")
 
@@ -60,7 +62,7 @@ def _import_files(factory, paths: list[str]) -> list[str]:  # type: ignore[no-un
         importer = import_json if path.lower().endswith(".json") else import_csv
         try:
             with factory.begin() as session:
-                lines.append(f"{path}: {importer(session, Path(path))}")
+                lines.append(f"{path}: {importer(session, Path(path), policies=bundled_catalogue())}")
         except ImportFileError as exc:
             raise UsageError(f"{path}: {exc}") from None
     return lines
@@ -77,7 +79,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 # -- seen run ----------------------------------------------------------------------------------
-def _run_args(p: argparse.ArgumentParser) -> None:
+def run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sweep-minutes", type=float, default=float(os.environ.get("SEEN_SWEEP_MINUTES", 5)))
     p.add_argument(
         "--no-demo",
@@ -97,7 +99,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from scheduler.logs import watch_staff
     from scheduler.loop import Runtime, policy_mornings, retention_schedule, run_forever
     from storage.crypto import DataKeyError
-    from storage.db import make_engine, session_factory, upgrade
+    from storage.db import make_engine, session_factory
     from storage.models import Child
     from storage.retention import RetentionError, retention_years
 
@@ -109,14 +111,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             retention_years()  # a bad SEEN_RETENTION_YEARS stops the start, not the 02:15 purge
     except (DataKeyError, RetentionError) as exc:  # PostgreSQL without SEEN_DATA_KEY: refuse to start
         raise UsageError(str(exc)) from None
-    upgrade(engine)
+    upgrade_when_reachable(engine, float(os.environ.get("SEEN_DATABASE_WAIT_SECONDS", 300)))
     factory = session_factory(engine)
     watch_staff(factory)  # the log filter removes these staff names wherever they appear
     with factory.begin() as session:
         if not args.no_demo and not session.scalar(select(func.count()).select_from(Child)):
             from storage.demo import load_demo
 
-            load_demo(session)
+            load_demo(session, policies=bundled_catalogue())
             logging.getLogger("seen").info("empty database: loaded the bundled demo caseload")
     messenger = _messenger()
     run_forever(
@@ -126,6 +128,32 @@ def cmd_run(args: argparse.Namespace) -> int:
         retention_at=retention_at,
     )
     return 0
+
+
+def upgrade_when_reachable(engine, wait_seconds: float) -> None:  # type: ignore[no-untyped-def]
+    """`seen run` starts before its database does (a reboot, a PostgreSQL restart): migrate as
+    soon as the database answers, trying again after 1, 2, 4 … (at most 30) seconds, each try
+    logged; after `wait_seconds` (SEEN_DATABASE_WAIT_SECONDS, default 300) the last error stands
+    and the command ends with its one line."""
+    import time
+
+    from sqlalchemy.exc import DBAPIError
+
+    from storage.db import unreachable, upgrade
+
+    deadline = time.monotonic() + wait_seconds
+    delay = 1.0
+    while True:
+        try:
+            upgrade(engine)
+            return
+        except DBAPIError as exc:
+            if exc.statement is not None or time.monotonic() + delay > deadline:
+                raise
+            url = engine.url.render_as_string(hide_password=False)
+            logging.getLogger("seen").warning(f"{unreachable(exc, url)}; trying again in {delay:g} s")
+            time.sleep(delay)
+            delay = min(delay * 2, 30.0)
 
 
 def _messenger():  # type: ignore[no-untyped-def]
@@ -139,7 +167,7 @@ def _messenger():  # type: ignore[no-untyped-def]
 
 
 # -- seen simulate -----------------------------------------------------------------------------
-def _simulate_args(p: argparse.ArgumentParser) -> None:
+def simulate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--caseload", required=True, help="caseload CSV or JSON (as for seen import)")
     p.add_argument("--from", dest="start", required=True, type=_date, help="first day, YYYY-MM-DD")
     p.add_argument("--to", dest="end", required=True, type=_date, help="last day, YYYY-MM-DD")
@@ -254,25 +282,3 @@ def _begin(day: date):  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime, time
 
     return datetime.combine(day, time(), UTC)
-
-
-register(
-    "run",
-    "run the scheduler (and the console or Slack messenger) until stopped",
-    _run_args,
-    cmd_run,
-)
-register("db", "database administration: `seen db upgrade`", _db_args, cmd_db)
-register("import", "import a caseload export (CSV or JSON) into the database", _import_args, cmd_import)
-register(
-    "simulate",
-    "run the real sweep and delivery over a period on a simulated clock",
-    _simulate_args,
-    cmd_simulate,
-)
-
-# The Slack app registers `seen serve` from its own module.
-import bot.cli_commands  # noqa: E402, F401
-
-# `seen keys`, `seen retention`, `seen export` (data protection).
-import scheduler.data_commands  # noqa: E402, F401

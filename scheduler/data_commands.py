@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from scheduler.cli import UsageError, register
+from scheduler.usage import UsageError
 
 
 def _factory(url: str | None):  # type: ignore[no-untyped-def]
@@ -34,7 +34,7 @@ def _database_arg(p: argparse.ArgumentParser) -> None:
 
 
 # -- seen keys ------------------------------------------------------------------------------------
-def _keys_args(p: argparse.ArgumentParser) -> None:
+def keys_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["generate", "rotate"])
     p.add_argument("--batch", type=int, default=500, help="rotate: values per transaction (default 500)")
     _database_arg(p)
@@ -59,7 +59,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 
 # -- seen retention purge -------------------------------------------------------------------------
-def _retention_args(p: argparse.ArgumentParser) -> None:
+def retention_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["purge"])
     p.add_argument("--dry-run", action="store_true", help="count what would be deleted; change nothing")
     _database_arg(p)
@@ -77,20 +77,21 @@ def cmd_retention(args: argparse.Namespace) -> int:
 
 
 # -- seen export ----------------------------------------------------------------------------------
-def _export_args(p: argparse.ArgumentParser) -> None:
+def export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("case_ref", help="the child's case reference, e.g. C-1042")
     p.add_argument("--out", help="write the JSON here (created owner-only) instead of standard output")
     _database_arg(p)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from scheduler.policy_catalogue import bundled_catalogue
     from storage.crypto import DataKeyError
     from storage.export import UnknownChildError, export_child
 
     factory = _factory(args.database_url)
     try:
         with factory.begin() as session:  # the audit row is committed before anything is written out
-            document = export_child(session, args.case_ref)
+            document = export_child(session, args.case_ref, policies=bundled_catalogue())
     except (UnknownChildError, DataKeyError) as exc:
         raise UsageError(str(exc)) from None
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -106,13 +107,3 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
-
-
-register("keys", "data keys: `seen keys generate`, `seen keys rotate`", _keys_args, cmd_keys)
-register(
-    "retention",
-    "delete closed cases past SEEN_RETENTION_YEARS: `seen retention purge [--dry-run]`",
-    _retention_args,
-    cmd_retention,
-)
-register("export", "subject access export of one child as JSON", _export_args, cmd_export)

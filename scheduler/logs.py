@@ -32,12 +32,17 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
+from pathlib import PurePath
 from typing import Any, TextIO
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
-EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
+# Linear time: a match starts only where a run of local-part characters starts (the look-behind),
+# so each character is scanned a bounded number of times; without it a long run with no "@" was
+# scanned again from every one of its positions (quadratic: 1 MB of letters held the process for
+# minutes).
+EMAIL = re.compile(r"(?<![\w.+%-])[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
 # one identifier: letters, digits and the punctuation of keys, references, times and paths
 _TOKEN = r"[\w.:/#+=\-\[\]()@|]{1,200}"
 IDENTIFIERS = re.compile(rf"{_TOKEN}(?:,? {_TOKEN})*")
@@ -45,6 +50,17 @@ _HAS_MARK = re.compile(r"[\d:_\-/#=]")  # what tells an identifier from a plain 
 QUOTED = re.compile(r"""'[^'\n]*'|"[^"\n]*\"""")
 WITHHELD = "[text withheld]"
 MAX_TEXT = 500
+MAX_LOG_TEXT = 20_000  # characters of a message looked at and kept; the rest is cut
+CUT = " [… cut]"
+
+
+def bounded(text: str, limit: int = MAX_LOG_TEXT) -> str:
+    """`text` cut to `limit` characters at a space, so that no word (an email, a name) is cut in
+    two and half of it kept; the patterns below then never look at more than `limit`."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    return head[: max(head.rfind(" "), 0)] + CUT
 
 
 class Redactor:
@@ -63,6 +79,7 @@ class Redactor:
 
     def text(self, text: str) -> str:
         """Code-written text: emails and known names removed."""
+        text = bounded(text)
         text = EMAIL.sub("[email]", text)
         if self._names is not None:
             text = self._names.sub("[name]", text)
@@ -70,6 +87,7 @@ class Redactor:
 
     def free(self, text: str) -> str:
         """Text that may hold someone's words (an exception message): quoted parts withheld too."""
+        text = bounded(text)
         text = QUOTED.sub(lambda m: m.group(0) if _is_identifier(m.group(0)[1:-1]) else WITHHELD, text)
         text = self.text(text)
         return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
@@ -80,6 +98,8 @@ class Redactor:
             return value
         if isinstance(value, datetime | date):
             return value.isoformat()
+        if isinstance(value, PurePath):  # where a file is (the development key): not personal data
+            return self.text(str(value))
         if isinstance(value, BaseException):
             return f"{type(value).__name__}: {self.free(str(value))}" if str(value) else type(value).__name__
         if isinstance(value, str):
@@ -94,6 +114,8 @@ class Redactor:
 def _is_identifier(text: str) -> bool:
     if not text:
         return True
+    if len(text) > MAX_LOG_TEXT:  # no identifier is that long
+        return False
     if EMAIL.search(text) or not IDENTIFIERS.fullmatch(text):
         return False
     return all(_HAS_MARK.search(part) for part in text.replace(",", " ").split())
@@ -140,6 +162,10 @@ class PersonalDataFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "_seen_clean", False):
             return True
+        if _from_slack_library(record):
+            if record.levelno < logging.WARNING:
+                return False
+            _library_clause(record)
         self._refresh()
         r = self.redactor
         args = record.args
@@ -176,6 +202,39 @@ class PersonalDataFilter(logging.Filter):
             r.text(chunk) if chunk.startswith(("  File ", "Traceback ")) else r.free(chunk)
             for chunk in chunks
         ).rstrip()
+
+
+# The loggers of slack_bolt and slack_sdk; bolt's listener and middleware loggers are named
+# "<app name>:<function>" (Seen's app is "seen", so "seen:…", never one of Seen's own "seen.…").
+SLACK_LIBRARIES = ("slack_bolt", "slack_sdk")
+LIBRARY_DETAILS = " (details withheld)"
+BODY = "[request body withheld]"
+_CLAUSE_END = re.compile(r"[(:{\[\n]")
+_PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[a-zA-Z%]")
+
+
+def _from_slack_library(record: logging.LogRecord) -> bool:
+    name = record.name
+    return name.split(".", 1)[0] in SLACK_LIBRARIES or ":" in name
+
+
+def _library_clause(record: logging.LogRecord) -> None:
+    """A record of the Slack libraries, by its structure rather than its words: their messages are
+    f-strings that carry the request (`Invalid request signature detected (signature: …, body: …)`,
+    `Unhandled request ({…})`, `request body: …`), the payload or the answer after the library's own
+    clause, with no argument to tell them by. Only that first clause is kept; arguments (a body, a
+    payload: a mapping or bytes) are withheld; an exception keeps its type and frames (below).
+    Records below WARNING are not kept at all (the caller drops them): bolt gives each logger it
+    makes the root's level, so the WARNING set on "slack_bolt" does not hold for them."""
+    message = str(record.msg)
+    cut = _CLAUSE_END.search(message)
+    args = record.args
+    if cut is not None or isinstance(args, Mapping):  # a mapping: logger.x("%s", body)
+        head = message[: cut.start()] if cut is not None else message
+        message, args = _PLACEHOLDER.sub("…", head).rstrip() + LIBRARY_DETAILS, None
+    elif args:
+        args = tuple(a if a is None or isinstance(a, bool | int | float | str) else BODY for a in args)
+    record.msg, record.args = message, args
 
 
 class JsonFormatter(logging.Formatter):

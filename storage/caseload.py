@@ -21,15 +21,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.policies import load_policy
 from scheduler.rules import model
 from storage import models
 from storage.audit import write_audit
@@ -46,8 +45,20 @@ from storage.facts import (
     record_sighting,
 )
 
+if TYPE_CHECKING:
+    from scheduler.rules.policy import Policy
+
 IMPORT_ACTOR = "import"
 MANAGER_ROLES = ("team_manager", "practice_manager", "head_of_service", "cp_chair")
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyCatalogue:
+    """The policies a caseload may name, given by the caller: storage loads no policy itself
+    (scheduler.policy_catalogue gives the bundled ones). `load` raises PolicyError."""
+
+    names: Collection[str]
+    load: Callable[[str], Policy]
 
 
 class ImportFileError(ValueError):
@@ -108,6 +119,22 @@ def text_problem(text: str, field: str) -> str | None:
     if limit is not None and len(text) > limit:
         return f"longer than {limit} characters"
     return unstorable(text)
+
+
+# One rule for a case reference, whatever brings it (a CSV or JSON import, a chat command): what
+# `/seen child C-1042` and the other commands can address (they read a reference in capitals), so
+# no child is stored out of reach.
+CASE_REF = re.compile(r"[A-Z0-9][A-Z0-9_/.-]{0,63}")
+
+
+def case_ref_problem(text: str) -> str | None:
+    """What is wrong with `text` as a case reference, or None."""
+    if CASE_REF.fullmatch(text):
+        return None
+    return (
+        "must be a case reference such as C-1042 (a capital letter or digit, then capitals, "
+        f"digits, '_', '/', '.' or '-': no spaces, at most 64), not {text!r}"
+    )
 
 
 def initials_problem(text: str, shown: str) -> str | None:
@@ -270,9 +297,10 @@ class _People:
 
 # -- checking and writing ---------------------------------------------------------------------
 class _Apply:
-    def __init__(self, session: Session, load: Caseload, now: datetime) -> None:
+    def __init__(self, session: Session, load: Caseload, policies: PolicyCatalogue, now: datetime) -> None:
         self.s = session
         self.load = load
+        self.policies = policies
         self.now = now
         self.problems: list[str] = []
         self.summary = ImportSummary()
@@ -282,20 +310,37 @@ class _Apply:
 
     # - checks (read only) -
     def check(self) -> None:
+        self._check_unique_within_file()
         self._check_teams()
         self._check_staff()
         self._check_children()
         self._check_facts()
 
+    def _check_unique_within_file(self) -> None:
+        """Each value of a column the database keeps unique (a team's name, a staff member's email
+        and chat user id, a child's case reference) appears once in the file: a repeat names both
+        places. Checked first, so that the database never refuses a write half-way (a repeated
+        chat_user_id was an IntegrityError with no line number)."""
+        columns: tuple[tuple[str, list[Any], Callable[[str], str]], ...] = (
+            ("team", self.load.teams, str),
+            ("email", self.load.staff, str.lower),
+            ("chat_user_id", self.load.staff, str),
+            ("case_ref", self.load.children, str),
+        )
+        for column, records, key in columns:
+            first: dict[str, At] = {}
+            for r in records:
+                value = getattr(r, "name" if column == "team" else column)
+                if value is None:
+                    continue
+                if key(value) in first:
+                    self.problem(r.at, column, f"{value!r} is already listed ({first[key(value)]()})")
+                else:
+                    first[key(value)] = r.at
+
     def _check_teams(self) -> None:
         self.db_teams = {t.name: t for t in self.s.scalars(select(models.Team))}
-        self.file_teams: dict[str, TeamRecord] = {}
-        for t in self.load.teams:
-            if t.name in self.file_teams:
-                self.problem(
-                    t.at, "team", f"team {t.name!r} is already listed ({self.file_teams[t.name].at()})"
-                )
-            self.file_teams[t.name] = t
+        self.file_teams = {t.name: t for t in self.load.teams}
         self.team_policy = {n: t.policy_id for n, t in self.db_teams.items()}
         self.team_policy.update({n: t.policy for n, t in self.file_teams.items()})
 
@@ -314,16 +359,10 @@ class _Apply:
         chat_ids = {s.chat_user_id: s for s in db_staff if s.chat_user_id}
         self.staff_target: dict[int, models.Staff | None] = {}
         matched: set[int] = set()
-        seen_email: dict[str, StaffRecord] = {}
         for r in self.load.staff:
             if r.team is not None:
                 self._team_exists(r.at, "team", r.team)
             if r.email:
-                if r.email.lower() in seen_email:
-                    self.problem(
-                        r.at, "email", f"{r.email!r} is already listed ({seen_email[r.email.lower()].at()})"
-                    )
-                seen_email[r.email.lower()] = r
                 target = by_email.get(r.email.lower())
             else:
                 same = by_name.get(r.name.strip().lower(), [])
@@ -362,15 +401,7 @@ class _Apply:
             return None
 
     def _check_children(self) -> None:
-        self.file_children: dict[str, ChildRecord] = {}
-        for c in self.load.children:
-            if c.case_ref in self.file_children:
-                self.problem(
-                    c.at,
-                    "case_ref",
-                    f"{c.case_ref} is already listed ({self.file_children[c.case_ref].at()})",
-                )
-            self.file_children[c.case_ref] = c
+        self.file_children = {c.case_ref: c for c in self.load.children}
         refs = {c.case_ref for c in self.load.children}
         refs |= {r.case_ref for r in (*self.load.visits, *self.load.sightings, *self.load.decisions)}
         self.db_children = _children_by_ref(self.s, refs)
@@ -408,7 +439,7 @@ class _Apply:
         return None
 
     def _check_interval(self, c: ChildRecord) -> None:
-        policy = load_policy(self.team_policy[c.team or ""])
+        policy = self.policies.load(self.team_policy[c.team or ""])
         limit = policy.max_interval()
         interval = c.plan.visit_interval_working_days
         if limit is not None and interval is not None and interval > limit[0]:
@@ -677,11 +708,13 @@ class _Apply:
         self._count(kind, not exists, False)
 
 
-def apply_caseload(session: Session, load: Caseload, *, now: datetime | None = None) -> ImportSummary:
+def apply_caseload(
+    session: Session, load: Caseload, *, policies: PolicyCatalogue, now: datetime | None = None
+) -> ImportSummary:
     """Check `load` against itself and the database, then write it (see the module docstring).
     Raises `ImportFileError` listing every problem, having written nothing."""
     now = now or datetime.now(UTC)
-    job = _Apply(session, load, now)
+    job = _Apply(session, load, policies, now)
     with session.no_autoflush:
         job.check()
     if job.problems:

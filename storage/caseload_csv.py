@@ -11,12 +11,11 @@ import csv
 import io
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from scheduler.policies import bundled_names
 from scheduler.rules import model
 from scheduler.rules.casefile import DECISION_OUTCOMES, EARLIEST, LATEST, MOST, field_name
 from storage.caseload import (
@@ -29,6 +28,7 @@ from storage.caseload import (
     StaffRecord,
     TeamRecord,
     VisitRecordIn,
+    case_ref_problem,
     initials_problem,
     text_problem,
     visit_ident,
@@ -188,7 +188,7 @@ def _instant(v: str) -> datetime:
     )
 
 
-def _one_of(options: tuple[str, ...] | list[str]) -> Callable[[str], str]:
+def _one_of(options: Collection[str]) -> Callable[[str], str]:
     def parse(v: str) -> str:
         if v not in options:
             raise _Bad(f"must be one of {', '.join(options)}, not {v!r}")
@@ -204,8 +204,8 @@ def _initials(v: str) -> str:
 
 
 def _case_ref(v: str) -> str:
-    if re.search(r"\s", v) or len(v) > 64:
-        raise _Bad(f"must be a case reference without spaces, e.g. C-1042, not {v!r}")
+    if problem := case_ref_problem(v):
+        raise _Bad(problem)
     return v
 
 
@@ -248,8 +248,10 @@ class _Row:
             return default
 
 
-def _team(r: _Row) -> TeamRecord:
-    return TeamRecord(r.at, r.get("team"), r.get("policy", _one_of(bundled_names())), r.get("slack_channel"))
+def _team(r: _Row, policy_names: Collection[str]) -> TeamRecord:
+    return TeamRecord(
+        r.at, r.get("team"), r.get("policy", _one_of(sorted(policy_names))), r.get("slack_channel")
+    )
 
 
 def _staff(r: _Row) -> StaffRecord:
@@ -370,8 +372,9 @@ def _decision(r: _Row) -> DecisionRecord:
 
 
 # -- the file ---------------------------------------------------------------------------------
-def parse_csv(text: str, source: str = "caseload.csv") -> Caseload:
-    """Every record of the file, or `ImportFileError` listing every bad row."""
+def parse_csv(text: str, source: str = "caseload.csv", *, policy_names: Collection[str]) -> Caseload:
+    """Every record of the file, or `ImportFileError` listing every bad row. A team's policy is
+    one of `policy_names`."""
     problems: list[str] = []
     load = Caseload(source=source)
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
@@ -421,7 +424,7 @@ def parse_csv(text: str, source: str = "caseload.csv") -> Caseload:
             if column not in COLUMNS[kind]:
                 row.bad(column, f"not used in a {kind} row")
         if kind == "team":
-            load.teams.append(_team(row))
+            load.teams.append(_team(row, policy_names))
         elif kind == "staff":
             load.staff.append(_staff(row))
         elif kind == "child":

@@ -7,9 +7,9 @@ e.g. `cases[2].contacts[0].seen_alone_reason: required when seen_alone is "no"`.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
-from scheduler.policies import bundled_names
 from scheduler.rules.casefile import CaseFileError, field_name, parse_case_mapping
 from storage.caseload import (
     At,
@@ -21,6 +21,7 @@ from storage.caseload import (
     StaffRecord,
     TeamRecord,
     VisitRecordIn,
+    case_ref_problem,
     initials_problem,
     text_problem,
     unstorable,
@@ -82,11 +83,11 @@ def _object(value: Any, where: str, keys: tuple[str, ...]) -> dict[str, Any]:
     return value
 
 
-def _team(value: Any, where: str) -> TeamRecord:
+def _team(value: Any, where: str, policy_names: Collection[str]) -> TeamRecord:
     data = _object(value, where, ("name", "policy", "slack_channel"))
     policy = _str(data.get("policy"), f"{where}.policy")
-    if policy not in bundled_names():
-        raise _Bad(f"{where}.policy: must be one of {', '.join(bundled_names())}, not {policy!r}")
+    if policy not in policy_names:
+        raise _Bad(f"{where}.policy: must be one of {', '.join(sorted(policy_names))}, not {policy!r}")
     return TeamRecord(
         At(where, "."),
         name=_fits(_str(data.get("name"), f"{where}.name"), "team", f"{where}.name"),
@@ -124,7 +125,9 @@ def _case(value: Any, where: str, load: Caseload) -> None:
     except CaseFileError as exc:
         raise _Bad(f"{where}.{exc}") from None
     case = case_file.case
-    ref = _fits(case.child.ref, "case_ref", f"{where}.child.ref") or ""
+    if problem := case_ref_problem(case.child.ref):
+        raise _Bad(f"{where}.child.ref: {problem}")
+    ref = case.child.ref
     initials = _opt_str(extras, "initials", where) or ""
     if initials and (problem := initials_problem(initials, json.dumps(initials))):
         raise _Bad(f"{where}.initials: {problem}")
@@ -160,8 +163,11 @@ def _case(value: Any, where: str, load: Caseload) -> None:
         load.decisions.append(DecisionRecord(At(f"{where}.decisions[{i}]", "."), ref, decision))
 
 
-def parse_json_caseload(data: Any, source: str = "caseload.json") -> Caseload:
-    """Every record of the document, or `ImportFileError` listing every bad entry."""
+def parse_json_caseload(
+    data: Any, source: str = "caseload.json", *, policy_names: Collection[str]
+) -> Caseload:
+    """Every record of the document, or `ImportFileError` listing every bad entry. A team's
+    policy is one of `policy_names`."""
     if isinstance(data, list):
         data = {"cases": data}
     if not isinstance(data, dict):
@@ -184,7 +190,7 @@ def parse_json_caseload(data: Any, source: str = "caseload.json") -> Caseload:
                 continue
             try:
                 if part == "teams":
-                    load.teams.append(_team(value, where))
+                    load.teams.append(_team(value, where, policy_names))
                 elif part == "staff":
                     load.staff.append(_staff(value, where))
                 else:

@@ -31,6 +31,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from storage.files import private_folder
+
 log = logging.getLogger("seen.crypto")
 
 MARKER = "$fernet$"
@@ -181,8 +183,9 @@ def reset() -> None:
 
 def _development_keyring() -> Keyring:
     path = key_file()
+    generated = False
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)  # var/, beside the database: the owner's only
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another process made it first
@@ -197,6 +200,7 @@ def _development_keyring() -> Keyring:
                 path,
                 KEY_ENV,
             )
+            generated = True
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         log.warning("the data key file %s can be read by others (mode %o): chmod 600 it", path, mode)
@@ -204,7 +208,8 @@ def _development_keyring() -> Keyring:
         ring = Keyring.parse(path.read_text(encoding="ascii"), source=str(path))
     except (OSError, UnicodeDecodeError) as exc:
         raise DataKeyError(f"{path}: cannot read the data key ({type(exc).__name__})") from None
-    log.warning("%s is not set: using the development data key in %s", KEY_ENV, path)
+    if not generated:  # one line a start: the one above says so already
+        log.warning("%s is not set: using the development data key in %s", KEY_ENV, path)
     return ring
 
 

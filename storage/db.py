@@ -6,7 +6,10 @@ Callers own their transactions: `with session_factory(engine).begin() as session
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import crypto
+from storage.files import private_folder
 
+log = logging.getLogger("seen.db")
 DEFAULT_URL = "sqlite:///var/seen.sqlite"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
@@ -35,6 +40,26 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def describe_database(url: str | None = None) -> str:
+    """`url` (default `database_url()`) fit to print: its password replaced by ***."""
+    return make_url(normalise_url(url or database_url())).render_as_string(hide_password=True)
+
+
+def unreachable(exc: Exception, url: str | None = None) -> str:
+    """One line for a database that could not be connected to: `cannot reach the database <url,
+    password hidden>: <the driver's first line, password hidden>`."""
+    url = normalise_url(url or database_url())
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    reason = lines[0][:300] if lines else type(exc).__name__
+    try:
+        password = make_url(url).password
+    except Exception:  # not a URL SQLAlchemy reads: no password to hide
+        password = None
+    if password:
+        reason = reason.replace(str(password), "***")
+    return f"cannot reach the database {describe_database(url)}: {reason}"
+
+
 def make_engine(url: str | None = None, *, read_only: bool = False, **kwargs: Any) -> Engine:
     """An engine for `url` (default `database_url()`).
 
@@ -52,7 +77,7 @@ def make_engine(url: str | None = None, *, read_only: bool = False, **kwargs: An
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            owner_only_file(Path(database))
         connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, **kwargs.pop("connect_args", {})}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         _sqlite_setup(engine, read_only)
@@ -60,6 +85,24 @@ def make_engine(url: str | None = None, *, read_only: bool = False, **kwargs: An
     kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
     return engine.execution_options(postgresql_readonly=True) if read_only else engine
+
+
+def owner_only_file(path: Path) -> None:
+    """The SQLite file's folder made owner-only (0700) when Seen creates it, and the file itself
+    created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database file's
+    mode, so all three hold staff names, emails, case references and dates of birth for the owner
+    only, whatever the umask. A database file that already exists and others can read is left as
+    it is, with a warning at every start."""
+    private_folder(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            mode = stat.S_IMODE(name.stat().st_mode)
+        except OSError:
+            continue
+        if mode & 0o077:
+            log.warning("the database file %s can be read by others (mode %o): chmod 600 it", name, mode)
 
 
 def _sqlite_setup(engine: Engine, read_only: bool) -> None:

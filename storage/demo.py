@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.caseload import ImportSummary
+from storage.caseload import ImportSummary, PolicyCatalogue
 from storage.importer import import_csv
 from storage.models import Child
 
@@ -60,11 +60,13 @@ def demo_case_refs() -> list[str]:
     return sorted(row["case_ref"] for row in rows if row["record_type"] == "child")
 
 
-def load_demo(session: Session, *, as_of: date | None = None, now: datetime | None = None) -> ImportSummary:
+def load_demo(
+    session: Session, *, policies: PolicyCatalogue, as_of: date | None = None, now: datetime | None = None
+) -> ImportSummary:
     """Import the demo caseload once, its week moved to the week of `as_of` (default: today in
     London). When its children are already in the database, nothing is written."""
     if session.scalar(select(Child.id).where(Child.case_ref.in_(demo_case_refs())).limit(1)):
         return ImportSummary()
     if as_of is None:
         as_of = datetime.now(ZoneInfo("Europe/London")).date()
-    return import_csv(session, shifted_demo_csv(as_of), now=now)
+    return import_csv(session, shifted_demo_csv(as_of), policies=policies, now=now)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from scheduler.rules import model
 from storage import models
 from storage.audit import write_audit
+from storage.caseload import PolicyCatalogue
 from storage.cases import contact_role
 
 FORMAT = "seen-subject-access-export/1"
@@ -41,11 +42,12 @@ def export_child(
     session: Session,
     case_ref: str,
     *,
+    policies: PolicyCatalogue,
     actor: models.Staff | int | str | None = "export",
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """The export of one child (see the module docstring), with its audit row added to `session`
-    (the caller commits). Raises UnknownChildError."""
+    (the caller commits); `policies` labels its contacts (HI-OUTCOME). Raises UnknownChildError."""
     now = now or datetime.now(UTC)
     child = session.scalar(select(models.Child).where(models.Child.case_ref == case_ref))
     if child is None:
@@ -84,7 +86,7 @@ def export_child(
         return items
 
     team = child.team
-    label = _labeller(team.policy_id)
+    label = _labeller(policies, team.policy_id)
 
     plans = listed(
         rows(models.Plan, models.Plan.started),
@@ -179,14 +181,13 @@ def export_child(
     return document
 
 
-def _labeller(policy_id: str):  # type: ignore[no-untyped-def]
+def _labeller(policies: PolicyCatalogue, policy_id: str):  # type: ignore[no-untyped-def]
     """HI-OUTCOME's label of a stored contact under the child's policy (None when unknown)."""
-    from scheduler.policies import load_policy
     from scheduler.rules.engine import outcome_label
     from scheduler.rules.policy import PolicyError
 
     try:
-        policy = load_policy(policy_id)
+        policy = policies.load(policy_id)
     except PolicyError:
         return lambda _c, _by: None
 

@@ -327,12 +327,20 @@ def acknowledge(
     at: datetime,
     now: datetime | None = None,
 ) -> models.Acknowledgement:
-    """`staff` acknowledged the message or obligation `key`. Acknowledging twice is one fact."""
+    """`staff` acknowledged the message or obligation `key` of `child`. Acknowledging twice is one
+    fact. A key that is not of this child (every obligation and message key begins with the
+    child's case reference) is refused: stored, it would show another child's reference in this
+    child's record and subject-access export."""
     child_id = _child_id(session, child)
     staff_id = _staff_id(session, staff, "staff")
     if staff_id is None:
         raise FactError("staff: missing")
     _text(key, "key")
+    case_ref = (
+        child.case_ref if isinstance(child, models.Child) else session.get(models.Child, child_id).case_ref
+    )
+    if key.split(":", 1)[0] != case_ref:
+        raise FactError(f"key: not an obligation or message of {case_ref}")
     _aware(at, "acknowledgement.at")
     existing = session.scalar(
         select(models.Acknowledgement).where(

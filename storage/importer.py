@@ -1,9 +1,11 @@
 """Import a caseload as a council exports it from its case-management system: CSV or JSON.
 
-    import_csv(session, "caseload.csv")       # a path, or the CSV text itself
-    import_json(session, "caseload.json")     # a path, JSON text, or the parsed document
+    import_csv(session, "caseload.csv", policies=bundled_catalogue())   # a path, or the text
+    import_json(session, "caseload.json", policies=...)  # a path, JSON text, or the document
 
-Both check the whole file first and write nothing when any row is bad: `ImportFileError` lists
+Both take the policies a team may follow from the caller (`policies=`, see
+`scheduler.policy_catalogue`), check the whole file first (a value of a unique column given twice is
+named with both places) and write nothing when any row is bad: `ImportFileError` lists
 every problem (`line 7: seen_alone_reason: required when seen_alone is "no"` for CSV,
 `cases[2].plan.started: missing` for JSON). Otherwise everything is written in one savepoint of the
 caller's transaction, which the caller commits. Importing the same file again changes nothing;
@@ -33,7 +35,9 @@ staff
     head_of_service, cp_chair or admin; email, chat_user_id (the Slack member id): each unique;
     qualified_registered: default yes, except for admin (HI-QUALIFIED); team; active (default yes).
 child
-    case_ref*, e.g. `C-1042`; initials*: at most 4 letters (reminders never carry names);
+    case_ref*, e.g. `C-1042`: a capital letter or digit, then capitals, digits, `_ / . -` (what the
+    chat commands address; the same rule for JSON); initials*: at most 4 letters (reminders never
+    carry names);
     date_of_birth; team*; lead_social_worker; plan_started*: the date of the initial conference;
     plan_number (default 1); visit_interval_working_days; plan_ended; cp_chair_agreed_interval_on
     and cp_chair_agreed_by (CB-FREQ-CHANGE); exploitation_concerns (default no);
@@ -79,11 +83,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from storage.caseload import ImportFileError, ImportSummary, apply_caseload
+from storage.caseload import ImportFileError, ImportSummary, PolicyCatalogue, apply_caseload
 from storage.caseload_csv import parse_csv
 from storage.caseload_json import parse_json_caseload
 
-__all__ = ["ImportFileError", "ImportSummary", "import_csv", "import_json"]
+__all__ = ["ImportFileError", "ImportSummary", "PolicyCatalogue", "import_csv", "import_json"]
 
 
 def _read(source: str | Path, suffix: str) -> tuple[str, str]:
@@ -95,20 +99,35 @@ def _read(source: str | Path, suffix: str) -> tuple[str, str]:
             return source, f"caseload{suffix}"
     path = Path(source)
     try:
-        return path.read_text(encoding="utf-8-sig"), path.name
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or exc
-        raise ImportFileError([f"{path}: cannot read: {reason}"]) from None
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportFileError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    try:
+        return data.decode("utf-8-sig"), path.name
+    except UnicodeDecodeError as exc:  # named by its line, as every other problem of the file
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start]
+        raise ImportFileError(
+            [f"line {line}: not UTF-8 text (byte 0x{bad:02x}): save the file as UTF-8"]
+        ) from None
 
 
-def import_csv(session: Session, source: str | Path, *, now: datetime | None = None) -> ImportSummary:
-    """Import a caseload CSV (a path or the text). See the module docstring for the columns."""
+def import_csv(
+    session: Session, source: str | Path, *, policies: PolicyCatalogue, now: datetime | None = None
+) -> ImportSummary:
+    """Import a caseload CSV (a path or the text). See the module docstring for the columns.
+    `policies`: those a team may follow (the caller's: storage loads none)."""
     text, name = _read(source, ".csv")
-    return apply_caseload(session, parse_csv(text, name), now=now)
+    load = parse_csv(text, name, policy_names=policies.names)
+    return apply_caseload(session, load, policies=policies, now=now)
 
 
 def import_json(
-    session: Session, source: str | Path | dict[str, Any] | list[Any], *, now: datetime | None = None
+    session: Session,
+    source: str | Path | dict[str, Any] | list[Any],
+    *,
+    policies: PolicyCatalogue,
+    now: datetime | None = None,
 ) -> ImportSummary:
     """Import a caseload JSON document (a path, the text, or the parsed document)."""
     name = "caseload.json"
@@ -122,4 +141,5 @@ def import_json(
             raise ImportFileError([f"{name}: not valid JSON (nested too deeply)"]) from None
         except ValueError:  # an integer of more digits than int() converts
             raise ImportFileError([f"{name}: not valid JSON (a number has too many digits)"]) from None
-    return apply_caseload(session, parse_json_caseload(source, name), now=now)
+    load = parse_json_caseload(source, name, policy_names=policies.names)
+    return apply_caseload(session, load, policies=policies, now=now)

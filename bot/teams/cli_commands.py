@@ -6,10 +6,10 @@ import argparse
 import os
 from pathlib import Path
 
-from scheduler.cli import UsageError, register
+from scheduler.usage import UsageError
 
 
-def _teams_args(p: argparse.ArgumentParser) -> None:
+def teams_args(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="teams_command", required=True, metavar="SUBCOMMAND")
     package = sub.add_parser(
         "package",
@@ -32,5 +32,3 @@ def cmd_teams(args: argparse.Namespace) -> int:
     print(f"wrote {out}: Teams app {data['id']} v{data['version']}, bot {data['bots'][0]['botId']}")
     return 0
 
-
-register("teams", "Microsoft Teams: `seen teams package --out seen-teams.zip`", _teams_args, cmd_teams)

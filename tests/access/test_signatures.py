@@ -391,3 +391,69 @@ def test_metrics_answer_only_the_bearer_of_the_metrics_token() -> None:
             )
     finally:
         server.stop()
+
+
+def test_a_signature_header_that_is_not_ascii_is_refused_with_401(app: Running) -> None:
+    """Issue 9 item 6: an X-Slack-Signature holding non-ASCII made Bolt's verifier raise (500 and a
+    traceback); it is a signature Slack never sends, so 401."""
+    now = str(int(time.time()))
+    body = command_body(app, NOTE, "trig.sig.ascii")
+    digest = sign(body, now).removeprefix("v0=")
+    with Unchanged(app):
+        for signature in (f"v0={digest[:-1]}é", "v0=é", "é" * 67):
+            reply = post_signed(app, body, now, signature)
+            assert reply.status == 401, (signature, reply.status, reply.body)
+            assert "Traceback" not in reply.body
+
+
+def _raw_post(url: str, body: bytes, headers: dict[str, str], *, chunked: bool = False) -> int:
+    """The status of a POST to /slack/events over a bare connection (the server may answer before
+    reading the whole body and close: what was not sent yet is then not sent)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    where = urlsplit(url)
+    connection = http.client.HTTPConnection(where.hostname, where.port, timeout=10)
+    try:
+        connection.putrequest("POST", "/slack/events")
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        if chunked:
+            connection.putheader("Transfer-Encoding", "chunked")
+        else:
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders()
+        try:
+            step = 64 * 1024
+            for start in range(0, len(body), step):
+                piece = body[start : start + step]
+                connection.send(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+            if chunked:
+                connection.send(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_a_body_over_the_limit_is_refused_with_413_before_its_signature_is_checked(app: Running) -> None:
+    """Issue 9 item 1: over MAX_BODY_BYTES (1 MiB) is 413, correctly signed or not, whether the
+    length is declared or the body comes in chunks; at the limit a signed body is read and checked."""
+    from bot.server import MAX_BODY_BYTES
+
+    now = str(int(time.time()))
+    base = command_body(app, "help", "trig.sig.size") + "&pad="
+    over = (base + "x" * (MAX_BODY_BYTES + 1 - len(base))).encode()
+    at = over[:MAX_BODY_BYTES]
+    form = {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": now}
+    with Unchanged(app):
+        for chunked in (False, True):
+            signed = {**form, "X-Slack-Signature": sign(over.decode(), now)}
+            assert _raw_post(app.url, over, signed, chunked=chunked) == 413
+            assert _raw_post(app.url, over, {**form, "X-Slack-Signature": "v0=forged"}, chunked=chunked) in (
+                401,
+                413,
+            )
+    assert _raw_post(app.url, at, {**form, "X-Slack-Signature": sign(at.decode(), now)}) == 200
+    assert send(app.url, "/healthz", method="GET").status == 200

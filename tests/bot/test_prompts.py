@@ -165,3 +165,25 @@ def test_hillingdon_reminders_have_no_snooze(running):
     assert reminders
     actions = [e["action_id"] for e in reminders[0]["blocks"][-1]["elements"]]
     assert actions == ["seen_log_visit", "seen_open_record"]
+
+
+def test_a_forged_acknowledgement_of_another_childs_obligation_is_refused(running):
+    """Issue 9 item 5: a validly signed click whose button value names C-1042 but carries another
+    child's obligation key is refused with an answer, and nothing is stored."""
+    import copy
+    import json
+
+    prompt = copy.deepcopy(_prompted(running))
+    for block in prompt["blocks"]:
+        for element in block.get("elements") or []:
+            if element.get("action_id") == "seen_ack":
+                value = json.loads(element["value"])
+                value["o"] = "C-2004:CB-NOTSEEN-DISCUSS:team_manager:2026-11-23T10:30:00+00:00"
+                element["value"] = json.dumps(value)
+    assert running.slack.click("U_TM", prompt, "D_TM", "seen_ack").status == 200
+    answer = running.fake.wait_for("response_url", count=2)[1].body
+    assert answer["response_type"] == "ephemeral"
+    assert answer["text"] == ":no_entry: key: not an obligation or message of C-1042"
+    with running.factory() as s:
+        assert s.scalar(select(Acknowledgement)) is None
+    assert running.fake.of("chat.update") == []

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.slack_messenger import SlackMessenger, make_client, outbox_locator
 from scheduler.loop import Runtime
+from scheduler.policy_catalogue import bundled_catalogue
 from storage.db import make_engine, session_factory, upgrade
 from storage.demo import DEMO_AS_OF, load_demo
 from storage.models import ChildSweepState, Outbox, Staff
@@ -182,7 +183,9 @@ def build_harness(url: str, fake: FaultySlack) -> Harness:
     upgrade(engine)
     factory = session_factory(engine)
     with factory.begin() as session:
-        load_demo(session, as_of=DEMO_AS_OF.date(), now=START - timedelta(days=40))
+        load_demo(
+            session, as_of=DEMO_AS_OF.date(), now=START - timedelta(days=40), policies=bundled_catalogue()
+        )
         for staff in session.scalars(select(Staff).order_by(Staff.id)):
             staff.chat_user_id = f"U{staff.id:04d}"
     messenger = SlackMessenger(

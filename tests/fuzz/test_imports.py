@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.policies import load_policy
+from scheduler.policy_catalogue import bundled_catalogue
 from scheduler.rules.engine import evaluate
 from storage import models
 from storage.cases import case_for_child
@@ -260,7 +261,7 @@ def _csv_with(row_type: str, column: str, value: str) -> str:
 def test_the_base_csv_imports(db: Session) -> None:
     out = io.StringIO()
     csv.writer(out).writerows(CSV_TABLE)
-    summary = import_csv(db, out.getvalue(), now=NOW)
+    summary = import_csv(db, out.getvalue(), now=NOW, policies=bundled_catalogue())
     assert summary.created["visits"] == 2 and summary.created["decisions"] == 1
     _evaluable(db)
     db.rollback()
@@ -277,7 +278,9 @@ def test_the_base_csv_imports(db: Session) -> None:
 @example(text=_csv_with("team", "team", "x" * 300))
 @example(text=_csv_with("sighting", "agency", "a\x00b"))
 def test_csv_import_refuses_bad_rows_by_line_and_writes_nothing(db: Session, text: str) -> None:
-    _try_import(db, lambda: import_csv(db, text, now=NOW), "import/csv", CSV_WHERE)
+    _try_import(
+        db, lambda: import_csv(db, text, now=NOW, policies=bundled_catalogue()), "import/csv", CSV_WHERE
+    )
 
 
 # -- JSON ---------------------------------------------------------------------------------------
@@ -359,7 +362,7 @@ JSON_WHERE = re.compile(r'^(teams|staff|cases|caseload(\.json)?)\b|^("[^"\n]*"|\
 
 
 def test_the_base_json_imports(db: Session) -> None:
-    summary = import_json(db, copy.deepcopy(JSON_DOC), now=NOW)
+    summary = import_json(db, copy.deepcopy(JSON_DOC), now=NOW, policies=bundled_catalogue())
     assert summary.created["children"] == 1 and summary.created["visits"] == 1
     _evaluable(db)
     db.rollback()
@@ -368,4 +371,6 @@ def test_the_base_json_imports(db: Session) -> None:
 @given(source=json_source())
 @fuzz_settings(600)
 def test_json_import_refuses_bad_entries_by_place_and_writes_nothing(db: Session, source: Any) -> None:
-    _try_import(db, lambda: import_json(db, source, now=NOW), "import/json", JSON_WHERE)
+    _try_import(
+        db, lambda: import_json(db, source, now=NOW, policies=bundled_catalogue()), "import/json", JSON_WHERE
+    )

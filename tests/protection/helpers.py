@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.policy_catalogue import bundled_catalogue
 from storage.demo import DEMO_AS_OF, demo_csv_text, load_demo
 
 FREE_TEXT_COLUMNS = (
@@ -27,7 +28,7 @@ FREE_TEXT_COLUMNS = (
 
 def load_demo_at(factory: sessionmaker[Session], now: datetime = DEMO_AS_OF) -> None:
     with factory.begin() as session:
-        load_demo(session, as_of=now.date(), now=now)
+        load_demo(session, as_of=now.date(), now=now, policies=bundled_catalogue())
 
 
 def demo_rows() -> list[dict[str, str]]:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.cli import main
+from scheduler.policy_catalogue import bundled_catalogue
 from scheduler.rules import model
 from storage import models
 from storage.export import FORMAT, UnknownChildError, export_child
@@ -82,7 +83,7 @@ def build(factory: sessionmaker[Session]) -> int:
 def test_export_holds_everything_about_the_child_and_nothing_else(factory: sessionmaker[Session]) -> None:
     build(factory)
     with factory.begin() as session:
-        doc = export_child(session, "C-1042", now=LATER)
+        doc = export_child(session, "C-1042", now=LATER, policies=bundled_catalogue())
     text = json.dumps(doc)
     assert doc["format"] == FORMAT
     assert doc["child"]["case_ref"] == "C-1042" and doc["child"]["initials"] == "AB"
@@ -120,7 +121,7 @@ def test_export_holds_everything_about_the_child_and_nothing_else(factory: sessi
 def test_export_is_audited_with_counts_only(factory: sessionmaker[Session]) -> None:
     child_id = build(factory)
     with factory.begin() as session:
-        doc = export_child(session, "C-1042", now=LATER)
+        doc = export_child(session, "C-1042", now=LATER, policies=bundled_catalogue())
     with factory() as session:
         audit = session.scalar(
             select(models.AuditLog).where(models.AuditLog.action == "subject_access.exported")
@@ -131,7 +132,7 @@ def test_export_is_audited_with_counts_only(factory: sessionmaker[Session]) -> N
 
 def test_unknown_child(factory: sessionmaker[Session]) -> None:
     with factory() as session, pytest.raises(UnknownChildError, match="C-9999: no child"):
-        export_child(session, "C-9999")
+        export_child(session, "C-9999", policies=bundled_catalogue())
 
 
 def test_cli_export_to_stdout_and_file(

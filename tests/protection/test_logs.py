@@ -191,3 +191,151 @@ def test_slack_libraries_never_log_below_warning(captured) -> None:  # type: ign
         assert logger.getEffectiveLevel() == logging.WARNING, name
         logger.debug("Sending a request - body: {'text': 'Grandmother Ottoline says'}")
     assert "Ottoline" not in stream.getvalue()
+
+
+LOG_FILTER_TIMING = r"""
+import logging, time
+from scheduler.logs import EMAIL, PersonalDataFilter
+
+SHAPES = ("a", "a@", "a.", "a@a.", "x@y ", ".@a", "a-@", "'a", "a@b.c@")
+
+
+def best(work, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def text(unit, size):
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+worst = 0.0
+for unit in SHAPES:
+    for what in ("pattern", "filter"):
+        def run(size, unit=unit, what=what):
+            body = text(unit, size)
+            if what == "pattern":
+                return lambda: EMAIL.sub("[email]", body)
+            record = lambda: logging.LogRecord("slack_bolt.X", 20, "f", 1, "body: " + body, None, None)
+            return lambda: PersonalDataFilter().filter(record())
+        small, large = best(run(10_000), 20), best(run(1_000_000), 3)
+        worst = max(worst, large / max(small, 1e-6))
+print(worst)
+"""
+
+
+def test_the_log_filter_is_linear_on_adversarial_text() -> None:
+    """Issue 9 item 1: 1 MB of text built to make the e-mail pattern backtrack (a long run of
+    local-part characters with no "@", and the like) costs about 100 times 10 KB, not 10,000 times
+    (the old pattern held the interpreter for minutes on it). A ratio, not an absolute time; the
+    work runs in a child process so that the quadratic case fails by timeout instead of hanging."""
+    import subprocess
+    import sys
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", LOG_FILTER_TIMING], capture_output=True, text=True, timeout=120
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the log filter took over two minutes on 1 MB of adversarial text")
+    assert done.returncode == 0, done.stderr
+    ratio = float(done.stdout)
+    assert ratio < 1_000, f"1 MB costs {ratio:.0f} times 10 KB: not linear"
+
+
+NOTE_BODY = (
+    "command=%2Fseen&text=note+C-1042+Grandmother+Ottoline+described+bruising&user_id=U0SW"
+    "&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT0%2F1%2Fsecret"
+)
+
+
+def test_bolt_never_logs_a_refused_body(captured) -> None:  # type: ignore[no-untyped-def]
+    """Issue 9 item 2: the real Bolt app, given a correctly signed /seen note that arrives 400 s
+    late, refuses it and logs the refusal; the body (note text, response_url) reaches no log line,
+    at Seen's most talkative level, although bolt gives its loggers the root's level."""
+    import time
+
+    from slack_bolt import App
+    from slack_bolt.request import BoltRequest
+    from slack_sdk.signature import SignatureVerifier
+
+    stream, _ = captured
+    app = App(signing_secret="s3cret", token="xoxb-test", token_verification_enabled=False)
+    stale = str(int(time.time()) - 400)
+    signature = SignatureVerifier("s3cret").generate_signature(timestamp=stale, body=NOTE_BODY)
+    headers = {
+        "content-type": ["application/x-www-form-urlencoded"],
+        "x-slack-request-timestamp": [stale],
+        "x-slack-signature": [signature],
+    }
+    assert app.dispatch(BoltRequest(body=NOTE_BODY, headers=headers)).status == 401
+    logging.getLogger("slack_bolt.RequestVerification").info(f"request body: {NOTE_BODY}")
+    out = stream.getvalue()
+    for secret in ("Ottoline", "bruising", "hooks.slack.com", "response_url", "secret"):
+        assert secret not in out, secret
+
+
+def test_slack_library_records_keep_their_first_clause_only() -> None:
+    """Issue 9 item 2, by structure: a Slack library's warning keeps the library's own clause and
+    loses what it appended (a request, a payload); a body passed as an argument is withheld; Seen's
+    own records and other libraries' are untouched by this."""
+    personal = PersonalDataFilter()
+
+    def message(name: str, msg: str, args: object = None, level: int = logging.WARNING) -> str | None:
+        record = logging.LogRecord(name, level, __file__, 1, msg, args, None)  # type: ignore[arg-type]
+        return record.getMessage() if personal.filter(record) else None
+
+    suggestion = "Unhandled request ({'type': 'block_actions', 'value': 'Ottoline'})\n---\n[Suggestion]"
+    assert message("slack_bolt.App", suggestion) == "Unhandled request (details withheld)"
+    assert message("seen:handle_note", "request body: text=Ottoline") == "request body (details withheld)"
+    assert message("slack_sdk.web.base_client", "sent %s", ({"text": "Ottoline"},)) == (
+        "sent … (details withheld)"
+    )
+    assert message("slack_sdk.web.base_client", "sent %s to %s", ([b"Ottoline"], "C0123")) == (
+        f"sent {WITHHELD} to C0123"
+    )
+    assert message("slack_bolt.App", "As you gave `client` as well, `token` will be unused") == (
+        "As you gave `client` as well, `token` will be unused"
+    )
+    body = "Invalid request signature detected (signature: v0=1, timestamp: 1, body: text=Ottoline)"
+    assert message("slack_bolt.RequestVerification", body, level=logging.INFO) is None
+    assert message("seen.bot", "listener failed: %s (%s)", ("C-1042", "block_actions")) == (
+        "listener failed: C-1042 (block_actions)"
+    )
+
+
+def test_a_file_path_is_logged_as_it_is() -> None:
+    """Issue 11 item 7: where the development key was written read "[PosixPath withheld]"; a file
+    path is not personal data (emails and known names in it are still removed)."""
+    from pathlib import Path, PurePosixPath
+
+    r = Redactor(["Priya Shah", "Priya", "Shah"])
+    assert r.value(Path("/srv/seen/var/seen-data.key")) == "/srv/seen/var/seen-data.key"
+    assert r.value(PurePosixPath("/home/Priya/var/seen.sqlite")) == "/home/[name]/var/seen.sqlite"
+
+
+def test_the_development_key_is_one_line_a_start_naming_its_file(captured, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11 item 7: the first start logged two lines about the development key (generated,
+    then using) and neither said where it was; each start says it once, with the path."""
+    from storage import crypto
+    from storage.db import make_engine
+
+    stream, _ = captured
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SEEN_DATA_KEY", raising=False)
+    monkeypatch.delenv("SEEN_DATA_KEY_FILE", raising=False)
+    for start in ("first", "second"):
+        crypto.reset()
+        make_engine(f"sqlite:///{tmp_path / 'seen.sqlite'}").dispose()
+        lines = [json.loads(line)["message"] for line in stream.getvalue().splitlines()]
+        about_key = [m for m in lines if "development data key" in m]
+        assert len(about_key) == 1, (start, about_key)
+        assert "var/seen-data.key" in about_key[0] and "withheld" not in about_key[0]
+        assert ("generated" in about_key[0]) == (start == "first")
+        stream.seek(0)
+        stream.truncate()
+    crypto.reset()

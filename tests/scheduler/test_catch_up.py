@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.loop import Runtime
+from scheduler.policy_catalogue import bundled_catalogue
 from scheduler.simulate import JsonLinesMessenger
 from storage.importer import import_csv
 
@@ -31,7 +32,7 @@ def test_down_over_a_reminder_morning_sends_it_once_late_cb_visit_10wd(
     Dec 08:30. Seen runs on Fri 4 Dec, is down all Monday, comes back Tue 8 Dec 10:00: the
     reminder goes then, once, saying it is late; at the next tick nothing is repeated."""
     with factory.begin() as session:
-        import_csv(session, DATA / "christmas.csv")
+        import_csv(session, DATA / "christmas.csv", policies=bundled_catalogue())
     out = io.StringIO()
     runtime = Runtime(factory, JsonLinesMessenger(out), holder="test")
     _tick(runtime, out, datetime(2026, 12, 4, 9, 0, tzinfo=UTC))
@@ -48,7 +49,7 @@ def test_a_new_obligation_is_not_called_late_cb_notseen_revisit(factory: session
     """A reminder for an obligation that did not exist at its stage time (first swept after it)
     goes without the 'late' note: Seen was running, nothing was missed."""
     with factory.begin() as session:
-        import_csv(session, DATA / "christmas.csv")
+        import_csv(session, DATA / "christmas.csv", policies=bundled_catalogue())
     out = io.StringIO()
     runtime = Runtime(factory, JsonLinesMessenger(out), holder="test")
     first = _tick(runtime, out, datetime(2026, 12, 1, 12, 0, tzinfo=UTC))

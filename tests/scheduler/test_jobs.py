@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.loop import DEFAULT_MORNINGS, Runtime, build_scheduler, policy_mornings
+from scheduler.policy_catalogue import bundled_catalogue
 from storage.demo import load_demo
 
 FRIDAY_NOON = datetime(2026, 12, 18, 12, 0, tzinfo=UTC)
@@ -17,7 +18,9 @@ FRIDAY_NOON = datetime(2026, 12, 18, 12, 0, tzinfo=UTC)
 def test_mornings_come_from_the_teams_policies(factory: sessionmaker[Session]) -> None:
     assert policy_mornings(factory) == DEFAULT_MORNINGS  # no teams yet
     with factory.begin() as session:
-        load_demo(session, as_of=date(2026, 12, 22))  # a Central Bedfordshire and a Hillingdon team
+        load_demo(
+            session, as_of=date(2026, 12, 22), policies=bundled_catalogue()
+        )  # a Central Bedfordshire and a Hillingdon team
     assert policy_mornings(factory) == frozenset({("Europe/London", time(8, 30))})
 
 

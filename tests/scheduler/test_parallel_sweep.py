@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import scheduler.sweep as sweep_module
+from scheduler.policy_catalogue import bundled_catalogue
 from scheduler.sweep import sweep
 from storage.demo import load_demo
 from storage.models import ChildSweepState, Outbox
@@ -58,7 +59,7 @@ def test_worker_processes_write_what_one_process_writes(
     if "fork" not in sweep_module.get_all_start_methods() or (os.cpu_count() or 1) < 2:
         pytest.skip("worker processes need fork and two cores")
     with factory.begin() as session:
-        load_demo(session, as_of=date(2026, 12, 22))
+        load_demo(session, as_of=date(2026, 12, 22), policies=bundled_catalogue())
     monkeypatch.setattr(sweep_module, "BATCH", 2)
 
     pids = tmp_path / "pids"

@@ -14,6 +14,7 @@ from bot.messenger import OutgoingMessage
 from scheduler.delivery import deliver_due
 from scheduler.leader import LEASE, take_lease
 from scheduler.loop import Runtime
+from scheduler.policy_catalogue import bundled_catalogue
 from storage.demo import load_demo
 from storage.models import Outbox
 
@@ -40,7 +41,7 @@ def test_only_the_lease_holder_sweeps(factory: sessionmaker[Session]) -> None:
 
 def test_a_second_replica_does_not_sweep(factory: sessionmaker[Session]) -> None:
     with factory.begin() as session:
-        load_demo(session, as_of=date(2026, 12, 22))
+        load_demo(session, as_of=date(2026, 12, 22), policies=bundled_catalogue())
     first = Runtime(factory, Counting(), holder="replica-1")
     second = Runtime(factory, Counting(), holder="replica-2")
     leader, report, _ = first.sweep_step(NOW)
@@ -50,7 +51,7 @@ def test_a_second_replica_does_not_sweep(factory: sessionmaker[Session]) -> None
 
 def test_two_deliverers_at_once_send_each_row_once(factory: sessionmaker[Session]) -> None:
     with factory.begin() as session:
-        load_demo(session, as_of=date(2026, 12, 22))
+        load_demo(session, as_of=date(2026, 12, 22), policies=bundled_catalogue())
     Runtime(factory, Counting(), holder="sweeper").sweep_step(NOW)
     with factory() as session:
         rows = session.scalar(select(func.count()).select_from(Outbox))

@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.policies import load_policy
+from scheduler.policy_catalogue import bundled_catalogue
 from scheduler.simulate import JsonLinesMessenger, load_events, simulate
 from storage.importer import import_csv
 
@@ -116,7 +117,7 @@ def _expected() -> Counter[tuple[str, ...]]:
 @pytest.fixture
 def eight_weeks(factory: sessionmaker[Session]) -> list[dict[str, str]]:
     with factory.begin() as session:
-        import_csv(session, DATA / "christmas.csv")
+        import_csv(session, DATA / "christmas.csv", policies=bundled_catalogue())
     out = io.StringIO()
     events = load_events((DATA / "christmas-events.jsonl").read_text())
     simulate(factory, JsonLinesMessenger(out), date(2026, 12, 1), date(2027, 1, 26), events, LONDON)

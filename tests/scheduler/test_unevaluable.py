@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import scheduler.sweep as sweep_module
 from scheduler.evaluation import INTERNAL, Unevaluable, evaluate_child
 from scheduler.metrics import record_sweep
+from scheduler.policy_catalogue import bundled_catalogue
 from scheduler.sweep import UNEVALUABLE_STAGE, sweep
 from storage.demo import load_demo
 from storage.models import Child, ChildOverdueSummary, ChildSweepState, Outbox, Plan, Staff
@@ -40,7 +41,7 @@ def test_one_bad_record_does_not_stop_the_others_cb_visit_10wd(
     factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, workers: bool
 ) -> None:
     with factory.begin() as s:
-        load_demo(s, as_of=date(2026, 12, 22))
+        load_demo(s, as_of=date(2026, 12, 22), policies=bundled_catalogue())
     reference = sweep(factory, NOW)
     expected = {k for k in _outbox(factory) if not k.startswith(f"{BAD}:")}
     assert reference.unevaluable == [] and expected
@@ -82,7 +83,7 @@ def test_one_bad_record_does_not_stop_the_others_cb_visit_10wd(
 
 def test_metrics_skip_a_child_the_engine_refuses(factory: sessionmaker[Session]) -> None:
     with factory.begin() as s:
-        load_demo(s, as_of=date(2026, 12, 22))
+        load_demo(s, as_of=date(2026, 12, 22), policies=bundled_catalogue())
     _set_interval(factory, BAD, 99)
     record_sweep(factory, NOW, sweep(factory, NOW), budget_seconds=0)
     with factory() as s:
@@ -109,7 +110,7 @@ def test_the_due_list_and_the_child_view_say_why_cb_visit_10wd(factory: sessionm
     from scheduler.duelist import write_due_lists
 
     with factory.begin() as s:
-        load_demo(s, as_of=date(2026, 12, 22))
+        load_demo(s, as_of=date(2026, 12, 22), policies=bundled_catalogue())
     _set_interval(factory, BAD, 99)
     morning = datetime(2026, 12, 22, 8, 30, tzinfo=UTC)
     with factory.begin() as s:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from scheduler.policy_catalogue import bundled_catalogue
 from scheduler.rules import model
 from scheduler.rules.casefile import parse_case_mapping
 from storage import models
@@ -96,7 +97,7 @@ def _team_and_import(session: Session, case: dict) -> models.Child:  # type: ign
         {"name": "Hillingdon CP", "policy": "hillingdon"},
         {"name": "Central Beds CP", "policy": "central-bedfordshire"},
     ]
-    import_json(session, {"teams": teams, "cases": [case]}, now=NOW)
+    import_json(session, {"teams": teams, "cases": [case]}, now=NOW, policies=bundled_catalogue())
     session.commit()
     child = session.query(models.Child).filter_by(case_ref=case["child"]["ref"]).one()
     return child

@@ -59,3 +59,76 @@ def test_read_only_engine_reads_beside_a_writer_and_cannot_write(db_url: str) ->
     finally:
         reader.dispose()
         writer.dispose()
+
+
+def test_a_new_sqlite_database_is_owner_only_whatever_the_umask(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 9 item 3: `seen run` in an empty folder with umask 022 made var/ 755 and the database
+    files 644, readable by any local user. The folder is 700, the database and its -wal and -shm
+    files 600."""
+    import os
+    import stat
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SEEN_DATABASE_URL", raising=False)
+    old = os.umask(0o022)
+    try:
+        engine = make_engine()
+        upgrade(engine)
+        with engine.begin() as conn:  # a write: the -wal and -shm files exist while connected
+            conn.execute(insert(models.SchedulerState).values(name="x", value="y", updated_at=func.now()))
+            files = [tmp_path / "var" / f"seen.sqlite{suffix}" for suffix in ("", "-wal", "-shm")]
+            assert all(f.exists() for f in files)
+            modes = {f.name: stat.S_IMODE(f.stat().st_mode) for f in files}
+        engine.dispose()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "var").stat().st_mode) == 0o700
+    assert modes == {"seen.sqlite": 0o600, "seen.sqlite-wal": 0o600, "seen.sqlite-shm": 0o600}
+
+
+def test_a_database_file_others_can_read_is_warned_of_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 9 item 3: an existing database file readable by others is named, with its mode, at
+    every start (it is left as it is: the administrator decides); an owner-only one is not."""
+    path = tmp_path / "seen.sqlite"
+    path.touch()
+    path.chmod(0o644)
+    with caplog.at_level("WARNING", logger="seen.db"):
+        make_engine(f"sqlite:///{path}").dispose()
+    assert [r.getMessage() for r in caplog.records] == [
+        f"the database file {path} can be read by others (mode 644): chmod 600 it"
+    ]
+    caplog.clear()
+    path.chmod(0o600)
+    with caplog.at_level("WARNING", logger="seen.db"):
+        make_engine(f"sqlite:///{path}").dispose()
+    assert caplog.records == []
+
+
+def test_var_is_owner_only_when_the_development_key_makes_it_first(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 9 item 3: without SEEN_DATA_KEY the development key file is written before the
+    database, and its folder (var/, the database's too) was made 755 then."""
+    import os
+    import stat
+
+    from storage import crypto
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SEEN_DATABASE_URL", raising=False)
+    monkeypatch.delenv("SEEN_DATA_KEY", raising=False)
+    monkeypatch.delenv("SEEN_DATA_KEY_FILE", raising=False)
+    crypto.reset()
+    old = os.umask(0o022)
+    try:
+        make_engine().dispose()
+    finally:
+        os.umask(old)
+        crypto.reset()
+    assert stat.S_IMODE((tmp_path / "var").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "var" / "seen-data.key").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "var" / "seen.sqlite").stat().st_mode) == 0o600

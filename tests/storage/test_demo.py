@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.policies import load_policy
+from scheduler.policy_catalogue import bundled_catalogue
 from scheduler.rules.engine import evaluate
 from storage import models
 from storage.cases import cases_for_children
@@ -15,7 +16,7 @@ from storage.demo import DEMO_AS_OF, demo_case_refs, demo_csv_text, demo_shift, 
 
 
 def test_the_demo_as_written(session: Session) -> None:
-    summary = load_demo(session, as_of=DEMO_AS_OF.date())
+    summary = load_demo(session, as_of=DEMO_AS_OF.date(), policies=bundled_catalogue())
     session.commit()
     assert summary.created["teams"] == 2 and summary.created["children"] == 12
     teams = {t.policy_id for t in session.scalars(select(models.Team))}
@@ -42,9 +43,9 @@ def test_the_demo_moves_to_the_current_week_and_loads_once(session: Session) -> 
     assert demo_shift(as_of) % timedelta(days=7) == timedelta(0)
     assert shifted_demo_csv(DEMO_AS_OF.date()) == demo_csv_text()
     assert "2026-11-02" in demo_csv_text() and "2026-11-02" not in shifted_demo_csv(as_of)
-    load_demo(session, as_of=as_of)
+    load_demo(session, as_of=as_of, policies=bundled_catalogue())
     session.commit()
-    again = load_demo(session, as_of=date(2027, 6, 1))
+    again = load_demo(session, as_of=date(2027, 6, 1), policies=bundled_catalogue())
     assert not again.created
     starts = session.scalars(select(models.Plan.started)).all()
     assert len(starts) == 12 and min(starts) > date(2027, 3, 1)

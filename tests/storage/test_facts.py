@@ -136,8 +136,8 @@ def test_a_retried_request_writes_once(session: Session) -> None:
 
 def test_acknowledging_twice_is_one_fact(session: Session) -> None:
     child, _, manager = make_child(session)
-    acknowledge(session, child, manager, "k", at=AT)
-    acknowledge(session, child, manager, "k", at=AT + timedelta(minutes=1))
+    acknowledge(session, child, manager, "C-1042:k", at=AT)
+    acknowledge(session, child, manager, "C-1042:k", at=AT + timedelta(minutes=1))
     session.commit()
     assert len(session.scalars(select(models.Acknowledgement)).all()) == 1
 
@@ -180,3 +180,19 @@ def test_facts_and_audit_rows_cannot_be_changed_through_the_orm(session: Session
     session.delete(audit)
     with pytest.raises(AppendOnlyError):
         session.flush()
+
+
+def test_an_acknowledgement_is_of_the_child_it_names(session: Session) -> None:
+    """Issue 9 item 5: an obligation key of another child (a forged but validly signed button
+    value) was stored against this child, and showed the other child's reference in this child's
+    subject-access export. It is refused and nothing is written; by child id as well as by row."""
+    child, _, manager = make_child(session)
+    other, _, _ = make_child(session, case_ref="C-2004")
+    before = count_rows(session)
+    for key in ("C-2004:HI-VISIT-20WD:lead_social_worker:2026-12-17", "C-10421:x", "C-104:x", "k", ":C-1042"):
+        for named in (child, child.id):
+            with pytest.raises(FactError, match=r"^key: not an obligation or message of C-1042$"):
+                acknowledge(session, named, manager, key, at=AT, now=NOW)
+    session.rollback()
+    assert count_rows(session) == before
+    acknowledge(session, other, manager, "C-2004:HI-VISIT-20WD:lead_social_worker:2026-12-17", at=AT, now=NOW)

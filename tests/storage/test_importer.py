@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.policy_catalogue import bundled_catalogue
 from storage import models
 from storage.cases import case_for_child
 from storage.importer import ImportFileError, import_csv, import_json
@@ -126,7 +127,7 @@ GOOD = (
 def test_a_good_file(session: Session, tmp_path: Path) -> None:
     path = tmp_path / "caseload.csv"
     path.write_text(GOOD, encoding="utf-8")
-    summary = import_csv(session, path, now=NOW)
+    summary = import_csv(session, path, now=NOW, policies=bundled_catalogue())
     session.commit()
     assert summary.created == {
         "teams": 2,
@@ -154,11 +155,11 @@ def test_a_good_file(session: Session, tmp_path: Path) -> None:
 
 
 def test_importing_again_changes_nothing(session: Session) -> None:
-    import_csv(session, GOOD, now=NOW)
+    import_csv(session, GOOD, now=NOW, policies=bundled_catalogue())
     session.commit()
     before = count_rows(session)
     versions = dict(session.execute(select(models.Child.case_ref, models.Child.facts_version)).all())
-    summary = import_csv(session, GOOD, now=NOW)
+    summary = import_csv(session, GOOD, now=NOW, policies=bundled_catalogue())
     session.commit()
     assert not summary.created and not summary.updated
     after = count_rows(session)
@@ -168,12 +169,12 @@ def test_importing_again_changes_nothing(session: Session) -> None:
 
 
 def test_a_later_export_updates_in_place_and_corrects_visits(session: Session) -> None:
-    import_csv(session, GOOD, now=NOW)
+    import_csv(session, GOOD, now=NOW, policies=bundled_catalogue())
     session.commit()
     later = GOOD.replace("2026-12-03;2027-01-14", "2027-01-21").replace(
         "mother present", "mother would not leave"
     )
-    summary = import_csv(session, later, now=NOW)
+    summary = import_csv(session, later, now=NOW, policies=bundled_catalogue())
     session.commit()
     assert summary.updated == {"plans": 1, "visits": 1}
     child = session.scalars(select(models.Child).where(models.Child.case_ref == "C-3001")).one()
@@ -181,12 +182,12 @@ def test_a_later_export_updates_in_place_and_corrects_visits(session: Session) -
     assert case.plan.core_group_meetings == (date(2027, 1, 21),)
     assert [c.seen_alone_reason for c in case.contacts] == [None, "mother would not leave"]
     assert len(session.scalars(select(models.Contact).where(models.Contact.child_id == child.id)).all()) == 3
-    again = import_csv(session, later, now=NOW)
+    again = import_csv(session, later, now=NOW, policies=bundled_catalogue())
     assert not again.created and not again.updated
 
 
 def test_bad_rows_are_named_by_line_and_column_and_nothing_is_written(session: Session) -> None:
-    import_csv(session, GOOD, now=NOW)
+    import_csv(session, GOOD, now=NOW, policies=bundled_catalogue())
     session.commit()
     before = count_rows(session)
     lines = GOOD.splitlines()
@@ -212,7 +213,7 @@ def test_bad_rows_are_named_by_line_and_column_and_nothing_is_written(session: S
         )
     )  # line 16
     with pytest.raises(ImportFileError) as info:
-        import_csv(session, "\n".join(lines), now=NOW)
+        import_csv(session, "\n".join(lines), now=NOW, policies=bundled_catalogue())
     session.rollback()
     assert info.value.errors == [
         "line 7: date_of_birth: must be a date YYYY-MM-DD (or DD/MM/YYYY), not '31/02/2017'",
@@ -270,7 +271,7 @@ def test_problems_found_against_the_database_are_named_too(session: Session) -> 
         ]
     )
     with pytest.raises(ImportFileError) as info:
-        import_csv(session, text, now=NOW)
+        import_csv(session, text, now=NOW, policies=bundled_catalogue())
     session.rollback()
     assert info.value.errors == [
         "line 3: team: no team named 'Nowhere' (add a team row)",
@@ -285,11 +286,11 @@ def test_problems_found_against_the_database_are_named_too(session: Session) -> 
 
 def test_the_header_is_checked(session: Session) -> None:
     with pytest.raises(ImportFileError, match=r"^line 1: colour: unknown column"):
-        import_csv(session, "record_type,colour\nteam,red\n")
+        import_csv(session, "record_type,colour\nteam,red\n", policies=bundled_catalogue())
     with pytest.raises(ImportFileError, match=r"^line 1: record_type: missing column"):
-        import_csv(session, "team,policy\nA,hillingdon\n")
+        import_csv(session, "team,policy\nA,hillingdon\n", policies=bundled_catalogue())
     with pytest.raises(ImportFileError, match=r"^line 2: has 2 cells, the header has 3"):
-        import_csv(session, "record_type,team,policy\nteam,A\n")
+        import_csv(session, "record_type,team,policy\nteam,A\n", policies=bundled_catalogue())
 
 
 def test_json_caseload_of_case_files(session: Session) -> None:
@@ -323,7 +324,7 @@ def test_json_caseload_of_case_files(session: Session) -> None:
         ],
         "cases": [case],
     }
-    summary = import_json(session, json.dumps(doc), now=NOW)
+    summary = import_json(session, json.dumps(doc), now=NOW, policies=bundled_catalogue())
     session.commit()
     assert summary.created["children"] == 1 and summary.created["visits"] == 1
     child = session.scalars(select(models.Child)).one()
@@ -332,12 +333,12 @@ def test_json_caseload_of_case_files(session: Session) -> None:
     # a bare list of case files goes to the one team following the case's policy
     bare = dict(case, child={"ref": "C-1043"})
     del bare["initials"], bare["lead_social_worker"]
-    import_json(session, [bare], now=NOW)
+    import_json(session, [bare], now=NOW, policies=bundled_catalogue())
     session.commit()
     assert session.scalars(select(models.Child).where(models.Child.case_ref == "C-1043")).one().team.name == (
         "Hillingdon CP"
     )
-    again = import_json(session, json.dumps(doc), now=NOW)
+    again = import_json(session, json.dumps(doc), now=NOW, policies=bundled_catalogue())
     assert not again.created and not again.updated
 
 
@@ -365,7 +366,7 @@ def test_json_problems_name_their_place(session: Session) -> None:
         ],
     }
     with pytest.raises(ImportFileError) as info:
-        import_json(session, doc)
+        import_json(session, doc, policies=bundled_catalogue())
     assert info.value.errors == [
         "teams[0].policy: must be one of central-bedfordshire, hillingdon, not 'nowhere'",
         "staff[0].role: must be one of social_worker, duty_social_worker, team_manager, practice_manager, "
@@ -374,7 +375,7 @@ def test_json_problems_name_their_place(session: Session) -> None:
         "cases[1]: must be a JSON object (a case file)",
     ]
     with pytest.raises(ImportFileError, match=r"^caseload.json: not valid JSON"):
-        import_json(session, "{nope")
+        import_json(session, "{nope", policies=bundled_catalogue())
     with pytest.raises(
         ImportFileError, match=r"^cases\[0\].team: missing, and no team follows policy 'hillingdon'"
     ):
@@ -388,4 +389,100 @@ def test_json_problems_name_their_place(session: Session) -> None:
                     "plan": {"started": "2026-12-17"},
                 }
             ],
+            policies=bundled_catalogue(),
         )
+
+
+def test_a_value_unique_in_the_database_is_unique_within_the_file(session: Session) -> None:
+    """Issue 9 item 4: two staff rows of one file with the same chat_user_id crashed the import
+    with an IntegrityError and no line number. Every column the database keeps unique is checked
+    within the file first, each repeat naming both lines; nothing is written."""
+    before = count_rows(session)
+    header = HEADER + ",chat_user_id"
+
+    def row(**cells: str) -> str:
+        return ",".join(cells.get(n, "") for n in header.split(","))
+
+    text = "\n".join(
+        [
+            header,
+            row(record_type="team", team="Hillingdon CP", policy="hillingdon"),
+            row(record_type="staff", name="Aisha Khan", role="social_worker", chat_user_id="U0AAA"),
+            row(record_type="staff", name="Dan Murphy", role="social_worker", chat_user_id="U0AAA"),
+            row(record_type="staff", name="Ann Lee", role="social_worker", email="ann@hi.example.org"),
+            row(record_type="staff", name="Ann Lee", role="team_manager", email="ANN@hi.example.org"),
+            row(record_type="team", team="Hillingdon CP", policy="hillingdon"),
+            row(
+                record_type="child",
+                team="Hillingdon CP",
+                case_ref="C-1",
+                initials="AB",
+                plan_started="2026-11-01",
+            ),
+            row(
+                record_type="child",
+                team="Hillingdon CP",
+                case_ref="C-1",
+                initials="CD",
+                plan_started="2026-11-02",
+            ),
+        ]
+    )
+    with pytest.raises(ImportFileError) as info:
+        import_csv(session, text, now=NOW, policies=bundled_catalogue())
+    session.rollback()
+    assert info.value.errors == [
+        "line 7: team: 'Hillingdon CP' is already listed (line 2)",
+        "line 6: email: 'ANN@hi.example.org' is already listed (line 5)",
+        "line 4: chat_user_id: 'U0AAA' is already listed (line 3)",
+        "line 9: case_ref: 'C-1' is already listed (line 8)",
+    ]
+    assert count_rows(session) == before
+
+
+@pytest.mark.parametrize("ref", ["C 1042", "c-1042", " C-1042x y", "-C1", "C-1042!"])
+def test_one_case_reference_rule_for_csv_and_json(session: Session, ref: str) -> None:
+    """Issue 9 item 4: a case reference with a space was accepted from JSON (and refused from CSV),
+    and the child could then never be addressed in chat. Both formats, and the chat commands, use
+    one rule: what `/seen child` can address."""
+    csv_text = "\n".join(
+        [
+            HEADER,
+            row(record_type="team", team="Hillingdon CP", policy="hillingdon"),
+            row(
+                record_type="child",
+                team="Hillingdon CP",
+                case_ref=ref,
+                initials="AB",
+                plan_started="2026-11-01",
+            ),
+        ]
+    )
+    case = {
+        "policy": "hillingdon",
+        "as_of": "2026-12-22T09:00:00+00:00",
+        "child": {"ref": ref, "date_of_birth": "2025-09-01"},
+        "plan": {"started": "2026-12-17"},
+        "contacts": [],
+    }
+    with pytest.raises(ImportFileError) as from_csv:
+        import_csv(session, csv_text, now=NOW, policies=bundled_catalogue())
+    session.rollback()
+    with pytest.raises(ImportFileError) as from_json:
+        import_json(session, [case], now=NOW, policies=bundled_catalogue())
+    session.rollback()
+    assert from_csv.value.errors[0].startswith("line 3: case_ref: must be a case reference such as C-1042")
+    assert from_json.value.errors[0].startswith("cases[0].child.ref: must be a case reference such as C-1042")
+
+
+def test_a_bad_byte_is_named_by_its_line(session: Session, tmp_path: Path) -> None:
+    """Issue 9 item 6: a byte that is not UTF-8 was reported by its offset in the file; every other
+    problem is named by its line, and so is this."""
+    path = tmp_path / "caseload.csv"
+    text = "\n".join([HEADER, row(record_type="team", team="Hillingdon CP", policy="hillingdon")])
+    path.write_bytes(
+        text.encode() + b"\n" + row(record_type="team", team="Caf\xe9", policy="hillingdon").encode("latin-1")
+    )
+    with pytest.raises(ImportFileError) as info:
+        import_csv(session, path, now=NOW, policies=bundled_catalogue())
+    assert info.value.errors == ["line 3: not UTF-8 text (byte 0xe9): save the file as UTF-8"]
