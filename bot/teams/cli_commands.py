@@ -31,4 +31,3 @@ def cmd_teams(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     print(f"wrote {out}: Teams app {data['id']} v{data['version']}, bot {data['bots'][0]['botId']}")
     return 0
-
