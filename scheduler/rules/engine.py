@@ -149,7 +149,7 @@ class Facts:
                         f"decisions: {change.id} interval {d.within_working_days} is above the "
                         f"floor of {limit[0]} working days in {self.policy.id} ({limit[1]})"
                     )
-                if d.by in change["agreed_by"]:
+                if d.by in change.deciders:
                     interval = d.within_working_days
                     basis = (
                         f"the interval changed to {interval} working days by the "
@@ -171,6 +171,8 @@ class Facts:
     def obligation(
         self, rule: Rule, owner: str, due: date | datetime, summary: str, basis: str, anchor: object
     ) -> Obligation:
+        if not isinstance(due, datetime):  # RULES.md R4: a date deadline falls on a working day
+            due = self.cal.next_working_day_on_or_after(due)
         return Obligation(
             rule=rule.id,
             due=due,
@@ -192,8 +194,9 @@ def _manager_prompt(
     raised: datetime | None = None,
 ) -> Iterator[Obligation]:
     """The team manager must decide under `rule` on what happened at `trigger`, within `hours` of
-    it being raised (default: of the trigger); met by a decision recorded since the trigger."""
-    if not f.decided(rule.id, trigger):
+    it being raised (default: of the trigger); met by a decision recorded since the trigger by
+    one of the rule's deciders (RULES.md R1)."""
+    if not f.decided(rule.id, trigger, by=rule.deciders):
         yield f.obligation(
             rule, TEAM_MANAGER, _hours(raised or trigger, hours), summary, basis, trigger.isoformat()
         )
@@ -350,19 +353,27 @@ def _record_flag(f: Facts, rule: Rule) -> Iterator[Obligation]:
 
 
 # -- how the visits went -----------------------------------------------------------------------
+def _runs(visits: list[Contact], inside: Callable[[Contact], bool]) -> Iterator[tuple[int, Contact]]:
+    """Each maximal run of consecutive visits for which `inside` holds: (its length, its last visit)."""
+    run = 0
+    for i, v in enumerate(visits):
+        if inside(v):
+            run += 1
+            if i + 1 == len(visits) or not inside(visits[i + 1]):
+                yield run, v
+        else:
+            run = 0
+
+
 @_kind("bedroom_alternate")
 def _bedroom_alternate(f: Facts, rule: Rule) -> Iterator[Obligation]:
-    """CB-BEDROOM-ALT: the bedroom seen at least on alternate home visits."""
-    run = 0
-    for v in reversed(f.visits):
-        if v.bedroom_seen:
-            break
-        run += 1
-    if run == 0:
+    """CB-BEDROOM-ALT: the bedroom seen at least on alternate home visits. A breach prompt stays
+    open until the team manager decides, whatever later visits see (RULES.md R2)."""
+    if not f.visits:
         return
     last = f.visits[-1]
-    day = f.local_date(last.at)
-    if f.active and f.visit_due is not None:
+    if not last.bedroom_seen and f.active and f.visit_due is not None:
+        day = f.local_date(last.at)
         yield f.obligation(
             rule,
             LEAD,
@@ -371,38 +382,53 @@ def _bedroom_alternate(f: Facts, rule: Rule) -> Iterator[Obligation]:
             f"home visit on {day} without seeing the bedroom",
             day,
         )
-    if run >= rule["breach_after_visits"]:
-        yield from _manager_prompt(
-            f,
-            rule,
-            last.at,
-            rule["respond_within_hours"],
-            f"Bedroom not seen on {run} home visits in a row (last on {day}): review and record a decision",
-            f"{run} consecutive home visits without the bedroom, the last on {day}",
-        )
+    for run, end in _runs(f.visits, lambda v: not v.bedroom_seen):
+        if run >= rule["breach_after_visits"]:
+            day = f.local_date(end.at)
+            yield from _manager_prompt(
+                f,
+                rule,
+                end.at,
+                rule["respond_within_hours"],
+                f"Bedroom not seen on {run} home visits in a row (last on {day}): "
+                "review and record a decision",
+                f"{run} consecutive home visits without the bedroom, the last on {day}",
+            )
+
+
+def _not_seen_alone(f: Facts, v: Contact, min_age: int) -> bool:
+    """A visit that did not see the child alone: "no", or (RULES.md R11) a record of a child of
+    `min_age` or over that does not say."""
+    if v.seen_alone == "no":
+        return True
+    if v.seen_alone is not None:
+        return False
+    age = f.age_years(f.local_date(v.at))
+    return age is not None and age >= min_age
 
 
 @_kind("seen_alone_run")
 def _seen_alone_run(f: Facts, rule: Rule) -> Iterator[Obligation]:
-    """CB-SEEN-ALONE: a child of 4+ not seen alone on N visits in a row: the team manager is told."""
-    run = 0
-    for v in reversed(f.visits):
+    """CB-SEEN-ALONE: a child of 4+ not seen alone on N visits in a row: the team manager is told,
+    and the prompt stays open until decided (RULES.md R2, R11)."""
+    min_age = rule["min_age_years"]
+
+    def inside(v: Contact) -> bool:
         age = f.age_years(f.local_date(v.at))
-        if v.seen_alone != "no" or age is None or age < rule["min_age_years"]:
-            break
-        run += 1
-    if run < rule["consecutive_visits"]:
-        return
-    last = f.visits[-1]
-    yield from _manager_prompt(
-        f,
-        rule,
-        last.at,
-        rule["respond_within_hours"],
-        f"Not seen alone on {run} home visits in a row (child aged {rule['min_age_years']}+): "
-        "consider in supervision and record the decision",
-        f"{run} consecutive visits not seen alone, the last on {f.local_date(last.at)}",
-    )
+        return age is not None and age >= min_age and _not_seen_alone(f, v, min_age)
+
+    for run, end in _runs(f.visits, inside):
+        if run < rule["consecutive_visits"]:
+            continue
+        yield from _manager_prompt(
+            f,
+            rule,
+            end.at,
+            rule["respond_within_hours"],
+            f"Not seen alone on {run} home visits in a row (child aged {min_age}+): "
+            "consider in supervision and record the decision",
+            f"{run} consecutive visits not seen alone, the last on {f.local_date(end.at)}",
+        )
 
 
 @_kind("baby_awake")
@@ -430,31 +456,35 @@ def _baby_awake(f: Facts, rule: Rule) -> Iterator[Obligation]:
 
 @_kind("seen_alone_each_visit")
 def _seen_alone_each_visit(f: Facts, rule: Rule) -> Iterator[Obligation]:
-    """HI-SEEN-ALONE: seen alone at each visit; if not, the next visit must; concerns to the TM."""
+    """HI-SEEN-ALONE: seen alone at each visit; if not, the next visit must; concerns to the TM,
+    open until decided (RULES.md R2). A record of a child of 4+ that does not say counts as not
+    seen alone (R11)."""
     if not f.visits:
         return
+    min_age = rule["unstated_from_age_years"]
     last = f.visits[-1]
-    if last.seen_alone != "no":
-        return
-    day = f.local_date(last.at)
-    if f.active and f.visit_due is not None:
+    if _not_seen_alone(f, last, min_age) and f.active and f.visit_due is not None:
+        day = f.local_date(last.at)
+        why = "the reason is in the visit record" if last.seen_alone == "no" else "no reason given"
         yield f.obligation(
             rule,
             LEAD,
             f.visit_due,
             f"Not seen alone on {day}: the next statutory visit (by {f.visit_due}) must see the child alone",
-            f"{f.label(last)} on {day}, not seen alone (the reason is in the visit record)",
+            f"{f.label(last)} on {day}, not seen alone ({why})",
             day,
         )
-    if last.alone_concerns:
-        yield from _manager_prompt(
-            f,
-            rule,
-            last.at,
-            rule["respond_within_hours"],
-            f"Not seen alone on {day} and the social worker has concerns: review and record",
-            f"{f.label(last)} on {day} with concerns",
-        )
+    for v in f.visits:
+        if v.alone_concerns and _not_seen_alone(f, v, min_age):
+            day = f.local_date(v.at)
+            yield from _manager_prompt(
+                f,
+                rule,
+                v.at,
+                rule["respond_within_hours"],
+                f"Not seen alone on {day} and the social worker has concerns: review and record",
+                f"{f.label(v)} on {day} with concerns",
+            )
 
 
 # -- when the child is not seen ----------------------------------------------------------------
@@ -485,7 +515,7 @@ def _not_seen_revisit(f: Facts, rule: Rule) -> Iterator[Obligation]:
     days = rule["max_working_days"]
     basis = f"not-seen home visit on {day}; at the latest {days} working days"
     discuss = f.policy.rule_of_kind("not_seen_discuss")
-    decision = f.decided(discuss.id, first.at) if discuss else None
+    decision = f.decided(discuss.id, first.at, by=discuss.deciders) if discuss else None
     if decision is not None and decision.within_working_days:
         if decision.within_working_days < days:
             days = decision.within_working_days
@@ -554,7 +584,7 @@ def _access_difficulty(f: Facts, rule: Rule) -> Iterator[Obligation]:
         rule.id,
         trigger,
         outcomes=("another_agency_to_see", "review_conference"),
-        by=SENIOR_MANAGERS,
+        by=rule.deciders,
     ):
         return
     yield f.obligation(
@@ -586,7 +616,11 @@ def _unseen_by_lead(f: Facts, rule: Rule) -> Iterator[Obligation]:
         lapse = since + timedelta(days=rule["calendar_days"])
         if f.today < lapse:
             return
-        decisions = [d for d in f.decided_on_or_after(rule.id, since) if after is None or d.at > after]
+        decisions = [  # RULES.md R1 (its deciders only) and R3 (on or after the lapse day)
+            d
+            for d in f.decided_on_or_after(rule.id, lapse)
+            if d.by in rule.deciders and (after is None or d.at > after)
+        ]
         closed = [d for d in decisions if d.outcome in closing]
         if not closed:
             break
@@ -645,7 +679,7 @@ def _unseen_by_anyone(f: Facts, rule: Rule) -> Iterator[Obligation]:
     if f.today < lapse:
         return
     basis += f"; {rule['working_days']} working days to {lapse}"
-    decisions = f.decided_on_or_after(rule.id, since)
+    decisions = [d for d in f.decided_on_or_after(rule.id, since) if d.by in rule.deciders]
     if not any(d.outcome == "core_group_meeting" for d in decisions):
         yield f.obligation(
             rule,
@@ -674,9 +708,9 @@ def _unseen_by_anyone(f: Facts, rule: Rule) -> Iterator[Obligation]:
 def _frequency_change(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-FREQ-CHANGE: a change of frequency between conferences needs the CP Chair's agreement."""
     for d in f.decisions.get(rule.id, ()):
-        if d.outcome != "interval_changed" or d.by in rule["agreed_by"]:
+        if d.outcome != "interval_changed" or d.by in rule.deciders:
             continue
-        if f.decided(rule.id, d.at, outcomes=("interval_changed",), by=rule["agreed_by"]):
+        if f.decided(rule.id, d.at, outcomes=("interval_changed",), by=rule.deciders):
             continue
         day = f.local_date(d.at)
         yield f.obligation(
@@ -697,7 +731,10 @@ def _step_down(f: Facts, rule: Rule) -> Iterator[Obligation]:
     ended = f.plan.ended
     if ended is None or f.today < ended:
         return
-    if any(d.outcome == "cin_arrangement_recorded" for d in f.decided_on_or_after(rule.id, f.plan.started)):
+    if any(
+        d.outcome == "cin_arrangement_recorded" and d.by in rule.deciders
+        for d in f.decided_on_or_after(rule.id, f.plan.started)
+    ):
         return
     warnings = []
     if f.plan.plan_number >= 2:

@@ -36,7 +36,7 @@ RULE_KINDS: dict[str, dict[str, Any]] = {
         "max_interval_working_days?": _POSITIVE,
     },
     "frequency_floor": {"max_interval_working_days": _POSITIVE},
-    "frequency_change": {"agreed_by": "roles"},
+    "frequency_change": {},
     "bedroom_alternate": {"breach_after_visits": _POSITIVE, "respond_within_hours": _NON_NEGATIVE},
     "seen_alone_run": {
         "min_age_years": _NON_NEGATIVE,
@@ -71,8 +71,30 @@ RULE_KINDS: dict[str, dict[str, Any]] = {
     "keep_deadline_revisit": {"at_risk_working_days": _NON_NEGATIVE},
     "statutory_at_home": {},
     "seen_before_meetings": {"meetings": ("review_conferences", "core_group_meetings")},
-    "seen_alone_each_visit": {"respond_within_hours": _NON_NEGATIVE},
+    "seen_alone_each_visit": {
+        "respond_within_hours": _NON_NEGATIVE,
+        "unstated_from_age_years": _NON_NEGATIVE,
+    },
 }
+
+# The kinds under which someone records a decision: each of their rules names its `deciders`
+# (RULES.md R1); a decision recorded by any other role is kept and meets nothing.
+DECIDED_KINDS = frozenset(
+    {
+        "frequency_change",
+        "bedroom_alternate",
+        "seen_alone_run",
+        "baby_awake",
+        "record_flag",
+        "not_seen_discuss",
+        "not_seen_again",
+        "access_difficulty",
+        "unseen_by_lead",
+        "unseen_by_anyone",
+        "step_down",
+        "seen_alone_each_visit",
+    }
+)
 
 LADDER_FROM = ("prompt", "deadline")
 
@@ -82,6 +104,7 @@ class Rule:
     id: str
     kind: str
     params: dict[str, Any]
+    deciders: tuple[str, ...] = ()
 
     def __getitem__(self, name: str) -> Any:
         return self.params[name]
@@ -315,8 +338,12 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
         kind = table.get("kind")
         if not isinstance(kind, str) or kind not in RULE_KINDS:
             raise PolicyError(f"{where}.kind: unknown rule kind {kind!r} (one of {', '.join(RULE_KINDS)})")
-        params = _take({k: v for k, v in table.items() if k != "kind"}, where, RULE_KINDS[kind])
-        rules[rule_id] = Rule(rule_id, kind, params)
+        spec = dict(RULE_KINDS[kind])
+        if kind in DECIDED_KINDS:
+            spec["deciders"] = "roles"
+        params = _take({k: v for k, v in table.items() if k != "kind"}, where, spec)
+        deciders = params.pop("deciders", ())
+        rules[rule_id] = Rule(rule_id, kind, params, deciders)
     if not rules:
         raise PolicyError("rules: a policy needs at least one rule")
     return Policy(
