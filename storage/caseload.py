@@ -47,7 +47,7 @@ from storage.facts import (
 )
 
 IMPORT_ACTOR = "import"
-MANAGER_ROLES = ("team_manager", "practice_manager", "head_of_service", "cp_chair")
+MANAGER_ROLES = model.DECIDERS
 
 
 class ImportFileError(ValueError):
