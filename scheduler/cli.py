@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from scheduler import policy_show
 from scheduler.policies import load_policy
 from scheduler.rules.casefile import CaseFile, CaseFileError, parse_case_json
 from scheduler.rules.engine import CaseError, evaluate
@@ -66,6 +67,7 @@ COMMANDS: dict[
 ] = {
     "evaluate": ("print a case's open obligations as JSON", _add_case_args, cmd_evaluate),
     "explain": ("say in words why each obligation is due", _add_case_args, cmd_explain),
+    "policy": ("policy show NAME [--on DATE]: the rule catalogue", policy_show.add_args, policy_show.run),
 }
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scheduler.rules.kinds.registry import kind
-from scheduler.rules.model import LEAD_SOCIAL_WORKER, Contact, Obligation
+from scheduler.rules.model import LEAD_SOCIAL_WORKER, TEAM_MANAGER, Contact, Obligation
 from scheduler.rules.params import NonNegative, Positive
 
 if TYPE_CHECKING:
@@ -51,7 +51,15 @@ class BedroomAlternate:
     respond_within_hours: NonNegative
 
 
-@kind("bedroom_alternate", BedroomAlternate, decided=True)
+@kind(
+    "bedroom_alternate",
+    BedroomAlternate,
+    owners=(
+        LEAD_SOCIAL_WORKER,
+        TEAM_MANAGER,
+    ),
+    decided=True,
+)
 def bedroom_alternate(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-BEDROOM-ALT: the bedroom seen at least on alternate home visits; a breach prompt stays
     open until decided (RULES.md R2)."""
@@ -92,7 +100,7 @@ class SeenAloneRun:
     respond_within_hours: NonNegative
 
 
-@kind("seen_alone_run", SeenAloneRun, decided=True)
+@kind("seen_alone_run", SeenAloneRun, owners=(TEAM_MANAGER,), decided=True)
 def seen_alone_run(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-SEEN-ALONE: a child of 4+ not seen alone on N visits in a row: the team manager is told,
     and the prompt stays open until decided (RULES.md R2, R11)."""
@@ -128,7 +136,7 @@ class BabyAwake:
     respond_within_hours: NonNegative
 
 
-@kind("baby_awake", BabyAwake, decided=True)
+@kind("baby_awake", BabyAwake, owners=(TEAM_MANAGER,), decided=True)
 def baby_awake(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-BABY-AWAKE: a baby (under N months) seen awake at every visit."""
     if f.case.child.date_of_birth is None:
@@ -157,7 +165,15 @@ class SeenAloneEachVisit:
     unstated_from_age_years: NonNegative  # RULES.md R11
 
 
-@kind("seen_alone_each_visit", SeenAloneEachVisit, decided=True)
+@kind(
+    "seen_alone_each_visit",
+    SeenAloneEachVisit,
+    owners=(
+        LEAD_SOCIAL_WORKER,
+        TEAM_MANAGER,
+    ),
+    decided=True,
+)
 def seen_alone_each_visit(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """HI-SEEN-ALONE: seen alone at each visit; if not, the next visit must; concerns to the TM,
     open until decided (RULES.md R2). A record of a child of 4+ that does not say counts as not

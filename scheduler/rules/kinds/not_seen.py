@@ -30,7 +30,7 @@ class NotSeenDiscuss:
     within_hours: Positive
 
 
-@kind("not_seen_discuss", NotSeenDiscuss, decided=True)
+@kind("not_seen_discuss", NotSeenDiscuss, owners=(TEAM_MANAGER,), decided=True)
 def not_seen_discuss(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-NOTSEEN-DISCUSS: a not-seen home visit is discussed with a team manager within 24 h."""
     if not f.not_seen_chain:
@@ -53,7 +53,7 @@ class NotSeenRevisit:
     max_working_days: Positive
 
 
-@kind("not_seen_revisit", NotSeenRevisit)
+@kind("not_seen_revisit", NotSeenRevisit, owners=(LEAD_SOCIAL_WORKER,))
 def not_seen_revisit(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-NOTSEEN-REVISIT: a further visit within the manager's timeframe, at most N WD; only a
     decider of CB-NOTSEEN-DISCUSS sets the timeframe (RULES.md R1)."""
@@ -88,7 +88,15 @@ class NotSeenAgain:
     agency_check_working_days: Positive
 
 
-@kind("not_seen_again", NotSeenAgain, decided=True)
+@kind(
+    "not_seen_again",
+    NotSeenAgain,
+    owners=(
+        TEAM_MANAGER,
+        LEAD_SOCIAL_WORKER,
+    ),
+    decided=True,
+)
 def not_seen_again(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-NOTSEEN-AGAIN: still not seen at the further visit: discuss again, check, visit in 24 h."""
     chain = f.not_seen_chain
@@ -128,7 +136,7 @@ class AccessDifficulty:
     respond_within_hours: NonNegative
 
 
-@kind("access_difficulty", AccessDifficulty, decided=True)
+@kind("access_difficulty", AccessDifficulty, owners=(PRACTICE_MANAGER,), decided=True)
 def access_difficulty(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-ACCESS: a third not-seen visit in a row, or a manager says so: senior managers decide
     (the rule's deciders, RULES.md R1)."""
@@ -169,7 +177,7 @@ class UnseenByLead:
     meet_within_working_days: Positive
 
 
-@kind("unseen_by_lead", UnseenByLead, decided=True)
+@kind("unseen_by_lead", UnseenByLead, owners=(TEAM_MANAGER,), decided=True)
 def unseen_by_lead(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-20CD-LSW: not seen by the lead social worker for N calendar days: the TM acts. It opens
     on the lapse day (RULES.md R4), is met only by its deciders' decisions on or after it (R1,
@@ -241,7 +249,15 @@ class UnseenByAnyone:
     working_days: Positive
 
 
-@kind("unseen_by_anyone", UnseenByAnyone, decided=True)
+@kind(
+    "unseen_by_anyone",
+    UnseenByAnyone,
+    owners=(
+        TEAM_MANAGER,
+        CP_CHAIR,
+    ),
+    decided=True,
+)
 def unseen_by_anyone(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-30WD-ANY: not seen by any agency for N working days: the CP Chair and an urgent core group."""
     if not f.active:
@@ -286,7 +302,7 @@ class KeepDeadlineRevisit:
     at_risk_working_days: NonNegative
 
 
-@kind("keep_deadline_revisit", KeepDeadlineRevisit)
+@kind("keep_deadline_revisit", KeepDeadlineRevisit, owners=(TEAM_MANAGER,))
 def keep_deadline_revisit(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """HI-NOTSEEN-REVISIT: not seen: visit again within the same timescale; the TM told when at risk."""
     if not f.not_seen_chain or f.visit_due is None or not f.active:

@@ -23,7 +23,7 @@ class FrequencyChange:
     pass  # its deciders (the CP Chair) are the whole of it
 
 
-@kind("frequency_change", FrequencyChange, decided=True)
+@kind("frequency_change", FrequencyChange, owners=(CP_CHAIR,), decided=True)
 def frequency_change(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-FREQ-CHANGE: a change of frequency between conferences needs the CP Chair's agreement
     (the rule's deciders); until then the interval in force stands."""
@@ -50,7 +50,7 @@ class StepDown:
     long_plan_months: Positive
 
 
-@kind("step_down", StepDown, decided=True, when_ended=True)
+@kind("step_down", StepDown, owners=(LEAD_SOCIAL_WORKER,), decided=True, when_ended=True)
 def step_down(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-STEPDOWN: at plan end, the Child in Need visiting arrangement is recorded."""
     ended = f.plan.ended

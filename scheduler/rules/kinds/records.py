@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 from scheduler.rules.facts import contact_anchor, hours_after
 from scheduler.rules.kinds.registry import kind
-from scheduler.rules.model import LEAD_SOCIAL_WORKER, Obligation
+from scheduler.rules.model import LEAD_SOCIAL_WORKER, TEAM_MANAGER, Obligation
 from scheduler.rules.params import NonNegative, Positive
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ class RecordWithin:
     within_hours: Positive
 
 
-@kind("record_within", RecordWithin, when_ended=True)
+@kind("record_within", RecordWithin, owners=(LEAD_SOCIAL_WORKER,), when_ended=True)
 def record_within(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-RECORD, HI-RECORD-24H: every contact recorded within N hours."""
     for c in f.contacts:
@@ -45,7 +45,7 @@ class NoOneHomeNote:
     within_hours: Positive
 
 
-@kind("no_one_home_note", NoOneHomeNote, when_ended=True)
+@kind("no_one_home_note", NoOneHomeNote, owners=(LEAD_SOCIAL_WORKER,), when_ended=True)
 def no_one_home_note(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """HI-NOONE-NOTE: a note left when no one is in, or the reason recorded why not."""
     for c in f.contacts:
@@ -76,7 +76,7 @@ _FLAG_TEXT = {
 }
 
 
-@kind("record_flag", RecordFlag, decided=True, when_ended=True)
+@kind("record_flag", RecordFlag, owners=(TEAM_MANAGER,), decided=True, when_ended=True)
 def record_flag(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-RISK-WORSE, CB-NEW-INJURY: the team manager is alerted at once; the window runs from
     when the record is made (RULES.md R9) and stays open until decided (R2)."""

@@ -26,19 +26,25 @@ class Kind:
     evaluate: RuleFn
     decided: bool  # someone records decisions under it: its rules name their deciders (R1)
     when_ended: bool  # still owed after the plan has ended
+    owners: tuple[str, ...]  # who its obligations are owed by (none: a constraint on other rules)
 
 
 KINDS: dict[str, Kind] = {}
 
 
 def kind(
-    name: str, params: type[Any], *, decided: bool = False, when_ended: bool = False
+    name: str,
+    params: type[Any],
+    *,
+    owners: tuple[str, ...] = (),
+    decided: bool = False,
+    when_ended: bool = False,
 ) -> Callable[[RuleFn], RuleFn]:
     """Register `fn` as the kind `name`, whose rules take the parameters `params`."""
 
     def register(fn: RuleFn) -> RuleFn:
         assert name not in KINDS, f"rule kind {name} registered twice"
-        KINDS[name] = Kind(name, params, fn, decided, when_ended)
+        KINDS[name] = Kind(name, params, fn, decided, when_ended, owners)
         return fn
 
     return register

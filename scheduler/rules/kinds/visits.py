@@ -24,7 +24,7 @@ class HomeVisitInterval:
     max_interval_working_days: Positive | None = None  # the plan may ask for more often, never less
 
 
-@kind("home_visit_interval", HomeVisitInterval)
+@kind("home_visit_interval", HomeVisitInterval, owners=(LEAD_SOCIAL_WORKER,))
 def home_visit_interval(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-VISIT-10WD, HI-VISIT-20WD: a qualifying home visit at least every N working days."""
     p: HomeVisitInterval = rule.on(f.visit_anchor)
@@ -52,7 +52,7 @@ class InitialVisit:
     within_days: Positive
 
 
-@kind("initial_visit", InitialVisit)
+@kind("initial_visit", InitialVisit, owners=(LEAD_SOCIAL_WORKER,))
 def initial_visit(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """HI-INITIAL-1WK: seen at home within one week of the initial conference."""
     if f.visits:
@@ -74,7 +74,7 @@ class SeenBeforeMeetings:
     meetings: Literal["review_conferences", "core_group_meetings"]
 
 
-@kind("seen_before_meetings", SeenBeforeMeetings)
+@kind("seen_before_meetings", SeenBeforeMeetings, owners=(LEAD_SOCIAL_WORKER,))
 def seen_before_meetings(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """HI-BEFORE-REVIEW, HI-BEFORE-CG: a statutory visit since the previous meeting, before this
     one; a visit on the meeting's own date counts (RULES.md R6), a school visit does not (R7)."""
