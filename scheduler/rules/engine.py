@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from scheduler.rules.facts import CaseError, Facts, outcome_label
-from scheduler.rules.kinds import KINDS
 from scheduler.rules.model import Case, Obligation
 from scheduler.rules.policy import Policy
 
@@ -23,8 +22,7 @@ def evaluate(policy: Policy, case: Case, now: datetime) -> list[Obligation]:
     facts = Facts(policy, case, now)
     facts.interval_in_force  # noqa: B018 - a plan interval above the policy's floor is refused
     out: list[Obligation] = []
-    for rule in policy.rules.values():
-        kind = KINDS[rule.kind]
+    for rule, kind in policy.evaluators:
         if facts.active or kind.when_ended:
             out.extend(kind.evaluate(facts, rule))
     tz = policy.timezone

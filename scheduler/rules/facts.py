@@ -249,5 +249,5 @@ def outcome_label(policy: Policy, contact: Contact) -> str:
         return f"{plain} (not a statutory visit: not by a social worker)"
     if policy.require_qualified and not contact.qualified:
         return f"{plain} (not a statutory visit: the visitor is not qualified and registered)"
-    labels = rule.on(contact.at.astimezone(policy.timezone).date())
+    labels = rule.on(contact.at.astimezone(policy.timezone).date()) if rule.changes else rule.params
     return labels.seen if contact.child_seen else labels.not_seen

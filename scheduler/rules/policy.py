@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.rules.calendar import WorkingCalendar
-from scheduler.rules.kinds import KINDS
+from scheduler.rules.kinds import KINDS, Kind
 from scheduler.rules.model import ROLES
 from scheduler.rules.params import NON_NEGATIVE, POSITIVE, spec_of
 
@@ -100,6 +100,11 @@ class Policy:
         for rule in self.rules.values():
             by_kind.setdefault(rule.kind, []).append(rule)
         return by_kind
+
+    @cached_property
+    def evaluators(self) -> tuple[tuple[Rule, Kind], ...]:
+        """Each rule with its kind (its function and whether it is owed after the plan ends)."""
+        return tuple((rule, KINDS[rule.kind]) for rule in self.rules.values())
 
     def rules_of_kind(self, kind: str) -> list[Rule]:
         return self._by_kind.get(kind, [])

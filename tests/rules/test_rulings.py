@@ -382,3 +382,16 @@ def test_cb_seen_alone_R11_still_met_when_visits_say_alone() -> None:
         visit("2027-02-17T10:00", seen_alone="yes"),
     )
     assert of(run(cb(), c, "2027-02-17T12:00"), "CB-SEEN-ALONE") == []
+
+
+def test_cb_20cd_lsw_R4_sunday_lapse_reaches_the_practice_manager_the_next_working_day() -> None:
+    """CB-20CD-LSW R4: the lapse on Sun 21 Feb is prompted on Monday morning (08:30), not yet
+    overdue; the practice manager is told at Tuesday's morning deadline, not on Monday."""
+    from scheduler.stages import planned_stages
+
+    policy = cb()
+    ob = one(run(policy, case(START), local("2027-02-22", "08:30")), "CB-20CD-LSW")
+    assert ob.status == "due"
+    stages = planned_stages(policy, ob, local("2027-02-22", "08:30"), acknowledged=False)
+    to_pm = [s.at for s in stages if s.to == (PM,)]
+    assert to_pm == [local("2027-02-23", "08:30")]
