@@ -8,10 +8,11 @@ force (CB-FREQ-CHANGE), and the visit due date (CB-VISIT-10WD, HI-VISIT-20WD).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
-from typing import TYPE_CHECKING
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from scheduler.rules.model import (
     LEAD_SOCIAL_WORKER,
@@ -24,6 +25,26 @@ from scheduler.rules.model import (
 
 if TYPE_CHECKING:
     from scheduler.rules.policy import Policy, Rule
+
+T = TypeVar("T")
+_at = attrgetter("at")
+
+
+class lazy(Generic[T]):
+    """A property computed on first use and then kept on the instance: functools.cached_property
+    without its lock (Python 3.11 takes one on every first access, a cost paid by every child of
+    a sweep)."""
+
+    def __init__(self, fn: Callable[[Any], T]) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __get__(self, obj: Any, owner: type | None = None) -> T:
+        if obj is None:
+            return self  # type: ignore[return-value]
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
 
 
 class CaseError(ValueError):
@@ -49,28 +70,25 @@ class Facts:
         roles = policy.social_worker_roles
         need_qualified = policy.require_qualified
 
+        # The contacts since the plan started that have happened by `now` (a case keeps them in
+        # time order).
         start = datetime.combine(plan.started, time(), self.tz)
-        contacts: list[Contact] = []
+        contacts = case.contacts
+        contacts = contacts[bisect_left(contacts, start, key=_at) : bisect_right(contacts, now, key=_at)]
         visits: list[Contact] = []  # qualifying (statutory) home visits: child seen
         chain: list[Contact] = []  # home visits not seeing the child since the last that did
         last_seen_lead: Contact | None = None
         last_seen_any: datetime | None = None
-        for c in case.contacts:  # the hot loop: a year of contacts for every child of a sweep
-            at = c.at
-            if at < start or at > now:  # before the plan, or not yet happened at `now`
-                continue
-            contacts.append(c)
-            seen = c.child_seen
-            if seen:
-                last_seen_any = at
+        for c in contacts:  # the hot loop: a year of contacts for every child of a sweep
+            if c.child_seen:
+                last_seen_any = c.at
                 if c.by == LEAD_SOCIAL_WORKER:
                     last_seen_lead = c
-            if c.kind == "home_visit" and c.by in roles and (c.qualified or not need_qualified):
-                if seen:
+                if c.kind == "home_visit" and c.by in roles and (c.qualified or not need_qualified):
                     visits.append(c)
                     chain = []
-                else:
-                    chain.append(c)
+            elif c.kind == "home_visit" and c.by in roles and (c.qualified or not need_qualified):
+                chain.append(c)
         self.contacts, self.visits, self.not_seen_chain = contacts, visits, chain
         self.last_seen_lead = last_seen_lead
         for s in case.agency_sightings:
@@ -88,12 +106,12 @@ class Facts:
         """The last qualifying home visit that saw the child (a statutory visit in Hillingdon)."""
         return self.visits[-1] if self.visits else None
 
-    @cached_property
+    @lazy
     def visit_days(self) -> list[date]:
         """The local dates of the qualifying home visits, ascending."""
         return [self.local_date(v.at) for v in self.visits]
 
-    @cached_property
+    @lazy
     def interval_in_force(self) -> tuple[int | None, str]:
         """The plan's visit interval, or the latest change of it agreed by a decider of
         CB-FREQ-CHANGE (None: the policy's own interval), and the words saying why. A plan or a
@@ -127,17 +145,17 @@ class Facts:
                     )
         return interval, basis
 
-    @cached_property
+    @lazy
     def visit_rule(self) -> Rule | None:
         return self.policy.rule_of_kind("home_visit_interval")
 
-    @cached_property
+    @lazy
     def visit_anchor(self) -> date:
         """The day the visit clock runs from: the last qualifying visit, else the plan start."""
         last = self.last_visit
         return self.local_date(last.at) if last is not None else self.plan.started
 
-    @cached_property
+    @lazy
     def visit_due(self) -> date | None:
         """When the next qualifying home visit is due (None: no such rule, or not yet known).
         The policy's interval is the one in force on the day the clock started from."""
