@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Literal
 
 from scheduler.rules.facts import contact_anchor, hours_after
 from scheduler.rules.kinds.registry import kind
-from scheduler.rules.model import LEAD_SOCIAL_WORKER, TEAM_MANAGER, Obligation
+from scheduler.rules.model import LEAD_SOCIAL_WORKER, TEAM_MANAGER, Contact, Obligation
 from scheduler.rules.params import NonNegative, Positive
 
 if TYPE_CHECKING:
@@ -17,51 +18,58 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, slots=True)
-class RecordWithin:
+class WithinHours:
     within_hours: Positive
 
 
-@kind("record_within", RecordWithin, owners=(LEAD_SOCIAL_WORKER,), when_ended=True)
+def _each_contact_within_hours(
+    f: Facts,
+    rule: Rule,
+    pending: Callable[[Contact], bool],
+    words: Callable[[Contact, date, int], tuple[str, str]],
+) -> Iterator[Obligation]:
+    """For each contact still `pending`, the lead social worker acts within the rule's hours of it;
+    `words` gives the obligation's summary and basis."""
+    for c in f.contacts:
+        if pending(c):
+            day = f.local_date(c.at)
+            hours = rule.on(day).within_hours
+            summary, basis = words(c, day, hours)
+            yield f.obligation(
+                rule, LEAD_SOCIAL_WORKER, hours_after(c.at, hours), summary, basis, contact_anchor(c)
+            )
+
+
+@kind("record_within", WithinHours, owners=(LEAD_SOCIAL_WORKER,), when_ended=True)
 def record_within(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-RECORD, HI-RECORD-24H: every contact recorded within N hours."""
-    for c in f.contacts:
-        if c.recorded_at is not None or c.by not in f.policy.social_worker_roles:
-            continue
-        day = f.local_date(c.at)
-        p: RecordWithin = rule.on(day)
+    roles = f.policy.social_worker_roles
+
+    def words(c: Contact, day: date, hours: int) -> tuple[str, str]:
         what = "Record of a Child Protection Visit" if c.kind == "home_visit" else "case note"
-        yield f.obligation(
-            rule,
-            LEAD_SOCIAL_WORKER,
-            hours_after(c.at, p.within_hours),
-            f"Complete the {what} for the {f.label(c)} on {day} (within {p.within_hours} hours)",
+        return (
+            f"Complete the {what} for the {f.label(c)} on {day} (within {hours} hours)",
             f"{f.label(c)} at {c.at.isoformat()} not yet recorded",
-            contact_anchor(c),
         )
 
-
-@dataclass(frozen=True, slots=True)
-class NoOneHomeNote:
-    within_hours: Positive
+    return _each_contact_within_hours(f, rule, lambda c: c.recorded_at is None and c.by in roles, words)
 
 
-@kind("no_one_home_note", NoOneHomeNote, owners=(LEAD_SOCIAL_WORKER,), when_ended=True)
+@kind("no_one_home_note", WithinHours, owners=(LEAD_SOCIAL_WORKER,), when_ended=True)
 def no_one_home_note(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """HI-NOONE-NOTE: a note left when no one is in, or the reason recorded why not."""
-    for c in f.contacts:
-        if not c.no_one_home or c.note_left or c.note_not_left_reason:
-            continue
-        day = f.local_date(c.at)
-        p: NoOneHomeNote = rule.on(day)
-        yield f.obligation(
-            rule,
-            LEAD_SOCIAL_WORKER,
-            hours_after(c.at, p.within_hours),
+
+    def words(c: Contact, day: date, hours: int) -> tuple[str, str]:
+        return (
             f"No one was in on {day}: record that a note was left "
             "(call-back time, contact details) or why not",
             f"visit at {c.at.isoformat()} with no one home, no note recorded",
-            contact_anchor(c),
         )
+
+    def pending(c: Contact) -> bool:
+        return c.no_one_home and not (c.note_left or c.note_not_left_reason)
+
+    return _each_contact_within_hours(f, rule, pending, words)
 
 
 @dataclass(frozen=True, slots=True)
