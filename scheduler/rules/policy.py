@@ -63,6 +63,8 @@ class Rule:
 
     def least(self, name: str) -> Any:
         """The smallest value a parameter takes in any version (a quick test before `on`)."""
+        if not self.changes:
+            return getattr(self.params, name)
         return min(getattr(p, name) for p in (self.params, *(values for _, values in self.changes)))
 
 
