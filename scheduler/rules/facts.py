@@ -107,11 +107,6 @@ class Facts:
         return self.visits[-1] if self.visits else None
 
     @lazy
-    def visit_days(self) -> list[date]:
-        """The local dates of the qualifying home visits, ascending."""
-        return [self.local_date(v.at) for v in self.visits]
-
-    @lazy
     def interval_in_force(self) -> tuple[int | None, str]:
         """The plan's visit interval, or the latest change of it agreed by a decider of
         CB-FREQ-CHANGE (None: the policy's own interval), and the words saying why. A plan or a
@@ -174,6 +169,26 @@ class Facts:
     # -- helpers ---------------------------------------------------------------------------------
     def local_date(self, instant: datetime) -> date:
         return instant.astimezone(self.tz).date()
+
+    def day_start(self, day: date) -> datetime:
+        """The first instant of a local day: an instant is on or after `day` if it is not before."""
+        return datetime.combine(day, time(), self.tz)
+
+    def visits_from(self, day: date) -> int:
+        """The index in `visits` of the first qualifying visit on or after the local `day`."""
+        return bisect_left(self.visits, self.day_start(day), key=_at)
+
+    def aged_from(self, years: int) -> datetime | None:
+        """When the child turns `years` (None: date of birth unknown); one born on 29 February
+        turns a year older on 1 March in a year that is not a leap year, as age_years counts."""
+        dob = self.case.child.date_of_birth
+        if dob is None:
+            return None
+        try:
+            birthday = dob.replace(year=dob.year + years)
+        except ValueError:
+            birthday = date(dob.year + years, 3, 1)
+        return self.day_start(birthday)
 
     def status_of(self, due: date | datetime) -> str:
         if isinstance(due, datetime):

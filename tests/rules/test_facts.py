@@ -93,3 +93,23 @@ def test_decided_on_or_after_keeps_only_the_rules_deciders_cb_20cd_lsw() -> None
     assert [x.by for x in f.decided_on_or_after(cb().rules["CB-20CD-LSW"], d("2027-02-01"))] == [
         "team_manager"
     ]
+
+
+def test_aged_from_is_the_birthday_as_age_years_counts_it_cb_seen_alone_boundary() -> None:
+    """CB-SEEN-ALONE boundary: a child born 29 Feb 2020 turns 4 on 29 Feb 2024 and 5 on 1 March
+    2025 (not a leap year), the day age_years first says 5."""
+    f = facts(case(START, dob="2020-02-29"))
+    four, five = f.aged_from(4), f.aged_from(5)
+    assert four is not None and five is not None
+    assert four.date() == d("2024-02-29") and five.date() == d("2025-03-01")
+    assert f.age_years(d("2025-02-28")) == 4 and f.age_years(d("2025-03-01")) == 5
+    assert facts(case(START)).aged_from(4) is None
+
+
+def test_visits_from_a_local_day_hi_before_cg_boundary() -> None:
+    """HI-BEFORE-CG boundary: the first qualifying visit on or after a local day: a visit at
+    23:30 BST on 31 May 2027 (22:30 UTC) is on 31 May, not 1 June."""
+    late = visit("2027-05-31T22:30")
+    f = facts(case(START, visit("2027-05-20T10:00"), late), now=at("2027-06-02T12:00"))
+    assert f.visits[f.visits_from(d("2027-05-31"))] == late
+    assert f.visits_from(d("2027-06-01")) == len(f.visits)

@@ -105,13 +105,19 @@ def seen_alone_run(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-SEEN-ALONE: a child of 4+ not seen alone on N visits in a row: the team manager is told,
     and the prompt stays open until decided (RULES.md R2, R11)."""
 
+    grown = f.aged_from(rule.params.min_age_years)  # without dated changes, one birthday
+    if grown is None:
+        return  # the age is unknown
+
     def inside(v: Contact) -> bool:
         if v.seen_alone is not None and v.seen_alone != "no":
             return False
+        if not rule.changes:
+            return v.at >= grown  # type: ignore[operator]
         day = f.local_date(v.at)
         min_age = rule.on(day).min_age_years
         age = f.age_years(day)
-        return age is not None and age >= min_age and not_seen_alone(f, v, min_age)
+        return age is not None and age >= min_age
 
     shortest = rule.least("consecutive_visits")
     for run, end in runs(f.visits, inside):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -83,19 +83,20 @@ def seen_before_meetings(f: Facts, rule: Rule) -> Iterator[Obligation]:
     if not meetings:
         return
     what = "review conference" if p.meetings == "review_conferences" else "core group meeting"
-    visit_days = f.visit_days
+    visits = f.visits
+    one = timedelta(days=1)
     i = bisect_left(meetings, f.today)  # meetings[i] is the next one (today or later)
     for k in (i - 1, i):
         if not 0 <= k < len(meetings):
             continue
         meeting = meetings[k]
         if k == 0:
-            since, lo = f.plan.started, bisect_left(visit_days, f.plan.started)
+            since, lo = f.plan.started, f.visits_from(f.plan.started)
             since_text = f"the plan start on {since}"
-        else:
-            since, lo = meetings[k - 1], bisect_right(visit_days, meetings[k - 1])
+        else:  # a visit on the previous meeting's own date was before that one (R6)
+            since, lo = meetings[k - 1], f.visits_from(meetings[k - 1] + one)
             since_text = f"the previous {what} on {since}"
-        if lo < len(visit_days) and visit_days[lo] <= meeting:
+        if lo < len(visits) and visits[lo].at < f.day_start(meeting + one):
             continue
         yield f.obligation(
             rule,
