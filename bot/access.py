@@ -13,15 +13,16 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.rules.model import DECIDERS, MANAGERS, SENIOR_MANAGERS
 from storage.models import Child, Staff
 
 UNKNOWN_STAFF = (
     "Seen does not know your Slack account yet, so it cannot act on this. "
     "Ask an administrator to add you (your Slack user id) to Seen."
 )
-TEAM_MANAGERS = frozenset({"team_manager", "practice_manager", "head_of_service"})
-SENIOR = frozenset({"practice_manager", "head_of_service"})
-MANAGER_ROLES = TEAM_MANAGERS | {"cp_chair"}
+TEAM_MANAGERS = MANAGERS
+SENIOR = SENIOR_MANAGERS
+MANAGER_ROLES = DECIDERS
 
 
 class Refused(Exception):

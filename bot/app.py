@@ -309,7 +309,7 @@ class SeenBot:
     @staticmethod
     def _is_baby(policy: Policy, child: Any, now: datetime) -> bool:
         rule = policy.rule_of_kind("baby_awake")
-        months = rule["baby_under_months"] if rule is not None else 18
+        months = rule.params.baby_under_months if rule is not None else 18
         dob = child.date_of_birth
         if dob is None:
             return False

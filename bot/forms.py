@@ -245,9 +245,9 @@ def decision_choices(policy: Policy, rule_id: str, owner: str) -> DecisionChoice
     if kind in ("not_seen_discuss", "not_seen_again"):
         revisit = policy.rule_of_kind("not_seen_revisit")
         if revisit is not None:
-            max_days, limit_rule = revisit["max_working_days"], revisit.id
-        elif rule is not None and "revisit_within_hours" in rule.params:
-            max_days, limit_rule = max(1, rule["revisit_within_hours"] // 24), rule.id
+            max_days, limit_rule = revisit.params.max_working_days, revisit.id
+        elif rule is not None and hasattr(rule.params, "revisit_within_hours"):
+            max_days, limit_rule = max(1, rule.params.revisit_within_hours // 24), rule.id
     elif kind == "frequency_change":
         limit = policy.max_interval()
         if limit is not None:

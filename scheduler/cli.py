@@ -48,6 +48,12 @@ COMMANDS: tuple[Command, ...] = (
         "scheduler.case_commands:cmd_explain",
     ),
     Command(
+        "policy",
+        "a policy's rule catalogue: `seen policy show NAME [--on DATE]`",
+        "scheduler.policy_show:add_args",
+        "scheduler.policy_show:run",
+    ),
+    Command(
         "run",
         "run the scheduler (and the console or Slack messenger) until stopped",
         "scheduler.commands:run_args",

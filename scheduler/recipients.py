@@ -13,17 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.rules.model import Obligation
+from scheduler.rules.model import WORKERS, Obligation
 from storage.models import Staff, Team
-
-# Engine owner roles -> staff roles that answer for them.
-_STAFF_ROLE = {
-    "team_manager": "team_manager",
-    "practice_manager": "practice_manager",
-    "head_of_service": "head_of_service",
-    "cp_chair": "cp_chair",
-}
-_WORKER_ROLES = ("lead_social_worker", "duty_social_worker")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +50,11 @@ class Recipients:
 
     def role(self, child: Any, role: str) -> list[Recipient]:
         """Who holds `role` for `child` (a row with team_id, lead_social_worker_id)."""
-        if role in _WORKER_ROLES:
+        if role in WORKERS:
             if child.lead_social_worker_id is not None:
                 return [Recipient(child.lead_social_worker_id, None, role)]
         else:
-            staff_role = _STAFF_ROLE.get(role, role)
-            ids = self.by_team_role.get((child.team_id, staff_role)) or self.by_team_role.get(
-                (None, staff_role)
-            )
+            ids = self.by_team_role.get((child.team_id, role)) or self.by_team_role.get((None, role))
             if ids:
                 return [Recipient(i, None, role) for i in ids]
         return [Recipient(None, self.channels.get(child.team_id), role)]

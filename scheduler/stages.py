@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from scheduler.rules.model import Obligation
+from scheduler.rules.model import DECIDERS, Obligation
 from scheduler.rules.policy import Policy
 
-MANAGER_ROLES = frozenset({"team_manager", "practice_manager", "head_of_service", "cp_chair"})
+MANAGER_ROLES = DECIDERS
 
 
 @dataclass(frozen=True, slots=True)

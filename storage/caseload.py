@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from scheduler.rules.policy import Policy
 
 IMPORT_ACTOR = "import"
-MANAGER_ROLES = ("team_manager", "practice_manager", "head_of_service", "cp_chair")
+MANAGER_ROLES = model.DECIDERS
 
 
 @dataclass(frozen=True, slots=True)

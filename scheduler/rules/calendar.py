@@ -108,4 +108,11 @@ class WorkingCalendar:
         return self._count_through(end.toordinal() - 1) - self._count_through(start.toordinal() - 1)
 
     def next_working_day_on_or_after(self, day: date) -> date:
+        i = day.toordinal() - self._first
+        if 0 < i < len(self._count) and self._count[i] < len(self._working):  # the fast path
+            return (
+                day
+                if self._count[i] != self._count[i - 1]
+                else date.fromordinal(self._working[self._count[i]])
+            )
         return day if self.is_working_day(day) else self.add_working_days(day, 1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -234,6 +234,8 @@ def parse_contact(data: Any, where: str) -> Contact:
     )
     r.done()
     check_contact(contact, where)
+    if not contact.child_seen and contact.seen_alone == "not_applicable":
+        contact = replace(contact, seen_alone=None)  # RULES.md R12: the same as leaving it out
     return contact
 
 
@@ -241,7 +243,7 @@ def check_contact(contact: Contact, where: str) -> None:
     """The cross-field rules of a visit record (shared by the case file, the import and the bot)."""
     if contact.seen_alone == "no" and not contact.seen_alone_reason:
         raise CaseFileError(f'{where}.seen_alone_reason: required when seen_alone is "no"')
-    if not contact.child_seen and contact.seen_alone not in (None, "no"):
+    if not contact.child_seen and contact.seen_alone == "yes":  # RULES.md R12: not_applicable is fine
         raise CaseFileError(f"{where}.seen_alone: the child was not seen, so cannot be seen alone")
     if contact.no_one_home and contact.child_seen:
         raise CaseFileError(f"{where}.no_one_home: cannot be true when the child was seen")

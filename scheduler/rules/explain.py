@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from scheduler.rules.engine import outcome_label
+from scheduler.rules.facts import outcome_label
 from scheduler.rules.model import Case, Obligation
 from scheduler.rules.policy import Policy
 
@@ -37,4 +37,7 @@ def explain_text(policy: Policy, case: Case, now: datetime, obligations: list[Ob
         lines.append(f"{i}. [{o.rule}] {o.status.upper()}, due {_when(o.due, policy)}, for the {owner}")
         lines.append(f"   {o.summary}")
         lines.append(f"   Why: {o.basis}")
+        rule = policy.rules.get(o.rule)
+        if rule is not None:  # where in the procedure the rule comes from (the policy's catalogue)
+            lines.append(f"   Rule: {rule.summary} ({policy.name}, {rule.source})")
     return "\n".join(lines)

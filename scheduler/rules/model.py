@@ -20,6 +20,16 @@ Role = Literal[
     "core_group",
 ]
 ROLES: tuple[str, ...] = get_args(Role)
+# The role groups every part of Seen uses (the bot's access checks, the stages, the import, the
+# recipients, the engine); the policy files name roles from ROLES.
+LEAD_SOCIAL_WORKER = "lead_social_worker"
+TEAM_MANAGER = "team_manager"
+PRACTICE_MANAGER = "practice_manager"
+CP_CHAIR = "cp_chair"
+WORKERS: frozenset[str] = frozenset({LEAD_SOCIAL_WORKER, "duty_social_worker"})
+SENIOR_MANAGERS: frozenset[str] = frozenset({PRACTICE_MANAGER, "head_of_service"})
+MANAGERS: frozenset[str] = frozenset({TEAM_MANAGER}) | SENIOR_MANAGERS  # decide a team's prompts
+DECIDERS: frozenset[str] = MANAGERS | {CP_CHAIR}  # every role that may be sent a prompt to decide
 CONTACT_KINDS: tuple[str, ...] = ("home_visit", "school_visit", "office", "other")
 SEEN_ALONE: tuple[str, ...] = ("yes", "no", "not_applicable")
 Status = Literal["due", "overdue"]

@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.rules.calendar import WorkingCalendar
+from scheduler.rules.kinds import KINDS, Kind
 from scheduler.rules.model import ROLES
+from scheduler.rules.params import NON_NEGATIVE, POSITIVE, spec_of
 
 
 class PolicyError(ValueError):
@@ -25,66 +27,45 @@ class PolicyError(ValueError):
 
 RULE_ID = re.compile(r"^[A-Z]{2,}(-[A-Z0-9]+)+$")
 
-# Each kind of rule the engine implements, with the parameters (name -> type) its table takes.
-# A parameter whose type is a tuple of allowed strings is an enumeration.
-_POSITIVE = "positive int"
-_NON_NEGATIVE = "non-negative int"
-RULE_KINDS: dict[str, dict[str, Any]] = {
-    "home_visit_interval": {
-        "interval_working_days": _POSITIVE,
-        "first_due_from": ("plan_start", "initial_visit"),
-        "max_interval_working_days?": _POSITIVE,
-    },
-    "frequency_floor": {"max_interval_working_days": _POSITIVE},
-    "frequency_change": {"agreed_by": "roles"},
-    "bedroom_alternate": {"breach_after_visits": _POSITIVE, "respond_within_hours": _NON_NEGATIVE},
-    "seen_alone_run": {
-        "min_age_years": _NON_NEGATIVE,
-        "consecutive_visits": _POSITIVE,
-        "respond_within_hours": _NON_NEGATIVE,
-    },
-    "baby_awake": {"baby_under_months": _POSITIVE, "respond_within_hours": _NON_NEGATIVE},
-    "record_within": {"within_hours": _POSITIVE},
-    "record_flag": {
-        "flag": ("risk_worsened", "new_injury"),
-        "respond_within_hours": _NON_NEGATIVE,
-    },
-    "not_seen_discuss": {"within_hours": _POSITIVE},
-    "not_seen_revisit": {"max_working_days": _POSITIVE},
-    "not_seen_again": {
-        "within_hours": _POSITIVE,
-        "revisit_within_hours": _POSITIVE,
-        "agency_check_working_days": _POSITIVE,
-    },
-    "access_difficulty": {"consecutive_not_seen": _POSITIVE, "respond_within_hours": _NON_NEGATIVE},
-    "unseen_by_lead": {
-        "calendar_days": _POSITIVE,
-        "contact_within_working_days": _POSITIVE,
-        "meet_within_working_days": _POSITIVE,
-    },
-    "unseen_by_anyone": {"working_days": _POSITIVE},
-    "step_down": {"long_plan_months": _POSITIVE},
-    "qualified_visitor": {},
-    "initial_visit": {"within_days": _POSITIVE},
-    "outcome_labels": {"seen": str, "not_seen": str},
-    "no_one_home_note": {"within_hours": _POSITIVE},
-    "keep_deadline_revisit": {"at_risk_working_days": _NON_NEGATIVE},
-    "statutory_at_home": {},
-    "seen_before_meetings": {"meetings": ("review_conferences", "core_group_meetings")},
-    "seen_alone_each_visit": {"respond_within_hours": _NON_NEGATIVE},
-}
+# The tables a policy file holds besides its top-level keys; each is read by policy_from_mapping.
+TABLES = ("calendar", "visits", "reminders", "ladder", "rules")
+# What every rule table holds besides its kind's parameters (scheduler/rules/kinds/).
+RULE_KEYS = {"kind", "source", "summary", "deciders", "changes"}
+_POSITIVE, _NON_NEGATIVE = POSITIVE, NON_NEGATIVE
 
 LADDER_FROM = ("prompt", "deadline")
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """One rule of a policy: its kind, its parameters (the kind's dataclass), who decides under
+    it (RULES.md R1), where in the procedure it comes from, and its dated changes."""
+
     id: str
     kind: str
-    params: dict[str, Any]
+    params: Any  # the values first in force: an instance of KINDS[kind].params
+    deciders: tuple[str, ...] = ()
+    source: str = ""  # where in the procedure: "§3", "item 12"
+    summary: str = ""  # one line
+    changes: tuple[tuple[date, Any], ...] = ()  # (in force from, the parameters then), ascending
 
-    def __getitem__(self, name: str) -> Any:
-        return self.params[name]
+    def on(self, day: date) -> Any:
+        """The parameters in force on `day`: an obligation is judged by the values in force on
+        the day it was triggered, so a change applies from its date, never retroactively."""
+        params = self.params
+        if not self.changes:
+            return params
+        for since, values in self.changes:
+            if day < since:
+                break
+            params = values
+        return params
+
+    def least(self, name: str) -> Any:
+        """The smallest value a parameter takes in any version (a quick test before `on`)."""
+        if not self.changes:
+            return getattr(self.params, name)
+        return min(getattr(p, name) for p in (self.params, *(values for _, values in self.changes)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +103,11 @@ class Policy:
             by_kind.setdefault(rule.kind, []).append(rule)
         return by_kind
 
+    @cached_property
+    def evaluators(self) -> tuple[tuple[Rule, Kind], ...]:
+        """Each rule with its kind (its function and whether it is owed after the plan ends)."""
+        return tuple((rule, KINDS[rule.kind]) for rule in self.rules.values())
+
     def rules_of_kind(self, kind: str) -> list[Rule]:
         return self._by_kind.get(kind, [])
 
@@ -129,14 +115,13 @@ class Policy:
         found = self.rules_of_kind(kind)
         return found[0] if found else None
 
-    def max_interval(self) -> tuple[int, str] | None:
-        """The longest visit interval a plan may set, and the rule ID that says so."""
-        floor = self.rule_of_kind("frequency_floor")
-        if floor is not None:
-            return floor["max_interval_working_days"], floor.id
-        for rule in self.rules_of_kind("home_visit_interval"):
-            if "max_interval_working_days" in rule.params:
-                return rule["max_interval_working_days"], rule.id
+    def max_interval(self, on: date | None = None) -> tuple[int, str] | None:
+        """The longest visit interval a plan may set (on `on`; default: as last changed), and
+        the rule ID that says so."""
+        for rule in (*self.rules_of_kind("frequency_floor"), *self.rules_of_kind("home_visit_interval")):
+            params = rule.on(on or date.max)
+            if params.max_interval_working_days is not None:
+                return params.max_interval_working_days, rule.id
         return None
 
 
@@ -195,6 +180,17 @@ def _check(value: Any, kind: Any, key: str) -> Any:
         if value not in ROLES:
             raise PolicyError(f"{key}: unknown role {value!r} (one of {', '.join(ROLES)})")
         return value
+    if kind == "one line":
+        if not isinstance(value, str) or not value.strip() or not value.isprintable():
+            raise PolicyError(f"{key}: must be a non-empty string on one line")
+        return value.strip()
+    if kind == "date":
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise PolicyError(f"{key}: must be a date YYYY-MM-DD, not {value!r}") from None
     if kind is list:
         if not isinstance(value, list) or not value:
             raise PolicyError(f"{key}: must be a non-empty list")
@@ -249,13 +245,7 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
         "",
         {"id": str, "name": str, "timezone": str},
     )
-    where = {k for k, v in data.items() if isinstance(v, dict)} - {
-        "calendar",
-        "visits",
-        "reminders",
-        "ladder",
-        "rules",
-    }
+    where = {k for k, v in data.items() if isinstance(v, dict)} - set(TABLES)
     if where:
         raise PolicyError(f"{_name(sorted(where)[0])}: unknown table")
     try:
@@ -305,18 +295,7 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
         steps.append(LadderStep(s["to"], s["after_hours"], s["from"]))
 
     rules_table = _table(data, "rules")
-    rules: dict[str, Rule] = {}
-    for rule_id, table in rules_table.items():
-        where = f"rules.{_name(rule_id)}"
-        if not RULE_ID.match(rule_id):
-            raise PolicyError(f"{where}: a rule ID is capitals and digits joined by '-'")
-        if not isinstance(table, dict):
-            raise PolicyError(f"{where}: must be a table")
-        kind = table.get("kind")
-        if not isinstance(kind, str) or kind not in RULE_KINDS:
-            raise PolicyError(f"{where}.kind: unknown rule kind {kind!r} (one of {', '.join(RULE_KINDS)})")
-        params = _take({k: v for k, v in table.items() if k != "kind"}, where, RULE_KINDS[kind])
-        rules[rule_id] = Rule(rule_id, kind, params)
+    rules = {rule_id: _rule(rule_id, table) for rule_id, table in rules_table.items()}
     if not rules:
         raise PolicyError("rules: a policy needs at least one rule")
     return Policy(
@@ -340,3 +319,45 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
 
 def _kinds(rules: dict[str, Rule]) -> set[str]:
     return {r.kind for r in rules.values()}
+
+
+def _rule(rule_id: str, table: Any) -> Rule:
+    """One [rules.ID] table: its kind, source, summary, deciders, parameters and dated changes."""
+    where = f"rules.{_name(rule_id)}"
+    if not RULE_ID.match(rule_id):
+        raise PolicyError(f"{where}: a rule ID is capitals and digits joined by '-'")
+    if not isinstance(table, dict):
+        raise PolicyError(f"{where}: must be a table")
+    name = table.get("kind")
+    if not isinstance(name, str) or name not in KINDS:
+        raise PolicyError(f"{where}.kind: unknown rule kind {name!r} (one of {', '.join(KINDS)})")
+    kind = KINDS[name]
+    spec = spec_of(kind.params)
+    common = {"source": "one line", "summary": "one line"}
+    if kind.decided:
+        common["deciders"] = "roles"
+    rest = {k: v for k, v in table.items() if k not in ("kind", "changes")}
+    values = _take(rest, where, {**common, **spec})
+    head = {k: values.pop(k) for k in common}
+    params = kind.params(**values)
+    changes: list[tuple[date, Any]] = []
+    raw_changes = table.get("changes", [])
+    if not isinstance(raw_changes, list):
+        raise PolicyError(f"{where}.changes: must be a list of tables [[{where}.changes]]")
+    current = params
+    for i, change in enumerate(raw_changes):
+        at = f"{where}.changes[{i}]"
+        if not isinstance(change, dict):
+            raise PolicyError(f"{at}: must be a table {{ from = YYYY-MM-DD, ... }}")
+        optional = {k.rstrip("?") + "?": v for k, v in spec.items()}
+        new = _take(change, at, {"from": "date", **optional})
+        since = new.pop("from")
+        if not new:
+            raise PolicyError(f"{at}: changes no parameter of {name}")
+        if changes and since <= changes[-1][0]:
+            raise PolicyError(f"{at}.from: must be after the change before it ({changes[-1][0]})")
+        current = replace(current, **new)
+        changes.append((since, current))
+    return Rule(
+        rule_id, name, params, head.get("deciders", ()), head["source"], head["summary"], tuple(changes)
+    )

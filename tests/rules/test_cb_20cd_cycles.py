@@ -36,8 +36,9 @@ def test_still_unseen_twenty_days_after_the_agreement_cb_20cd_lsw() -> None:
 
 def test_closing_decision_on_the_lapse_day_terminates_cb_20cd_lsw() -> None:
     """An emergency-action decision on the very day of the lapse: evaluation ends (no endless
-    re-opening of the same cycle) and the next cycle runs from that day."""
+    re-opening of the same cycle) and the next cycle runs from that day: it opens on Saturday
+    13 March and is due on Monday 15 March (RULES.md R4)."""
     base = case("2027-01-25", visit("2027-02-01T10:00", by=LSW))
     c = with_decisions(base, decision("2027-02-21T08:00", "CB-20CD-LSW", "team_manager", "emergency_action"))
     assert of(run(cb(), c, "2027-03-12T12:00"), "CB-20CD-LSW") == []
-    assert one(run(cb(), c, "2027-03-13T12:00"), "CB-20CD-LSW").due.isoformat() == "2027-03-13"
+    assert one(run(cb(), c, "2027-03-13T12:00"), "CB-20CD-LSW").due.isoformat() == "2027-03-15"

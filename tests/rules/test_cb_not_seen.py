@@ -274,9 +274,10 @@ def test_cb_20cd_lsw_boundary() -> None:
 
 
 def test_cb_20cd_lsw_from_the_plan_start_when_never_seen() -> None:
-    """CB-20CD-LSW: never seen by the lead SW: plan start 1 Feb + 20 days = Sun 21 Feb."""
+    """CB-20CD-LSW: never seen by the lead SW: plan start 1 Feb + 20 days = Sun 21 Feb, when it
+    opens; due the next working day, Mon 22 Feb (RULES.md R4)."""
     o = one(run(cb(), case(START), local("2027-02-21")), "CB-20CD-LSW")
-    assert (o.due, o.status) == (d("2027-02-21"), "due")
+    assert (o.due, o.status) == (d("2027-02-22"), "due")
 
 
 def test_cb_20cd_lsw_any_contact_by_the_lead_counts() -> None:

@@ -307,6 +307,8 @@ def test_explain_shows_the_basis_of_each_obligation() -> None:
     assert "[HI-VISIT-20WD] DUE, due 2027-01-21" in text
     assert "lead social worker" in text
     assert "Why: last successful statutory visit seeing the child on 2026-12-21" in text
+    assert "Rule: After the initial visit, a statutory home visit at least every 20 working days" in text
+    assert "(London Borough of Hillingdon, items 5, 7)" in text
     assert "20 working days" in text
 
 

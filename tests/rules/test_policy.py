@@ -43,15 +43,15 @@ def test_central_bedfordshire_loads_with_every_cb_rule_id() -> None:
     assert policy.id == "central-bedfordshire"
     assert str(policy.timezone) == "Europe/London"
     assert sorted(policy.rules) == sorted(CB_IDS)
-    assert policy.rules["CB-VISIT-10WD"]["interval_working_days"] == 10
-    assert policy.rules["CB-NOTSEEN-REVISIT"]["max_working_days"] == 5
-    assert policy.rules["CB-20CD-LSW"]["calendar_days"] == 20
-    assert policy.rules["CB-30WD-ANY"]["working_days"] == 30
-    assert policy.rules["CB-SEEN-ALONE"]["consecutive_visits"] == 2
-    assert policy.rules["CB-SEEN-ALONE"]["min_age_years"] == 4
-    assert policy.rules["CB-BABY-AWAKE"]["baby_under_months"] == 18
-    assert policy.rules["CB-RECORD"]["within_hours"] == 24
-    assert policy.rules["CB-STEPDOWN"]["long_plan_months"] == 15
+    assert policy.rules["CB-VISIT-10WD"].params.interval_working_days == 10
+    assert policy.rules["CB-NOTSEEN-REVISIT"].params.max_working_days == 5
+    assert policy.rules["CB-20CD-LSW"].params.calendar_days == 20
+    assert policy.rules["CB-30WD-ANY"].params.working_days == 30
+    assert policy.rules["CB-SEEN-ALONE"].params.consecutive_visits == 2
+    assert policy.rules["CB-SEEN-ALONE"].params.min_age_years == 4
+    assert policy.rules["CB-BABY-AWAKE"].params.baby_under_months == 18
+    assert policy.rules["CB-RECORD"].params.within_hours == 24
+    assert policy.rules["CB-STEPDOWN"].params.long_plan_months == 15
     assert policy.max_interval() == (10, "CB-FREQ-FLOOR")
     assert policy.require_qualified is False
     assert policy.social_worker_roles == {"lead_social_worker", "duty_social_worker"}
@@ -61,12 +61,12 @@ def test_hillingdon_loads_with_every_hi_rule_id() -> None:
     policy = load_policy("hillingdon")
     assert policy.id == "hillingdon"
     assert sorted(policy.rules) == sorted(HI_IDS)
-    assert policy.rules["HI-VISIT-20WD"]["interval_working_days"] == 20
-    assert policy.rules["HI-INITIAL-1WK"]["within_days"] == 7
-    assert policy.rules["HI-RECORD-24H"]["within_hours"] == 24
-    assert policy.rules["HI-NOTSEEN-REVISIT"]["at_risk_working_days"] == 3
-    assert policy.rules["HI-OUTCOME"]["seen"] == "successful statutory visit"
-    assert policy.rules["HI-OUTCOME"]["not_seen"] == "unsuccessful statutory visit"
+    assert policy.rules["HI-VISIT-20WD"].params.interval_working_days == 20
+    assert policy.rules["HI-INITIAL-1WK"].params.within_days == 7
+    assert policy.rules["HI-RECORD-24H"].params.within_hours == 24
+    assert policy.rules["HI-NOTSEEN-REVISIT"].params.at_risk_working_days == 3
+    assert policy.rules["HI-OUTCOME"].params.seen == "successful statutory visit"
+    assert policy.rules["HI-OUTCOME"].params.not_seen == "unsuccessful statutory visit"
     assert policy.max_interval() == (20, "HI-VISIT-20WD")
     assert policy.require_qualified is True  # HI-QUALIFIED
 
@@ -116,8 +116,15 @@ BROKEN: list[tuple[str, str, Callable[[dict[str, Any]], None], str]] = [
     ("central-bedfordshire", "missing kind", _drop(("rules", "CB-RECORD", "kind")),
      "rules.CB-RECORD.kind"),
     ("hillingdon", "bad role in a role list",
-     _set(("rules", "HI-VISIT-20WD"), {"kind": "frequency_change", "agreed_by": ["boss"]}),
-     "rules.HI-VISIT-20WD.agreed_by"),
+     _set(("rules", "HI-VISIT-20WD"),
+          {"kind": "frequency_change", "source": "§7", "summary": "x", "deciders": ["boss"]}),
+     "rules.HI-VISIT-20WD.deciders"),
+    ("central-bedfordshire", "every rule says where it comes from",
+     _drop(("rules", "CB-RECORD", "source")), "rules.CB-RECORD.source"),
+    ("hillingdon", "a summary is one line",
+     _set(("rules", "HI-AWAY", "summary"), "two\nlines"), "rules.HI-AWAY.summary"),
+    ("central-bedfordshire", "R1: a rule taking decisions names its deciders",
+     _drop(("rules", "CB-NOTSEEN-DISCUSS", "deciders")), "rules.CB-NOTSEEN-DISCUSS.deciders"),
     ("hillingdon", "bad role in the visits table",
      _set(("visits", "social_worker_roles"), ["lead_social_worker", "student"]),
      "visits.social_worker_roles"),
@@ -191,6 +198,8 @@ def own_policy_text() -> str:
     assert 'id = "exampleshire"' in head and "2026-12-29" in head
     return head + (
         "[rules.EX-VISIT-15WD]\n"
+        'source = "§1"\n'
+        'summary = "A home visit at least every 15 working days"\n'
         'kind = "home_visit_interval"\n'
         "interval_working_days = 15\n"
         'first_due_from = "plan_start"\n'
