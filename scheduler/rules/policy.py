@@ -16,6 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.rules.calendar import WorkingCalendar
+from scheduler.rules.hours import TABLES as HOURS_TABLES
+from scheduler.rules.hours import WorkingHours, working_hours_from
 from scheduler.rules.model import ROLES
 
 
@@ -113,6 +115,7 @@ class Policy:
     require_qualified: bool
     reminders: Reminders
     ladder: tuple[LadderStep, ...]
+    working_hours: WorkingHours  # [working_hours] and [out_of_hours]
     rules: dict[str, Rule] = field(default_factory=dict)
 
     @cached_property
@@ -255,6 +258,7 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
         "reminders",
         "ladder",
         "rules",
+        *HOURS_TABLES,
     }
     if where:
         raise PolicyError(f"{_name(sorted(where)[0])}: unknown table")
@@ -335,6 +339,7 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
         ),
         ladder=tuple(steps),
         rules=rules,
+        working_hours=working_hours_from(data, rules),
     )
 
 
