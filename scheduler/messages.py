@@ -18,6 +18,7 @@ _OPENING = {
     "prompt": "Decision needed",
     "repeat": "Still waiting for acknowledgement",
     "escalate": "Escalated to you: not acknowledged",
+    "out-of-hours": "Urgent, raised out of hours",
 }
 
 

@@ -1,4 +1,5 @@
-"""Who a role is for one child: the lead social worker, the team's managers, the CP chairs.
+"""Who a role is for one child: the lead social worker, the team's managers, the CP chairs, and
+the out-of-hours channel its team's policy names for urgent prompts ([out_of_hours]).
 
 A role nobody holds goes to the team's channel, so a message is never silently dropped; with no
 channel either, the row is written without a recipient and delivery parks it, visibly.
@@ -13,7 +14,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.policies import load_policy
+from scheduler.rules.hours import WorkingHours
 from scheduler.rules.model import WORKERS, Obligation
+from scheduler.stages import OUT_OF_HOURS
 from storage.models import Staff, Team
 
 
@@ -39,9 +43,15 @@ class Recipients:
     resolves them)."""
 
     def __init__(self, session: Session) -> None:
-        self.channels: dict[int, str | None] = {
-            team_id: channel for team_id, channel in session.execute(select(Team.id, Team.slack_channel_id))
-        }
+        self.channels: dict[int, str | None] = {}
+        self.hours: dict[int, WorkingHours] = {}  # of the teams whose policy names an out-of-hours channel
+        for team_id, channel, policy_id in session.execute(
+            select(Team.id, Team.slack_channel_id, Team.policy_id)
+        ):
+            self.channels[team_id] = channel
+            hours = load_policy(policy_id).working_hours
+            if hours.out_of_hours_channel is not None:
+                self.hours[team_id] = hours
         self.by_team_role: dict[tuple[int | None, str], list[int]] = defaultdict(list)
         for staff_id, team_id, role in session.execute(
             select(Staff.id, Staff.team_id, Staff.role).where(Staff.active.is_(True)).order_by(Staff.id)
@@ -50,6 +60,9 @@ class Recipients:
 
     def role(self, child: Any, role: str) -> list[Recipient]:
         """Who holds `role` for `child` (a row with team_id, lead_social_worker_id)."""
+        if role == OUT_OF_HOURS:
+            hours = self.hours.get(child.team_id)
+            return [Recipient(None, hours.out_of_hours_channel, role)] if hours else []
         if role in WORKERS:
             if child.lead_social_worker_id is not None:
                 return [Recipient(child.lead_social_worker_id, None, role)]
@@ -62,4 +75,7 @@ class Recipients:
     def for_child(self, child: Any, ob: Obligation) -> dict[str, list[Recipient]]:
         """Recipients by role for `child` (a Child or a row with team_id, lead_social_worker_id)."""
         roles = {ob.owner, "team_manager", "practice_manager", "head_of_service"}
+        hours = self.hours.get(child.team_id)
+        if hours is not None and hours.urgent_out_of_hours(ob.rule):
+            roles.add(OUT_OF_HOURS)
         return {role: self.role(child, role) for role in roles}

@@ -2,7 +2,11 @@
 
 The clock steps from one moment that matters to the next (a reminder's time, a child's next
 threshold, a retry, a due-list morning, a simulated reply), at most `max_step` apart, and every
-message delivered is printed as a JSON line `{"at","to","rule","child","stage","key","text"}`.
+message delivered is printed as a JSON line `{"at","to","rule","child","stage","key","text"}`:
+`at` is the simulated time it was delivered (UTC), `to` who it went to in words (a role and staff
+id, a team's channel, or the policy's out-of-hours channel: `out of hours (channel C0EDT0001)`,
+stage `out-of-hours`). A policy's working hours show in `at`: a manager prompt's repeat or climb
+that fell outside them is delivered at the start of the next.
 It is resumable: killed at any point and started again with the same --db and --out, it carries
 on from the last completed step and prints exactly what an uninterrupted run would have.
 

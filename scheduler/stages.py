@@ -1,7 +1,14 @@
 """When each obligation is told to whom: reminder stages, overdue alerts, the manager ladder.
 
-Pure, like the engine: the times come from the policy's [reminders] and [ladder] tables. The sweep
-writes a stage to the outbox once its time has come; its key is the obligation key + stage name.
+Pure, like the engine: the times come from the policy's [reminders], [ladder], [working_hours] and
+[out_of_hours] tables. The sweep writes a stage to the outbox once its time has come; its key is
+the obligation key + stage name.
+
+Team managers are not on call: once a prompt has gone, its later messages (the repeat, the
+overdue alert, each rung of the ladder) that fall outside working hours go at the start of the
+next working hours. The deadline does not move, nor what the messages say about it. A prompt of a
+rule the policy marks urgent that is raised outside working hours also goes, at once, to the
+policy's out-of-hours channel (the emergency duty team), when it names one.
 """
 
 from __future__ import annotations
@@ -13,6 +20,10 @@ from scheduler.rules.model import DECIDERS, Obligation
 from scheduler.rules.policy import Policy
 
 MANAGER_ROLES = DECIDERS
+OUT_OF_HOURS = "out_of_hours"  # the recipient role of the policy's out-of-hours channel
+
+
+_TO_OTHERS = frozenset({"escalation", "out-of-hours"})  # kinds of stage not to the owner
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +31,7 @@ class Stage:
     name: str
     at: datetime  # aware, UTC: when it is due to be sent
     to: tuple[str, ...]  # roles, resolved to people by the sweep
-    kind: str  # "reminder", "overdue", "prompt", "escalation"
+    kind: str  # "reminder", "overdue", "prompt", "escalation", "out-of-hours"
 
 
 def is_prompt(ob: Obligation) -> bool:
@@ -31,6 +42,11 @@ def is_prompt(ob: Obligation) -> bool:
 def morning(policy: Policy, day: date) -> datetime:
     """The policy's reminder time on `day`, local, as a UTC instant."""
     return datetime.combine(day, policy.reminders.morning_of, policy.timezone).astimezone(UTC)
+
+
+def in_working_hours(policy: Policy, at: datetime) -> datetime:
+    """`at` when it is within the policy's working hours, else the start of the next."""
+    return policy.working_hours.next_open(at, policy.timezone, policy.calendar)
 
 
 def overdue_at(policy: Policy, ob: Obligation) -> datetime:
@@ -85,17 +101,25 @@ def planned_stages(
             Stage(s.name, until, s.to, s.kind) if s.kind == "reminder" and start <= s.at < until else s
             for s in stages
         ]
-    stages.append(Stage("overdue", overdue_at(policy, ob), (ob.owner, *escalate_to), "overdue"))
+    overdue = overdue_at(policy, ob)
+    if is_prompt(ob):  # the manager is told it is overdue in working hours
+        overdue = in_working_hours(policy, overdue)
+    stages.append(Stage("overdue", overdue, (ob.owner, *escalate_to), "overdue"))
+    if is_prompt(ob) and prompted_at is not None:
+        hours = policy.working_hours
+        if hours.urgent_out_of_hours(ob.rule) and not hours.is_open(prompted_at, policy.timezone, cal):
+            stages.append(Stage("out-of-hours", prompted_at, (OUT_OF_HOURS,), "out-of-hours"))
     if is_prompt(ob) and prompted_at is not None and not acknowledged:
         deadline = overdue_at(policy, ob)
-        # The rungs keep their order even for a prompt that went late (e.g. found on import):
-        # the manager prompted always gets the repeat before anyone above is told.
+        # The rungs keep their order even for a prompt that went late (e.g. found on import) or
+        # whose rungs waited for working hours: the manager prompted always gets the repeat
+        # before anyone above is told.
         gap = timedelta(hours=max((s.after_hours for s in policy.ladder if s.to == "owner"), default=1))
         floor = prompted_at
         for i, step in enumerate(policy.ladder, 1):
             to = ob.owner if step.to == "owner" else step.to
             base = prompted_at if step.start == "prompt" else deadline
-            at = max(base + timedelta(hours=step.after_hours), floor)
+            at = in_working_hours(policy, max(base + timedelta(hours=step.after_hours), floor))
             floor = at + gap
             if step.to != "owner" and to == ob.owner:
                 continue
@@ -103,16 +127,19 @@ def planned_stages(
             stages.append(Stage(name, at, (to,), "escalation"))
     # Two of the owner's own messages at the same instant: the later in the list (nearer the
     # deadline) says it all. A prompt is never dropped (it starts the ladder and says the
-    # status itself); escalations go to others and are never merged away.
+    # status itself), and neither is the repeat (a prompt's overdue alert that waited for the
+    # same working morning as the repeat goes as the repeat, which says "overdue" too);
+    # escalations and out-of-hours messages go to others and are never merged away.
+    repeats = {s.at for s in stages if s.name == "repeat"}
     by_time: dict[datetime, Stage] = {}
     for s in stages:
-        if s.kind == "escalation":
+        if s.kind in _TO_OTHERS or (s.kind == "overdue" and s.at in repeats):
             continue
         kept = by_time.get(s.at)
         if kept is None or kept.kind != "prompt":
             by_time[s.at] = s
-    ladder = [s for s in stages if s.kind == "escalation"]
-    return sorted([*by_time.values(), *ladder], key=lambda s: s.at)
+    others = [s for s in stages if s.kind in _TO_OTHERS]
+    return sorted([*by_time.values(), *others], key=lambda s: s.at)
 
 
 def stages_to_send(
@@ -142,7 +169,7 @@ def stages_to_send(
         past = [s for s in past if s.kind != "reminder"]
     future = [s.at for s in stages if s.at > now]
     chosen: list[Stage] = []
-    for kinds in (("prompt",), ("reminder", "overdue"), ("escalation",)):
+    for kinds in (("prompt",), ("reminder", "overdue"), ("escalation",), ("out-of-hours",)):
         latest = [s for s in past if s.kind in kinds]
         if latest:
             chosen.append(latest[-1])

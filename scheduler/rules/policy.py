@@ -16,6 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.rules.calendar import WorkingCalendar
+from scheduler.rules.hours import TABLES as HOURS_TABLES
+from scheduler.rules.hours import WorkingHours, working_hours_from
 from scheduler.rules.kinds import KINDS, Kind
 from scheduler.rules.model import ROLES
 from scheduler.rules.params import NON_NEGATIVE, POSITIVE, spec_of
@@ -94,6 +96,7 @@ class Policy:
     require_qualified: bool
     reminders: Reminders
     ladder: tuple[LadderStep, ...]
+    working_hours: WorkingHours  # [working_hours] and [out_of_hours]
     rules: dict[str, Rule] = field(default_factory=dict)
 
     @cached_property
@@ -245,7 +248,7 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
         "",
         {"id": str, "name": str, "timezone": str},
     )
-    where = {k for k, v in data.items() if isinstance(v, dict)} - set(TABLES)
+    where = {k for k, v in data.items() if isinstance(v, dict)} - {*TABLES, *HOURS_TABLES}
     if where:
         raise PolicyError(f"{_name(sorted(where)[0])}: unknown table")
     try:
@@ -314,6 +317,7 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
         ),
         ladder=tuple(steps),
         rules=rules,
+        working_hours=working_hours_from(data, rules),
     )
 
 

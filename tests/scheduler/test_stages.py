@@ -66,9 +66,10 @@ def test_hour_deadline_reminded_hours_before_cb_record() -> None:
 
 
 def test_manager_prompt_ladder_cb_notseen_discuss() -> None:
-    """CB-NOTSEEN-DISCUSS prompt: sent when it arises; repeated to the manager after 4 hours;
-    at the deadline the manager is told it is overdue and the practice manager is told; 24 hours
-    later the head of service."""
+    """CB-NOTSEEN-DISCUSS prompt: sent when it arises (Thu 10 Dec 10:35); repeated to the
+    manager after 4 hours; at the deadline (Fri 11 Dec 10:30) the manager is told it is overdue
+    and the practice manager is told; 24 hours later is Saturday, outside working hours, so the
+    head of service is told at the start of Monday's (14 Dec, 08:30 GMT)."""
     due = utc(2026, 12, 11, 10, 30)
     prompt_at = utc(2026, 12, 10, 10, 35)
     stages = planned_stages(CB, ob("CB-NOTSEEN-DISCUSS", due, "team_manager"), prompt_at, False)
@@ -77,7 +78,7 @@ def test_manager_prompt_ladder_cb_notseen_discuss() -> None:
         ("repeat", prompt_at + timedelta(hours=4), ("team_manager",)),
         ("overdue", due, ("team_manager",)),
         ("escalate-2-practice_manager", due, ("practice_manager",)),
-        ("escalate-3-head_of_service", due + timedelta(hours=24), ("head_of_service",)),
+        ("escalate-3-head_of_service", utc(2026, 12, 14, 8, 30), ("head_of_service",)),
     ]
 
 
@@ -133,7 +134,9 @@ def test_only_the_latest_due_stage_is_sent_cb_visit_10wd(now: datetime, expected
 
 def test_a_late_prompt_still_climbs_in_order_cb_seen_alone() -> None:
     """A prompt that goes long after its deadline (e.g. found on import) is not escalated at
-    once: the manager prompted gets the repeat first, then each rung above in turn."""
+    once: the manager prompted gets the repeat first, then each rung above in turn, 4 hours
+    apart (Tue 24 Nov 09:00, 13:00, 17:00); the head of service's turn would be 21:00, outside
+    working hours, so it is Wednesday 08:30."""
     due = utc(2026, 11, 20, 11)
     prompt_at = utc(2026, 11, 24, 9)
     stages = planned_stages(CB, ob("CB-SEEN-ALONE", due, "team_manager"), prompt_at, False)
@@ -141,7 +144,7 @@ def test_a_late_prompt_still_climbs_in_order_cb_seen_alone() -> None:
     assert ladder == [
         ("repeat", prompt_at + timedelta(hours=4)),
         ("escalate-2-practice_manager", prompt_at + timedelta(hours=8)),
-        ("escalate-3-head_of_service", prompt_at + timedelta(hours=12)),
+        ("escalate-3-head_of_service", utc(2026, 11, 25, 8, 30)),
     ]
 
 
