@@ -104,7 +104,7 @@ def _submission(kind: str) -> tuple[str, dict[str, int]]:
     yesterday = (datetime.now(ZoneInfo("Europe/London")) - timedelta(days=1)).date().isoformat()
 
     if kind == "visit":  # a family visit: two children, one transaction (CB-RECORD)
-        user, callback = "U_SW", "seen_visit_record"
+        user, callback = "U0SW", "seen_visit_record"
         meta: dict[str, Any] = {"c": "C-1042", "s": ["C-1044"], "x": None}
         values: dict[str, Any] = {
             "at_date": day(yesterday),
@@ -120,7 +120,7 @@ def _submission(kind: str) -> tuple[str, dict[str, int]]:
             }
         whole = {"contacts": 2, "audit_log": 2}
     else:  # CB-NOTSEEN-DISCUSS: the decision and its case note, one transaction
-        user, callback = "U_TM", "seen_decision"
+        user, callback = "U0TM", "seen_decision"
         meta = {
             "o": "C-1042:CB-NOTSEEN-DISCUSS:team_manager:crash",
             "r": "CB-NOTSEEN-DISCUSS",

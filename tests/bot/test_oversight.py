@@ -127,7 +127,7 @@ def clock() -> Clock:
 def test_app_home_across_all_teams_says_what_it_shows(running, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """Over real HTTP: the practice manager's App Home on a large caseload."""
     monkeypatch.setattr(caseview, "EVERY_CHILD_UP_TO", 4)
-    home = _texts(_home(running, "U_PM", "EvO1"))
+    home = _texts(_home(running, "U0PM", "EvO1"))
     assert home.startswith("Children across all teams\n*Overdue* (3)")
     assert "C-1043" not in home and "C-3001" not in home
     assert "Across all teams (5 open children): the 3 with something overdue" in home

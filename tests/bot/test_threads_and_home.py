@@ -11,16 +11,16 @@ from tests.bot.conftest import runtime_for
 
 
 def _prompt(running):
-    running.slack.command("U_SW", "log C-1042 not-seen at 2026-11-23 10:30")
+    running.slack.command("U0SW", "log C-1042 not-seen at 2026-11-23 10:30")
     running.fake.wait_for("response_url")
     runtime_for(running).tick(running.clock())
-    return next(m for m in running.fake.messages("D_TM") if "CB-NOTSEEN-DISCUSS" in m["text"])
+    return next(m for m in running.fake.messages("D0TM") if "CB-NOTSEEN-DISCUSS" in m["text"])
 
 
-def _reply_event(prompt, ts: str, text: str, user: str = "U_TM", **extra) -> dict:
+def _reply_event(prompt, ts: str, text: str, user: str = "U0TM", **extra) -> dict:
     return {
         "type": "message",
-        "channel": "D_TM",
+        "channel": "D0TM",
         "channel_type": "im",
         "user": user,
         "text": text,
@@ -43,7 +43,7 @@ def test_a_thread_reply_is_a_case_note_confirmed_by_a_reaction(running):
     assert running.slack.event(event, "Ev1").status == 200
     reaction = running.fake.wait_for("reactions.add")[0].body
     assert (reaction["channel"], reaction["timestamp"], reaction["name"]) == (
-        "D_TM",
+        "D0TM",
         "1800000100.000200",
         "white_check_mark",
     )
@@ -54,7 +54,7 @@ def test_a_thread_reply_is_a_case_note_confirmed_by_a_reaction(running):
         running.world.ids["tm"],
         running.world.ids["C-1042"],
     )
-    assert note.thread_ref == f"D_TM:{prompt['ts']}"
+    assert note.thread_ref == f"D0TM:{prompt['ts']}"
     assert note.at.timestamp() == 1800000100.0002
 
 
@@ -81,13 +81,13 @@ def test_edits_and_deletions_are_new_facts(running):
     edited = {
         "type": "message",
         "subtype": "message_changed",
-        "channel": "D_TM",
+        "channel": "D0TM",
         "hidden": True,
         "ts": "1800000200.000100",
         "event_ts": "1800000200.000100",
         "message": {
             **_reply_event(prompt, "1800000100.000400", "Revisit Thurs (Weds not possible)"),
-            "edited": {"user": "U_TM", "ts": "1800000200.000000"},
+            "edited": {"user": "U0TM", "ts": "1800000200.000000"},
         },
         "previous_message": _reply_event(prompt, "1800000100.000400", "Revisit Weds"),
     }
@@ -96,7 +96,7 @@ def test_edits_and_deletions_are_new_facts(running):
     deleted = {
         "type": "message",
         "subtype": "message_deleted",
-        "channel": "D_TM",
+        "channel": "D0TM",
         "hidden": True,
         "ts": "1800000300.000100",
         "event_ts": "1800000300.000100",
@@ -126,7 +126,7 @@ def test_messages_that_are_not_replies_to_seen_are_ignored(running):
     prompt = _prompt(running)
     running.slack.event({**_reply_event(prompt, "1800000100.000500", "hello"), "thread_ts": None}, "Ev6")
     running.slack.event({**_reply_event(prompt, "1800000100.000600", "x"), "thread_ts": "1.2"}, "Ev7")
-    bot_reply = {**_reply_event(prompt, "1800000100.000700", "bot"), "bot_id": "B0001", "user": "UBOT"}
+    bot_reply = {**_reply_event(prompt, "1800000100.000700", "bot"), "bot_id": "B0001", "user": "U0BOT"}
     running.slack.event(bot_reply, "Ev8")
     import time
 
@@ -136,9 +136,9 @@ def test_messages_that_are_not_replies_to_seen_are_ignored(running):
 
 def test_a_reply_from_someone_unknown_is_not_kept(running):
     prompt = _prompt(running)
-    running.slack.event(_reply_event(prompt, "1800000100.000800", "who am I", user="U_NOBODY"), "Ev9")
+    running.slack.event(_reply_event(prompt, "1800000100.000800", "who am I", user="U0NOBODY"), "Ev9")
     ephemeral = running.fake.wait_for("chat.postEphemeral")[0].body
-    assert ephemeral["user"] == "U_NOBODY" and "Ask an administrator" in ephemeral["text"]
+    assert ephemeral["user"] == "U0NOBODY" and "Ask an administrator" in ephemeral["text"]
     assert _notes(running) == []
 
 
@@ -169,17 +169,17 @@ def _texts(view: dict) -> str:
 
 def test_app_home_for_a_worker_and_a_manager(running):
     _prompt(running)
-    worker = _texts(_home(running, "U_SW", "EvH1"))
+    worker = _texts(_home(running, "U0SW", "EvH1"))
     assert worker.startswith("Your children\n*Your children by deadline*")
     assert "C-1042 (AB) [CB-RECORD] due Tue 24 Nov 2026 10:30" in worker
     assert "CB-NOTSEEN-DISCUSS" not in worker  # the manager's prompt is not the worker's to do
-    manager = _texts(_home(running, "U_TM", "EvH2"))
+    manager = _texts(_home(running, "U0TM", "EvH2"))
     assert manager.startswith("Your team's children\n*Overdue* (0)")
     assert "*Open manager prompts* (1)" in manager
     assert "C-1042 (AB) [CB-NOTSEEN-DISCUSS] due Tue 24 Nov 2026 10:30" in manager
     assert "*not acknowledged*" in manager
     assert manager.index("*Overdue*") < manager.index("*Open manager prompts*") < manager.index("*Due next*")
-    stranger = _texts(_home(running, "U_NOBODY", "EvH3"))
+    stranger = _texts(_home(running, "U0NOBODY", "EvH3"))
     assert "Ask an administrator" in stranger
 
 
@@ -188,7 +188,7 @@ def test_manager_home_shows_overdue_first(running):
     from datetime import UTC, datetime
 
     running.clock.now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
-    view = _home(running, "U_TM", "EvH4")
+    view = _home(running, "U0TM", "EvH4")
     texts = _texts(view)
     overdue = texts[texts.index("*Overdue*") : texts.index("*Open manager prompts*")]
     assert "*Overdue* (3)" in overdue
