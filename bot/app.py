@@ -143,6 +143,8 @@ class SeenBot:
                 user, f"/seen {type(cmd).__name__.lower()}", str(exc), getattr(cmd, "case_ref", None)
             )
             reply = f":warning: {exc}"
+        except SlackApiError as exc:
+            reply = f":warning: {slack_refused(exc)} Nothing was changed: try again."
         if reply:
             respond(text=reply, response_type="ephemeral", replace_original=False)
 
@@ -203,8 +205,20 @@ class SeenBot:
                     at=now,
                     detail={"via": "slack"},
                 )
-            client.views_open(trigger_id=command["trigger_id"], view=view)
+            failed = self._open_view(client, command.get("trigger_id"), view)
+            if failed is not None:
+                return f":warning: {failed} Type `/seen record {child.case_ref}` again to open it."
             return reply
+        return None
+
+    @staticmethod
+    def _open_view(client: Any, trigger_id: Any, view: dict[str, Any]) -> str | None:
+        """Open a form (views.open): None when it opened, else what to tell the user. Slack takes a
+        trigger once and for 3 seconds only, so a slow answer or a second try is refused."""
+        try:
+            client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as exc:
+            return f"The form did not open: {slack_refused(exc)}"
         return None
 
     def _log(self, cmd: Log, command: dict[str, Any], client: Any, now: datetime) -> str:
@@ -233,26 +247,34 @@ class SeenBot:
                 no_one_home=cmd.outcome == "no-one-home",
                 recorded_at=None,  # the record is completed in the form (CB-RECORD, HI-RECORD-24H)
             )
-            row = facts.record_contact(
-                s,
-                child,
-                contact,
-                by_staff=staff,
-                source_key=f"slack:log:{command.get('trigger_id')}",
-                now=now,
-            )
+            source_key = f"slack:log:{command.get('trigger_id')}"
+            row = facts.same_visit(s, child, staff, contact)
+            again = row is not None and row.source_key != source_key  # not a retry of this command
+            if row is None:
+                row = facts.record_contact(s, child, contact, by_staff=staff, source_key=source_key, now=now)
             s.flush()
             form = self._visit_form(s, staff, child, policy, row, now)
             if cmd.alone is False and not cmd.alone_reason:
                 form.children[0].alone = "no"
             label = outcome_words(policy, contact)
             opened = caseview.open_obligations(s, [child], now)
-        client.views_open(trigger_id=command["trigger_id"], view=views.visit_modal(form))
-        lines = [
-            f"Logged: {child_label(child.case_ref, child.initials)}, {label} on {when(policy, at)}. "
-            "Complete the Record of a Child Protection Visit in the form now open "
-            f"(or later with `/seen record {child.case_ref}`)."
-        ]
+            stored_at = row.at
+        failed = self._open_view(client, command.get("trigger_id"), views.visit_modal(form))
+        what = f"{child_label(child.case_ref, child.initials)}, {label} on {when(policy, stored_at)}"
+        if again:
+            lines = [f"Already logged by you: {what}. It is kept once; nothing new was stored."]
+        else:
+            lines = [f"Logged: {what}."]
+        if failed is None:
+            lines[0] += (
+                " Complete the Record of a Child Protection Visit in the form now open "
+                f"(or later with `/seen record {child.case_ref}`)."
+            )
+        else:
+            lines[0] += (
+                f" {failed} Complete the Record of a Child Protection Visit with "
+                f"`/seen record {child.case_ref}`."
+            )
         if opened:
             lines.append("Now open for this child:")
             lines += [f"• [{o.ob.rule}] due {when(policy, o.ob.due)}: {o.ob.summary}" for o in opened[:6]]
@@ -360,7 +382,10 @@ class SeenBot:
             c = meta.get("c")
             self.refused(user, "visit record", str(exc), c if isinstance(c, str) else None)
             return
-        client.views_update(view_id=view["id"], hash=view.get("hash"), view=views.visit_modal(form))
+        try:
+            client.views_update(view_id=view["id"], hash=view.get("hash"), view=views.visit_modal(form))
+        except SlackApiError as exc:  # the form stays as it was (hash_conflict: a newer one is shown)
+            log.warning("views.update of the visit form failed: %s", exc.response.get("error"))
 
     def _submit(
         self,
@@ -503,6 +528,18 @@ class SeenBot:
         except Refused as exc:
             self.refused(user, action_id, str(exc), value.get("c"))
             respond(text=f":no_entry: {exc}", response_type="ephemeral", replace_original=False)
+        except SlackFormNotOpened as exc:
+            respond(
+                text=f":warning: {exc} Press the button again.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+        except SlackApiError as exc:
+            respond(
+                text=f":warning: {slack_refused(exc)} Nothing was changed: press the button again.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
 
     @staticmethod
     def _clicked(
@@ -575,7 +612,7 @@ class SeenBot:
                 at=now,
                 detail={"via": "slack", "rule": ob.rule},
             )
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        self._open_from_button(client, body, view)
 
     def _open_visit_from_button(
         self, body: dict[str, Any], value: dict[str, Any], client: Any, record: bool
@@ -591,7 +628,12 @@ class SeenBot:
             write_audit(
                 s, "record_form.opened", child_id=child.id, actor=staff.id, at=now, detail={"via": "slack"}
             )
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        self._open_from_button(client, body, view)
+
+    def _open_from_button(self, client: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        failed = self._open_view(client, body.get("trigger_id"), view)
+        if failed is not None:
+            raise SlackFormNotOpened(failed)
 
     def _snooze(self, body: dict[str, Any], value: dict[str, Any], client: Any) -> None:
         now = self.clock()
@@ -862,7 +904,10 @@ class SeenBot:
             else:
                 write_audit(s, "home.viewed", actor=staff.id, at=now, detail={"via": "slack"})
                 view = self._home(s, staff, now)
-        client.views_publish(user_id=user, view=view)
+        try:
+            client.views_publish(user_id=user, view=view)
+        except SlackApiError as exc:  # the tab shows what it showed; the next opening tries again
+            log.warning("views.publish of App Home failed: %s", exc.response.get("error"))
 
     def _home(self, s: Session, staff: Staff, now: datetime) -> dict[str, Any]:
         footer = f"Updated {now.astimezone(UTC).strftime('%Y-%m-%d %H:%M')} UTC · `/seen help` for commands"
@@ -939,6 +984,23 @@ def _latest_note(s: Session, source_key: str) -> CaseNote | None:
 
 
 FORM_UNREADABLE = "This form could not be read: close it and open it again."
+SLACK_ERRORS = {
+    "expired_trigger_id": "Slack opens a form only within 3 seconds of the request, and it came too late.",
+    "exchanged_trigger_id": "Slack opens one form per request, and this one was used already.",
+    "invalid_trigger_id": "Slack did not recognise the request that should open it.",
+    "ratelimited": "Slack is busy (rate limited).",
+}
+
+
+class SlackFormNotOpened(Exception):
+    """views.open refused after the work before it was stored: the message says so."""
+
+
+def slack_refused(exc: SlackApiError) -> str:
+    """Slack's refusal in words for the user (its error code logged, never the payload)."""
+    error = str(exc.response.get("error") or getattr(exc.response, "status_code", ""))
+    log.warning("Slack refused a call: %s", error)
+    return SLACK_ERRORS.get(error, f"Slack refused it ({error}).")
 
 
 def _metadata(view: dict[str, Any]) -> dict[str, Any]:
