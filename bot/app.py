@@ -791,19 +791,27 @@ class SeenBot:
         self._update_refs(client, refs, note, [], value)
 
     # -- thread replies --------------------------------------------------------------------------
-    def on_message(self, event: dict[str, Any], body: dict[str, Any], client: Any) -> None:
+    def on_message(self, event: dict[str, Any], body: dict[str, Any], client: Any, context: Any) -> None:
+        """A reply in the thread of a reminder or prompt is a case note; a real edit of it (Slack
+        marks it `edited`, and the text changed) is a new version, a deletion a deletion. Anything
+        else is not a note: the thread's parent, bots' and Seen's own messages, and the
+        `message_changed` Slack sends to add a link preview (same text, not edited)."""
         subtype = event.get("subtype")
         channel = event.get("channel")
         if subtype in (None, "thread_broadcast", "file_share"):
             msg, kind = event, "new"
         elif subtype == "message_changed":
             msg, kind = event.get("message") or {}, "edit"
+            if not msg.get("edited") or msg.get("text") == (event.get("previous_message") or {}).get("text"):
+                return  # a link preview or an attachment added by Slack: the words are as they were
         elif subtype == "message_deleted":
             msg, kind = event.get("previous_message") or {}, "delete"
         else:
             return
-        if msg.get("bot_id") or not msg.get("user") or not channel:
+        if msg.get("bot_id") or msg.get("subtype") == "bot_message" or not msg.get("user") or not channel:
             return
+        if msg.get("user") == getattr(context, "bot_user_id", None):
+            return  # Seen's own post
         ts, thread_ts = msg.get("ts"), msg.get("thread_ts")
         if not ts or not thread_ts or ts == thread_ts:
             return
@@ -840,6 +848,8 @@ class SeenBot:
                     )
                 else:
                     latest = _latest_note(s, f"slack:msg:{reply_key}")
+                    if kind == "edit" and latest is not None and latest.text == (msg.get("text") or ""):
+                        return  # the words kept already (an edit Slack sent twice, or undone)
                     if kind == "edit":
                         edited = (
                             (msg.get("edited") or {}).get("ts")

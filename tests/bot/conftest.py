@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -294,6 +295,32 @@ class SlackSender:
             "view": {**view, "id": view_id, "state": state, "hash": "h"},
         }
         return self.interaction(payload)
+
+    def thread_reply(self, event: dict[str, Any], event_id: str) -> list[Reply]:
+        """A message event (a reply in a thread) as Slack sends it. When its text holds a link,
+        Slack then adds the link's preview: a `message_changed` with the same text and the preview
+        as an attachment, not marked `edited`."""
+        replies = [self.event(event, event_id)]
+        link = re.search(r"https?://[^\s>|]+", event.get("text") or "")
+        if link is not None:
+            unfurled = {
+                **event,
+                "attachments": [
+                    {"id": 1, "from_url": link.group(), "original_url": link.group(), "title": "A page"}
+                ],
+            }
+            changed = {
+                "type": "message",
+                "subtype": "message_changed",
+                "hidden": True,
+                "channel": event["channel"],
+                "ts": f"{float(event['ts']) + 1:.6f}",
+                "event_ts": f"{float(event['ts']) + 1:.6f}",
+                "message": unfurled,
+                "previous_message": event,
+            }
+            replies.append(self.event(changed, f"{event_id}.preview"))
+        return replies
 
     def event(self, event: dict[str, Any], event_id: str, **kw: Any) -> Reply:
         body = {

@@ -122,6 +122,92 @@ def test_edits_and_deletions_are_new_facts(running):
     assert actions == ["case_note.added", "case_note.edited", "case_note.deleted"]
 
 
+def _settled(running, count: int) -> list[CaseNote]:
+    """The notes once `count` reactions were added and Slack's later events had time to land."""
+    import time
+
+    running.fake.wait_for("reactions.add", count=count)
+    time.sleep(0.5)
+    return _notes(running)
+
+
+def test_a_link_preview_is_not_an_edit(running):
+    """A reply holding a link: Slack's message_changed adding the preview (same text, not edited)
+    keeps one version of the case note; a real edit after it is the second."""
+    prompt = _prompt(running)
+    text = "Plan shared: <https://example.org/plan|the plan>, review Friday"
+    replies = running.slack.thread_reply(_reply_event(prompt, "1800000100.000910", text), "EvL1")
+    assert [r.status for r in replies] == [200, 200]  # the message, then its preview
+    [note] = _settled(running, 1)
+    assert (note.text, note.supersedes_id) == (text, None)
+    unchanged_edit = {  # marked edited, but the words are the same: still one version
+        "type": "message",
+        "subtype": "message_changed",
+        "channel": "D0TM",
+        "hidden": True,
+        "ts": "1800000300.000100",
+        "event_ts": "1800000300.000100",
+        "message": {**_reply_event(prompt, "1800000100.000910", text), "edited": {"user": "U0TM", "ts": "1"}},
+    }
+    running.slack.event(unchanged_edit, "EvL2")
+    real = {
+        **unchanged_edit,
+        "ts": "1800000400.000100",
+        "event_ts": "1800000400.000100",
+        "message": {
+            **_reply_event(prompt, "1800000100.000910", text + " at 10:00"),
+            "edited": {"user": "U0TM", "ts": "1800000400.000000"},
+        },
+        "previous_message": _reply_event(prompt, "1800000100.000910", text),
+    }
+    running.slack.event(real, "EvL3")
+    import time
+
+    deadline = time.monotonic() + 5
+    while len(_notes(running)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    first, edit = _notes(running)
+    assert (edit.text, edit.supersedes_id) == (text + " at 10:00", first.id)
+
+
+def test_edits_of_the_thread_parent_and_of_bot_posts_are_not_notes(running):
+    """Seen's own prompt updated in place (chat.update), a bot's message, Seen's own post in the
+    thread: none is a case note, edited or not."""
+    prompt = _prompt(running)
+    parent_edit = {
+        "type": "message",
+        "subtype": "message_changed",
+        "channel": "D0TM",
+        "hidden": True,
+        "ts": "1800000500.000100",
+        "message": {
+            "type": "message",
+            "user": "U0TM",
+            "text": "A prompt, edited",
+            "ts": prompt["ts"],
+            "thread_ts": prompt["ts"],
+            "edited": {"user": "U0TM", "ts": "1800000500.000000"},
+        },
+        "previous_message": {"type": "message", "user": "U0TM", "text": "A prompt", "ts": prompt["ts"]},
+    }
+    running.slack.event(parent_edit, "EvP1")
+    bot = {**_reply_event(prompt, "1800000100.000920", "by a bot", user="U0OTHER"), "subtype": "bot_message"}
+    running.slack.event(bot, "EvP2")
+    own = _reply_event(prompt, "1800000100.000930", "Seen's own words", user="U0BOT")
+    running.slack.event(own, "EvP3")
+    own_edit = {
+        **parent_edit,
+        "message": {**own, "text": "Seen's own words, updated", "edited": {"user": "U0BOT", "ts": "2"}},
+        "previous_message": own,
+    }
+    running.slack.event(own_edit, "EvP4")
+    import time
+
+    time.sleep(0.7)
+    assert _notes(running) == []
+
+
 def test_messages_that_are_not_replies_to_seen_are_ignored(running):
     prompt = _prompt(running)
     running.slack.event({**_reply_event(prompt, "1800000100.000500", "hello"), "thread_ts": None}, "Ev6")
