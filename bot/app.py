@@ -121,10 +121,10 @@ class SeenBot:
         try:
             cmd = parse(command.get("text") or "")
         except ParseError as exc:
-            ack(response_type="ephemeral", text=f":warning: {exc}")
+            ack(response_type="ephemeral", text=views.mrkdwn(f":warning: {exc}"))
             return
         if isinstance(cmd, Help):
-            ack(response_type="ephemeral", text=HELP)
+            ack(response_type="ephemeral", text=views.mrkdwn(HELP))
             return
         ack()
 
@@ -146,7 +146,7 @@ class SeenBot:
         except SlackApiError as exc:
             reply = f":warning: {slack_refused(exc)} Nothing was changed: try again."
         if reply:
-            respond(text=reply, response_type="ephemeral", replace_original=False)
+            _say(respond, reply)
 
     def _command(self, cmd: Any, command: dict[str, Any], client: Any) -> str | None:
         user = command.get("user_id")
@@ -502,7 +502,7 @@ class SeenBot:
         text = "Visit record saved:\n" + "\n".join(lines)
         if meta.get("x"):
             text += "\n(It completes the visit you logged; the quick entry is kept as history.)"
-        client.chat_postMessage(channel=body["user"]["id"], text=text)
+        client.chat_postMessage(channel=body["user"]["id"], text=views.mrkdwn(text))
 
     @staticmethod
     def _after(follow_up: Callable[..., None], *args: Any) -> None:
@@ -527,19 +527,11 @@ class SeenBot:
                 self._snooze(body, value, client)
         except Refused as exc:
             self.refused(user, action_id, str(exc), value.get("c"))
-            respond(text=f":no_entry: {exc}", response_type="ephemeral", replace_original=False)
+            _say(respond, f":no_entry: {exc}")
         except SlackFormNotOpened as exc:
-            respond(
-                text=f":warning: {exc} Press the button again.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
+            _say(respond, f":warning: {exc} Press the button again.")
         except SlackApiError as exc:
-            respond(
-                text=f":warning: {slack_refused(exc)} Nothing was changed: press the button again.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
+            _say(respond, f":warning: {slack_refused(exc)} Nothing was changed: press the button again.")
 
     @staticmethod
     def _clicked(
@@ -566,7 +558,7 @@ class SeenBot:
             ack = facts.acknowledge(s, child, staff, value["o"], at=now, now=now)
             policy = caseview.policy_of(s, child)
             note = (
-                f":white_check_mark: Acknowledged by <@{user}> at {when(policy, ack.at)}. "
+                f":white_check_mark: Acknowledged by {views.mention(user)} at {when(policy, ack.at)}. "
                 "The rule is met by the recorded decision."
             )
         self._update_copies(client, body, value, note, ["Record decision"])
@@ -656,7 +648,8 @@ class SeenBot:
                 detail={"key": value["k"], "until": tomorrow.isoformat(), "rule": value.get("r")},
             )
         note = (
-            f":zzz: Snoozed by <@{user}> until {tomorrow.strftime('%a %d %b')}: the next reminder comes then."
+            f":zzz: Snoozed by {views.mention(user)} until {tomorrow.strftime('%a %d %b')}: "
+            "the next reminder comes then."
         )
         self._update_copies(client, body, value, note, ["Log visit", "Open record"], only_clicked=True)
 
@@ -674,7 +667,9 @@ class SeenBot:
         container = body.get("container") or {}
         message = body.get("message") or {}
         if container.get("channel_id") and container.get("message_ts"):
-            refs[f"{container['channel_id']}:{container['message_ts']}"] = message.get("text") or ""
+            refs[f"{container['channel_id']}:{container['message_ts']}"] = views.from_slack(
+                message.get("text") or ""
+            )
         if not only_clicked and value.get("o"):
             for ref, text in self._prompt_messages(value["o"]):
                 refs.setdefault(ref, text)
@@ -704,7 +699,7 @@ class SeenBot:
                 client.chat_update(
                     channel=channel,
                     ts=ts,
-                    text=f"{text}\n{note}",
+                    text=views.mrkdwn(f"{text}\n{note}"),
                     blocks=views.updated_blocks(text, note, keep, button_value),
                 )
             except SlackApiError as exc:
@@ -778,7 +773,8 @@ class SeenBot:
                 f" within {row.within_working_days} working day{'s' if row.within_working_days > 1 else ''}"
             )
         note = (
-            f":memo: Decision recorded by <@{user}> at {when(policy, row.created_at)}: {what} [{row.rule}]."
+            f":memo: Decision recorded by {views.mention(user)} at {when(policy, row.created_at)}: "
+            f"{what} [{row.rule}]."
         )
         refs = dict(self._prompt_messages(meta["o"])) if meta.get("o") else {}
         value = {
@@ -890,7 +886,10 @@ class SeenBot:
             self.refused(msg.get("user"), "thread reply", str(exc))
             with contextlib.suppress(SlackApiError):
                 client.chat_postEphemeral(
-                    channel=channel, user=msg.get("user"), thread_ts=thread_ts, text=f":warning: {exc}"
+                    channel=channel,
+                    user=msg.get("user"),
+                    thread_ts=thread_ts,
+                    text=views.mrkdwn(f":warning: {exc}"),
                 )
             return
         if kind == "new":
@@ -951,6 +950,11 @@ class SeenBot:
         ]
         sections = [("Your children by deadline", (problems + [o.line() for o in items])[:60])]
         return views.home_view("Your children", sections, footer)
+
+
+def _say(respond: Any, text: str) -> None:
+    """An answer only the user sees (ephemeral), next to what they typed or clicked."""
+    respond(text=views.mrkdwn(text), response_type="ephemeral", replace_original=False)
 
 
 def decision_note(decision: model.Decision, entry: forms.DecisionEntry) -> str:

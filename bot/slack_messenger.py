@@ -29,7 +29,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.messenger import DeliveryError, OutgoingMessage
-from bot.views import message_blocks
+from bot.views import message_blocks, mrkdwn
 
 log = logging.getLogger("seen.slack")
 
@@ -139,7 +139,7 @@ class SlackMessenger:
             channel = message.to_channel or self._im(message.to_user)
             kwargs: dict[str, Any] = {
                 "channel": channel,
-                "text": message.text,
+                "text": mrkdwn(message.text),
                 "metadata": {"event_type": METADATA_EVENT, "event_payload": {"key": message.key}},
                 "unfurl_links": False,
                 "unfurl_media": False,

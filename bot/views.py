@@ -7,6 +7,7 @@ only; button values carry keys and case references, never names or note text.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -50,8 +51,33 @@ DECISION_TEXT = {
 }
 
 
-def _text(text: str, kind: str = "mrkdwn") -> dict[str, Any]:
-    return {"type": kind, "text": text}
+# A mention of a Slack user inside Seen's text, kept apart from the text's own characters until
+# mrkdwn() writes it as Slack's <@U…>.
+_MENTION = re.compile("\ue000([A-Z0-9]+)\ue001")
+_SLACK_MENTION = re.compile(r"<@([A-Z0-9]+)>")
+
+
+def mention(user: str) -> str:
+    """A mention of the Slack user `user` in text that mrkdwn() will render."""
+    return f"\ue000{user}\ue001"
+
+
+def mrkdwn(text: str) -> str:
+    """Text as Slack's mrkdwn: every `&`, `<` and `>` escaped, so none of Seen's words (a
+    "<case reference>", an "A & B") reads as a link, a mention or an entity; mentions made with
+    mention() become <@U…>. Every text Seen sends to Slack as mrkdwn passes through here once."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MENTION.sub(r"<@\1>", escaped)
+
+
+def from_slack(text: str) -> str:
+    """A message's text as Slack holds it, back as the text mrkdwn() made it from."""
+    text = _SLACK_MENTION.sub(lambda m: mention(m.group(1)), text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": mrkdwn(text)}
 
 
 def _plain(text: str) -> dict[str, Any]:

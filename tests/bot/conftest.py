@@ -154,6 +154,7 @@ def fake() -> Iterator[FakeSlack]:
     server = FakeSlack(TOKEN).start()
     yield server
     server.stop()
+    assert server.seen_faults() == [], "Slack would refuse, cut or misread what Seen sent"
 
 
 @pytest.fixture
@@ -375,6 +376,7 @@ def serving(path: Path, prepare: Callable[[World], None] | None = None) -> Itera
     server.stop()
     fake.stop()
     engine.dispose()
+    assert fake.seen_faults() == [], "Slack would refuse, cut or misread what Seen sent"
 
 
 # -- `seen serve` as a process of its own ---------------------------------------------------------

@@ -8,7 +8,8 @@ is checked with slack_sdk's own models and Slack's documented limits (`invalid_b
 `invalid_arguments`); message text over 40,000 characters is cut there with a `message_truncated`
 warning; a `trigger_id` (made by `trigger()`) opens one view, within 3 seconds; a `response_url`
 takes 5 posts; a second identical reaction is `already_reacted`; ids are Slack-shaped (`U0…`,
-`C0…`, upper case). Everything refused or cut is kept in `rejected` for tests to assert on.
+`C0…`, upper case). Everything refused or cut, and text Slack would misread (a `<`, `>` or `&` left
+unescaped in mrkdwn), is kept in `rejected` for tests to assert on.
 
 Point a WebClient at `fake.api_url`; `response_url`s handed to the app are `fake.response_url(…)`.
 """
@@ -103,6 +104,13 @@ class FakeSlack:
             self.triggers[trigger] = time.monotonic() - age
             return trigger
 
+    def seen_faults(self) -> list[tuple[str, str]]:
+        """What Slack refused, cut or would misread that is always Seen's fault (invalid blocks or
+        views, text over the limit, unescaped mrkdwn, a message with no text): not the faults a
+        test provokes (an old trigger, a missing channel)."""
+        with self.lock:
+            return [(m, e) for m, e in self.rejected if e in strict_slack.SEENS_FAULTS]
+
     def reset(self) -> None:
         with self.lock:
             self.calls.clear()
@@ -141,6 +149,8 @@ class FakeSlack:
     def answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         """Slack's answer; a refusal or a warning is also kept in `rejected` (called under the lock)."""
         answer = self._answer(method, body)
+        if answer.get("ok") and strict_slack.misread(method, body):
+            self.rejected.append((method, "unescaped mrkdwn"))
         if not answer.get("ok"):
             self.rejected.append((method, str(answer.get("error"))))
         elif answer.get("warning"):
@@ -267,6 +277,8 @@ class FakeSlack:
         _, warning = strict_slack.truncated(body.get("text"))
         if warning:
             self.rejected.append(("response_url", warning["warning"]))
+        if strict_slack.misread("response_url", body):
+            self.rejected.append(("response_url", "unescaped mrkdwn"))
         return 200, {"ok": True, **warning}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

@@ -26,6 +26,9 @@ TRIGGER_SECONDS = 3.0
 RESPONSE_URL_POSTS = 5
 USER_ID = re.compile(r"[UW]0[A-Z0-9]{2,}")
 CONVERSATION_ID = re.compile(r"[CDG]0[A-Z0-9]{2,}")
+SEENS_FAULTS = frozenset(
+    {"invalid_blocks", "invalid_arguments", "message_truncated", "unescaped mrkdwn", "no_text", "used_url"}
+)
 MESSAGE_METHODS = frozenset({"chat.postMessage", "chat.update", "chat.postEphemeral"})
 VIEW_METHODS = frozenset({"views.open", "views.update", "views.publish", "views.push"})
 
@@ -88,6 +91,35 @@ def view_problems(view: Any) -> list[str]:
         except (SlackObjectFormationError, TypeError, KeyError, ValueError) as exc:
             problems.append(str(exc))
     return problems
+
+
+_MENTION = re.compile(r"<@[UW]0[A-Z0-9]+>")
+_STRAY = re.compile(r"[<>]|&(?!amp;|lt;|gt;)")
+
+
+def misread(method: str, body: dict[str, Any]) -> list[str]:
+    """What Slack would read as markup that Seen did not mean: a `<`, `>` or `&` left unescaped in
+    mrkdwn text (the message's text, and every mrkdwn text object of its blocks or view), other
+    than a mention <@U…>. Slack takes such a message, and shows a link or nothing in its place."""
+    texts: list[str] = []
+    if method in MESSAGE_METHODS or method == "response_url":
+        if isinstance(body.get("text"), str):
+            texts.append(body["text"])
+        _mrkdwn_texts(_decoded(body.get("blocks")), texts)
+    if method in VIEW_METHODS:
+        _mrkdwn_texts(_decoded(body.get("view")), texts)
+    return [t for t in texts if _STRAY.search(_MENTION.sub("", t))]
+
+
+def _mrkdwn_texts(value: Any, out: list[str]) -> None:
+    if isinstance(value, dict):
+        if value.get("type") == "mrkdwn" and isinstance(value.get("text"), str):
+            out.append(value["text"])
+        for item in value.values():
+            _mrkdwn_texts(item, out)
+    elif isinstance(value, list):
+        for item in value:
+            _mrkdwn_texts(item, out)
 
 
 def check_call(method: str, body: dict[str, Any]) -> dict[str, Any] | None:

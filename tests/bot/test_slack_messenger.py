@@ -171,3 +171,24 @@ def test_delivery_retries_after_a_429_and_parks_a_missing_channel(fake, world):
         rows = {r.key: r for r in s.scalars(select(Outbox))}
     assert rows["k429"].status == "pending" and rows["k429"].next_attempt_at == now + timedelta(seconds=2)
     assert rows["kgone"].status == "parked" and "channel_not_found" in rows["kgone"].last_error
+
+
+def test_text_is_escaped_for_mrkdwn_in_the_text_and_the_blocks(fake, messenger):
+    """The late-delivery summary's "`/seen child <case reference>`" and an "&" in a team's name
+    reach Slack escaped, in the message's text and in its section: Slack shows them as written
+    rather than reading a link. Mentions made by Seen stay mentions."""
+    words = "*Sent late* for North & West: check with `/seen child <case reference>`."
+    messenger.send(OutgoingMessage(key="k-esc", text=words, to_channel="C0NORTH", payload=PAYLOAD))
+    body = fake.of("chat.postMessage")[0].body
+    escaped = "*Sent late* for North &amp; West: check with `/seen child &lt;case reference&gt;`."
+    assert body["text"] == escaped
+    assert body["blocks"][0]["text"]["text"] == escaped
+    assert fake.seen_faults() == []
+
+
+def test_mentions_survive_escaping():
+    from bot.views import from_slack, mention, mrkdwn
+
+    text = f"Acknowledged by {mention('U0TM')} for <C-1042> & co"
+    assert mrkdwn(text) == "Acknowledged by <@U0TM> for &lt;C-1042&gt; &amp; co"
+    assert from_slack(mrkdwn(text)) == text
