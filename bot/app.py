@@ -145,10 +145,11 @@ class SeenBot:
             reply = f":warning: {exc}"
         except SlackApiError as exc:
             reply = f":warning: {slack_refused(exc)} Nothing was changed: try again."
-        if reply:
-            _say(respond, reply)
+        for part in [reply] if isinstance(reply, str) else reply or []:
+            _say(respond, part)
 
-    def _command(self, cmd: Any, command: dict[str, Any], client: Any) -> str | None:
+    def _command(self, cmd: Any, command: dict[str, Any], client: Any) -> str | list[str] | None:
+        """The answer to a command: one message, or several (a long list, in order)."""
         user = command.get("user_id")
         now = self.clock()
         if isinstance(cmd, Due | Team):
@@ -162,8 +163,8 @@ class SeenBot:
                 what = "due" if isinstance(cmd, Due) else "team"
                 write_audit(s, f"{what}_list.viewed", actor=staff.id, at=now, detail={"via": "slack"})
                 if isinstance(cmd, Due):
-                    return caseview.my_due_text(s, staff, now)
-                return caseview.team_due_text(s, staff, now)
+                    return caseview.my_due_parts(s, staff, now, views.RESPONSE_URL_POSTS)
+                return caseview.team_due_parts(s, staff, now, views.RESPONSE_URL_POSTS)
         if isinstance(cmd, Child):
             with self.writing() as s:
                 staff = access.staff_for(s, user)
@@ -936,20 +937,20 @@ class SeenBot:
                 for o in prompts
             ]
             sections = [
-                ("Overdue", overdue[:40]),
-                ("Open manager prompts", prompt_lines[:40]),
-                ("Due next", rest[:40]),
+                ("Overdue", overdue),
+                ("Open manager prompts", prompt_lines),
+                ("Due next", rest),
             ]
             title = "Your team's children" if staff.team_id is not None else "Children across all teams"
-            return views.home_view(title, sections, footer)
+            return views.home_view(title, sections, footer, "`/seen team` and `/seen child REF`")
         problems = []
         items = [
             o
             for o in caseview.open_obligations(s, caseview.children_of_worker(s, staff), now, problems)
             if o.ob.owner not in access.MANAGER_ROLES
         ]
-        sections = [("Your children by deadline", (problems + [o.line() for o in items])[:60])]
-        return views.home_view("Your children", sections, footer)
+        sections = [("Your children by deadline", problems + [o.line() for o in items])]
+        return views.home_view("Your children", sections, footer, "`/seen due` and `/seen child REF`")
 
 
 def _say(respond: Any, text: str) -> None:

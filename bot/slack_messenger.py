@@ -151,6 +151,8 @@ class SlackMessenger:
             raise
         except Exception as exc:
             raise delivery_error(exc) from exc
+        if response.get("warning"):  # taken, but not as sent (message_truncated, ...)
+            log.warning("Slack warned about message %s: %s", message.key, response["warning"])
         return f"{response['channel']}:{response['ts']}"
 
     def find_sent(self, key: str) -> str | None:

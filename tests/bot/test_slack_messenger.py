@@ -192,3 +192,12 @@ def test_mentions_survive_escaping():
     text = f"Acknowledged by {mention('U0TM')} for <C-1042> & co"
     assert mrkdwn(text) == "Acknowledged by <@U0TM> for &lt;C-1042&gt; &amp; co"
     assert from_slack(mrkdwn(text)) == text
+
+
+def test_slacks_warning_is_logged(fake, messenger, caplog):
+    """Slack takes a text over 40,000 characters, cuts it and says so only in `warning`: Seen logs
+    it (nothing Seen builds is that long; this is the last line of defence)."""
+    messenger.send(OutgoingMessage(key="k-long", text="x" * 40_001, to_channel="C0NORTH"))
+    assert "Slack warned about message k-long: message_truncated" in caplog.text
+    assert fake.seen_faults() == [("chat.postMessage", "message_truncated")]
+    fake.rejected.clear()  # provoked here
