@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import App
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy import text as sql
@@ -1059,6 +1060,14 @@ def _noop_ack(ack: Any) -> None:
     ack()
 
 
+class _TokenFromClient(logging.Filter):
+    """Bolt warns at every start that the token it read from SLACK_BOT_TOKEN is unused when it is
+    given a client: Seen gives it the client made from that same token (on SEEN_SLACK_API_URL)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
 def build_app(
     factory: sessionmaker[Session],
     *,
@@ -1072,6 +1081,9 @@ def build_app(
     """The Bolt app. `process_before_response` must stay False except on FaaS (it is what lets
     listeners acknowledge first and work after); signatures are always verified."""
     client = make_client(token, base_url)
+    bolt_log = logging.getLogger("slack_bolt.App")
+    if not any(isinstance(f, _TokenFromClient) for f in bolt_log.filters):
+        bolt_log.addFilter(_TokenFromClient())
     app = App(
         name="seen",
         client=client,

@@ -115,6 +115,17 @@ def test_serve_needs_its_tokens(tmp_path):
     )
 
 
+def test_bolt_does_not_warn_of_an_unused_token(monkeypatch, caplog, factory):
+    """Seen gives Bolt the client made from SLACK_BOT_TOKEN: Bolt's "As you gave `client` as well,
+    `token` will be unused" is not logged at every start."""
+    from bot.app import build_app
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    with caplog.at_level(logging.INFO):
+        build_app(factory, token="xoxb-test", signing_secret="s", token_verification_enabled=False)
+    assert "will be unused" not in caplog.text
+
+
 def test_manifest_declares_what_the_app_uses():
     import yaml
 
@@ -126,7 +137,6 @@ def test_manifest_declares_what_the_app_uses():
         "chat:write",
         "im:write",
         "commands",
-        "users:read",
         "reactions:write",
         "channels:history",
         "groups:history",
