@@ -64,6 +64,27 @@ class World:
             return row
 
 
+def seen_at_home(
+    child_id: int, staff_id: int, at: datetime, *, seen_alone: str = "yes", recorded: bool = True
+) -> Contact:
+    """A home visit by the lead social worker: the child seen (alone), the bedroom seen, and
+    recorded at once unless `recorded` is False."""
+    return Contact(
+        child_id=child_id,
+        at=at,
+        kind="home_visit",
+        by_role="lead_social_worker",
+        by_staff_id=staff_id,
+        qualified=True,
+        child_seen=True,
+        seen_alone=seen_alone,
+        bedroom_seen=True,
+        child_awake=True,
+        recorded_at=at if recorded else None,
+        created_at=at,
+    )
+
+
 def add_world(factory: sessionmaker[Session]) -> World:
     """Two teams of Central Bedfordshire, one of Hillingdon; workers, managers, a chair, children."""
     w = World(factory)
@@ -117,22 +138,8 @@ def add_world(factory: sessionmaker[Session]) -> World:
             s.add(Plan(child_id=child.id, started=date(2026, 11, 2), plan_number=1))
             # each seen at home, alone, bedroom seen, on Mon 16 Nov 2026, and recorded
             at = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
-            s.add(
-                Contact(
-                    child_id=child.id,
-                    at=at,
-                    kind="home_visit",
-                    by_role="lead_social_worker",
-                    by_staff_id=w.ids[lead],
-                    qualified=True,
-                    child_seen=True,
-                    seen_alone="yes" if dob.year < 2022 else "not_applicable",
-                    bedroom_seen=True,
-                    child_awake=True,
-                    recorded_at=at,
-                    created_at=at,
-                )
-            )
+            alone = "yes" if dob.year < 2022 else "not_applicable"
+            s.add(seen_at_home(child.id, w.ids[lead], at, seen_alone=alone))
     return w
 
 

@@ -18,8 +18,8 @@ import pytest
 from bot.slack_messenger import SlackMessenger, make_client, outbox_locator
 from scheduler.duelist import write_due_lists
 from scheduler.simulate import load_events, simulate
-from storage.models import Child, Contact, Plan
-from tests.bot.conftest import TOKEN, Running, World, runtime_for, serving
+from storage.models import Child, Plan
+from tests.bot.conftest import TOKEN, Running, World, runtime_for, seen_at_home, serving
 from tests.bot.test_threads_and_home import _home, _texts
 
 MANY = 150
@@ -45,22 +45,7 @@ def _many_children(world: World) -> None:
             s.flush()
             s.add(Plan(child_id=child.id, started=date(2026, 10, 1), plan_number=1))
             at = datetime(2026, 11, 2 if n < 100 else 16, 10, 0, tzinfo=UTC)
-            s.add(
-                Contact(
-                    child_id=child.id,
-                    at=at,
-                    kind="home_visit",
-                    by_role="lead_social_worker",
-                    by_staff_id=world.ids["sw"],
-                    qualified=True,
-                    child_seen=True,
-                    seen_alone="yes",
-                    bedroom_seen=True,
-                    child_awake=True,
-                    recorded_at=None if n % 10 == 0 else at,
-                    created_at=at,
-                )
-            )
+            s.add(seen_at_home(child.id, world.ids["sw"], at, recorded=n % 10 != 0))
 
 
 @pytest.fixture(scope="module")

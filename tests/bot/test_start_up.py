@@ -54,17 +54,25 @@ def test_an_app_token_slack_refuses_is_one_line_and_exit_2(tmp_path, fake):
     )
 
 
+def _socket_env(tmp_path, fake) -> dict[str, str]:
+    """`seen serve` in Socket Mode against the fake, logging at info."""
+    return {
+        **serve_env(fake, f"sqlite:///{tmp_path / 'socket.sqlite'}"),
+        "SLACK_APP_TOKEN": "xapp-test",
+        "SEEN_LOG_LEVEL": "info",
+    }
+
+
+def _messages(output: str) -> list[str]:
+    return [json.loads(line)["message"] for line in output.splitlines() if line.startswith("{")]
+
+
 def test_socket_mode_is_connected_only_once_the_socket_is_open(tmp_path, fake):
     """The socket's address answers nothing: Seen keeps trying, never says it is connected, and
     /healthz answers 503 saying the socket is not connected."""
     fake.socket_url = f"ws://127.0.0.1:{free_port()}/link"
     port = free_port()
-    env = {
-        **serve_env(fake, f"sqlite:///{tmp_path / 'socket.sqlite'}"),
-        "SLACK_APP_TOKEN": "xapp-test",
-        "SEEN_LOG_LEVEL": "info",
-    }
-    process = start_serve(port, env)
+    process = start_serve(port, _socket_env(tmp_path, fake))
     try:
         import time
         import urllib.error
@@ -86,7 +94,7 @@ def test_socket_mode_is_connected_only_once_the_socket_is_open(tmp_path, fake):
     finally:
         process.terminate()
         output = process.communicate(timeout=10)[0].decode()
-    messages = [json.loads(line)["message"] for line in output.splitlines() if line.startswith("{")]
+    messages = _messages(output)
     assert not any("connected to Slack" in m for m in messages), output
     assert any("Socket Mode connection to Slack is not open" in m for m in messages), output
     assert "will be unused" not in output
@@ -98,12 +106,7 @@ def test_socket_mode_healthz_and_the_connected_line_once_open(tmp_path, fake):
     sockets = FakeSocketMode()
     fake.socket_url = sockets.url
     port = free_port()
-    env = {
-        **serve_env(fake, f"sqlite:///{tmp_path / 'socket.sqlite'}"),
-        "SLACK_APP_TOKEN": "xapp-test",
-        "SEEN_LOG_LEVEL": "info",
-    }
-    process = start_serve(port, env)
+    process = start_serve(port, _socket_env(tmp_path, fake))
     try:
         sockets.wait_connected()
         status, body = wait_for_health(f"http://127.0.0.1:{port}", process, seconds=20)
@@ -112,6 +115,6 @@ def test_socket_mode_healthz_and_the_connected_line_once_open(tmp_path, fake):
         process.terminate()
         output = process.communicate(timeout=10)[0].decode()
         sockets.stop()
-    messages = [json.loads(line)["message"] for line in output.splitlines() if line.startswith("{")]
+    messages = _messages(output)
     assert sum("Seen is connected to Slack in Socket Mode" in m for m in messages) == 1, output
     assert "will be unused" not in output
