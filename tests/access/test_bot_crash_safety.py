@@ -32,9 +32,11 @@ from tests.bot.conftest import (
     day,
     free_port,
     radio,
+    seen_form,
     serve_env,
     start_serve,
     text,
+    view_state,
     wait_for_health,
 )
 from tests.bot.conftest import select as choose
@@ -140,12 +142,10 @@ def _submission(kind: str) -> tuple[str, dict[str, int]]:
         "api_app_id": "A0001",
         "trigger_id": "trig.crash",
         "view": {
-            "id": f"V-crash-{kind}",
-            "type": "modal",
-            "callback_id": callback,
+            **(form := seen_form(callback, meta)),
+            "id": f"V0CRASH{kind.upper()}",
             "hash": "h",
-            "private_metadata": json.dumps(meta),
-            "state": {"values": values},
+            "state": {"values": view_state(form, values)},
         },
     }
     return urlencode({"payload": json.dumps(payload)}), whole

@@ -31,7 +31,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import AuditLog
-from tests.bot.conftest import Running, radio, text
+from tests.bot.conftest import Running, radio, seen_form, text, view_state
 from tests.bot.conftest import select as choose
 from tests.storage.conftest import count_rows
 
@@ -123,12 +123,10 @@ def _submit(
         "user": {"id": user, "team_id": "T0001"},
         "trigger_id": app.fake.trigger(),
         "view": {
-            "type": "modal",
-            "callback_id": callback,
+            **(form := seen_form(callback, meta)),
             "id": f"V0MATRIX{next(_n)}",
             "hash": "h",
-            "private_metadata": json.dumps(meta),
-            "state": {"values": values},
+            "state": {"values": view_state(form, values)},
         },
     }
     reply = app.slack.interaction(payload)

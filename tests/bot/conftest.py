@@ -453,6 +453,28 @@ def untouched(element: dict[str, Any]) -> dict[str, Any]:
     raise AssertionError(f"an input element tests do not know: {kind}")
 
 
+WALL_TIME = datetime(2026, 11, 23, 10, 0, tzinfo=UTC).replace(tzinfo=None)  # a form's local time
+
+
+def seen_form(callback: str, meta: dict[str, Any]) -> dict[str, Any]:
+    """The form Seen opens for `callback` with this private metadata, as Slack hands it back on
+    submission (for tests that submit a form they did not open): the visit record for the child
+    "c" and the siblings "s" (each asked "seen awake?"), or the decision form."""
+    from bot import views
+
+    if callback == views.VISIT_CALLBACK:
+        rows = [views.ChildRow(ref, "", baby=True) for ref in [meta.get("c"), *(meta.get("s") or [])]]
+        return views.visit_modal(views.VisitForm(rows, WALL_TIME, metadata=meta))
+    return views.decision_modal(
+        rule=str(meta.get("r")),
+        child_label=str(meta.get("c")),
+        summary="",
+        outcomes=["further_visit", "chair_notified"],
+        max_days=20,
+        metadata=meta,
+    )
+
+
 def view_state(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """`view.state.values` of a submission: every input block of the view, untouched ones as Slack
     sends them, and `values` ({block_id: {action_id: state}}) over them. A value for a block the

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import AuditLog, Child, Contact
-from tests.bot.conftest import clock_time, day, radio, text, tick
+from tests.bot.conftest import clock_time, day, radio, text, tick, view_state
 from tests.bot.conftest import select as choose
 from tests.storage.conftest import count_rows
 
@@ -144,7 +144,16 @@ def _choose_siblings(view: dict, view_id: str, refs: list[str]) -> dict:
             **view,
             "id": view_id,
             "hash": "h1",
-            "state": {"values": {"siblings": {"seen_siblings": {"selected_options": selected}}}},
+            "state": {
+                "values": view_state(
+                    view,
+                    {
+                        "siblings": {
+                            "seen_siblings": {"type": "multi_static_select", "selected_options": selected}
+                        }
+                    },
+                )
+            },
         },
         "actions": [{"action_id": "seen_siblings", "block_id": "siblings", "type": "multi_static_select"}],
     }
