@@ -254,6 +254,15 @@ class SeenBot:
             again = row is not None and row.source_key != source_key  # not a retry of this command
             if row is None:
                 row = facts.record_contact(s, child, contact, by_staff=staff, source_key=source_key, now=now)
+            elif again:
+                write_audit(
+                    s,
+                    "contact.logged_again",
+                    child_id=child.id,
+                    actor=staff.id,
+                    at=now,
+                    detail={"contact_id": row.id, "via": "slack"},
+                )
             s.flush()
             form = self._visit_form(s, staff, child, policy, row, now)
             if cmd.alone is False and not cmd.alone_reason:

@@ -153,7 +153,7 @@ def same_visit(
         .where(
             models.Contact.child_id == child_id,
             models.Contact.by_staff_id == staff_id,
-            models.Contact.at.between(contact.at - SAME_VISIT_WITHIN, contact.at + SAME_VISIT_WITHIN),
+            models.Contact.at.between(*_around(contact.at, SAME_VISIT_WITHIN)),
             ~exists().where(newer.correction_of_id == models.Contact.id),
         )
         .order_by(models.Contact.id)
@@ -162,6 +162,13 @@ def same_visit(
         if all(getattr(row, name) == getattr(contact, name) for name in SAME_VISIT_FIELDS):
             return row
     return None
+
+
+def _around(at: datetime, within: timedelta) -> tuple[datetime, datetime]:
+    """[at - within, at + within], kept inside the years a datetime holds."""
+    low = at - within if at - datetime.min.replace(tzinfo=UTC) > within else at
+    high = at + within if datetime.max.replace(tzinfo=UTC) - at > within else at
+    return low, high
 
 
 def check_new_contact(contact: model.Contact, where: str = "contact") -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from storage.models import Contact
+from storage.models import AuditLog, Contact
 from tests.bot.test_prompts import _prompted
 
 
@@ -41,6 +41,8 @@ def test_log_with_an_expired_trigger_answers_and_a_retyped_log_is_one_visit(runn
     assert "nothing new was stored" in second
     assert _visits(running) == before + 1
     assert running.fake.wait_for("views.open", count=2)  # the form opened the second time
+    with running.factory() as s:
+        assert s.scalar(select(AuditLog.action).order_by(AuditLog.id.desc())) == "contact.logged_again"
 
 
 def test_a_different_outcome_or_time_is_a_new_visit(running):

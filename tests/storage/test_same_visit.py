@@ -4,7 +4,7 @@ person or another time is another visit. HI-RECORD-24H: the record is completed 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from scheduler.rules import model
 from storage import facts
@@ -49,3 +49,10 @@ def test_a_completed_record_is_the_visit_it_completes(session) -> None:
     )
     session.commit()
     assert facts.same_visit(session, child, lead, _visit(NOW)).id == done.id
+
+
+def test_the_first_and_last_instants_a_datetime_holds(session) -> None:
+    """A visit typed at 0001-01-01 00:00 (or the year 9999) is checked, not an overflow."""
+    child, lead, _ = make_child(session)
+    for at in (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)):
+        assert facts.same_visit(session, child, lead, _visit(at)) is None
