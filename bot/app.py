@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import access, caseview, forms, views
 from bot.access import Refused
 from bot.commands_parse import HELP, Child, Due, Help, Log, Note, ParseError, Record, Team, parse, visit_time
-from bot.slack_messenger import make_client, split_ref
+from bot.slack_messenger import make_client, split_ref, warned
 from scheduler.messages import child_label, when
 from scheduler.rules import model
 from scheduler.rules.engine import outcome_label
@@ -513,7 +513,7 @@ class SeenBot:
         text = "Visit record saved:\n" + "\n".join(lines)
         if meta.get("x"):
             text += "\n(It completes the visit you logged; the quick entry is kept as history.)"
-        client.chat_postMessage(channel=body["user"]["id"], text=views.mrkdwn(text))
+        warned(client.chat_postMessage(channel=body["user"]["id"], text=views.mrkdwn(text)), "confirmation")
 
     @staticmethod
     def _after(follow_up: Callable[..., None], *args: Any) -> None:
@@ -707,7 +707,7 @@ class SeenBot:
                 continue
             channel, ts = where
             try:
-                client.chat_update(
+                response = client.chat_update(
                     channel=channel,
                     ts=ts,
                     text=views.mrkdwn(f"{text}\n{note}"),
@@ -715,6 +715,8 @@ class SeenBot:
                 )
             except SlackApiError as exc:
                 log.warning("could not update %s: %s", ref, exc.response.get("error"))
+            else:
+                warned(response, ref)
 
     # -- the decision form ---------------------------------------------------------------------
     def submit_decision(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:

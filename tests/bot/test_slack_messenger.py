@@ -201,3 +201,21 @@ def test_slacks_warning_is_logged(fake, messenger, caplog):
     assert "Slack warned about message k-long: message_truncated" in caplog.text
     assert fake.seen_faults() == [("chat.postMessage", "message_truncated")]
     fake.rejected.clear()  # provoked here
+
+
+def test_a_long_message_goes_in_parts_in_its_thread(fake, messenger):
+    """A text longer than a section holds (a late summary listing 150 reminders): the first part
+    with the buttons and the outbox key, the rest as replies in its thread, each within 3,000
+    characters, every line once, in order."""
+    lines = [
+        f"• C-5{n:03d} (ZZ) [CB-VISIT-10WD]: the reminder meant for 08:30 went 11:00" for n in range(150)
+    ]
+    text = "\n".join(["*Sent late* · 150 reminders for North CP went out late:", *lines])
+    ref = messenger.send(OutgoingMessage(key="k-many", text=text, to_channel="C0NORTH", payload=PAYLOAD))
+    posted = fake.messages("C0NORTH")
+    assert len(posted) > 1 and ref == f"C0NORTH:{posted[0]['ts']}"
+    assert posted[0]["metadata"]["event_payload"]["key"] == "k-many"
+    assert posted[0]["blocks"][-1]["type"] == "actions"
+    assert all(m["thread_ts"] == posted[0]["ts"] for m in posted[1:])
+    assert all(len(m["text"]) <= 3000 for m in posted)
+    assert "\n".join(m["text"] for m in posted) == text
