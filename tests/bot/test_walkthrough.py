@@ -83,13 +83,13 @@ def test_not_seen_visit_walkthrough(running):
 
     # The manager adds a reply in the prompt's thread: a case note on the child.
     reply_ts = f"{int(at(23, 11, 16).timestamp())}.000100"
-    slack.event(
+    slack.thread_reply(  # with a link: Slack then adds its preview (message_changed)
         {
             "type": "message",
             "channel": "D0TM",
             "channel_type": "im",
             "user": "U0TM",
-            "text": "Asked the duty worker to cover if the SW is off sick.",
+            "text": "Asked the duty worker to cover if the SW is off sick: <https://intranet.example/rota>",
             "ts": reply_ts,
             "thread_ts": prompt["ts"],
             "event_ts": reply_ts,
@@ -185,7 +185,10 @@ def test_not_seen_visit_walkthrough(running):
             ("slack_thread", running.world.ids["tm"]),
         ]
         assert notes[0].text.startswith("Decision under CB-NOTSEEN-DISCUSS by the team manager")
-        assert notes[1].text == "Asked the duty worker to cover if the SW is off sick."
+        assert (
+            notes[1].text
+            == "Asked the duty worker to cover if the SW is off sick: <https://intranet.example/rota>"
+        )
         contacts = list(s.scalars(select(Contact).where(Contact.child_id == child.id).order_by(Contact.id)))
         assert [
             (c.child_seen, c.recorded_at is not None, c.correction_of_id is not None) for c in contacts[1:]
