@@ -114,7 +114,7 @@ def run_round(port: int, fake: FakeSlack, n: int, round_no: int) -> tuple[list[f
             "team_id": "T0001",
             "channel_id": "C0NORTH",
             "response_url": fake.response_url(f"load{round_no}-{i}"),
-            "trigger_id": f"load.{round_no}.{i}",
+            "trigger_id": fake.trigger(),
         }
         t = threading.Thread(target=one, args=(port, urlencode(form), verifier, latencies, errors, go))
         threads.append(t)
