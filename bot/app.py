@@ -857,14 +857,16 @@ class SeenBot:
                     )
                 else:
                     latest = _latest_note(s, f"slack:msg:{reply_key}")
-                    if kind == "edit" and latest is not None and latest.text == (msg.get("text") or ""):
-                        return  # the words kept already (an edit Slack sent twice, or undone)
                     if kind == "edit":
                         edited = (
                             (msg.get("edited") or {}).get("ts")
                             or event.get("event_ts")
                             or body.get("event_id")
                         )
+                        if latest is not None and (
+                            latest.text == (msg.get("text") or "") or _ts_time(edited, now) <= latest.at
+                        ):
+                            return  # the words kept already, or an edit older than the version kept
                         facts.add_case_note(
                             s,
                             child,

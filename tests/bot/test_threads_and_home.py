@@ -147,7 +147,10 @@ def test_a_link_preview_is_not_an_edit(running):
         "hidden": True,
         "ts": "1800000300.000100",
         "event_ts": "1800000300.000100",
-        "message": {**_reply_event(prompt, "1800000100.000910", text), "edited": {"user": "U0TM", "ts": "1"}},
+        "message": {
+            **_reply_event(prompt, "1800000100.000910", text),
+            "edited": {"user": "U0TM", "ts": "1800000300.000000"},
+        },
     }
     running.slack.event(unchanged_edit, "EvL2")
     real = {
