@@ -194,22 +194,15 @@ class SeenBot:
         if isinstance(cmd, Log):
             return self._log(cmd, command, client, now)
         if isinstance(cmd, Record):
-            with self.writing() as s:
+            with self.factory() as s:
                 staff = access.staff_for(s, user)
                 child = access.child_for(s, cmd.case_ref)
                 access.check_can_log(staff, child)
                 view, reply = self._record_form(s, staff, child, now)
-                write_audit(
-                    s,
-                    "record_form.opened",
-                    child_id=child.id,
-                    actor=staff.id,
-                    at=now,
-                    detail={"via": "slack"},
-                )
             failed = self._open_view(client, command.get("trigger_id"), view)
             if failed is not None:
                 return f":warning: {failed} Type `/seen record {child.case_ref}` again to open it."
+            self.audit("record_form.opened", staff=staff, child_id=child.id, via="slack")
             return reply
         return None
 
@@ -576,7 +569,7 @@ class SeenBot:
 
     def _open_decision(self, body: dict[str, Any], value: dict[str, Any], client: Any) -> None:
         now = self.clock()
-        with self.writing() as s:
+        with self.factory() as s:
             staff, child = self._clicked(s, body, value, decide=True)
             policy = caseview.policy_of(s, child)
             open_now = [o for o in caseview.open_obligations(s, [child], now) if o.ob.key == value.get("o")]
@@ -607,31 +600,22 @@ class SeenBot:
                 metadata=meta,
                 days_label=choices.days_label,
             )
-            write_audit(
-                s,
-                "decision_form.opened",
-                child_id=child.id,
-                actor=staff.id,
-                at=now,
-                detail={"via": "slack", "rule": ob.rule},
-            )
         self._open_from_button(client, body, view)
+        self.audit("decision_form.opened", staff=staff, child_id=child.id, via="slack", rule=ob.rule)
 
     def _open_visit_from_button(
         self, body: dict[str, Any], value: dict[str, Any], client: Any, record: bool
     ) -> None:
         now = self.clock()
-        with self.writing() as s:
+        with self.factory() as s:
             staff, child = self._clicked(s, body, value, decide=False)
             if record:
                 view, _ = self._record_form(s, staff, child, now)
             else:
                 policy = caseview.policy_of(s, child)
                 view = views.visit_modal(self._visit_form(s, staff, child, policy, None, now))
-            write_audit(
-                s, "record_form.opened", child_id=child.id, actor=staff.id, at=now, detail={"via": "slack"}
-            )
         self._open_from_button(client, body, view)
+        self.audit("record_form.opened", staff=staff, child_id=child.id, via="slack")
 
     def _open_from_button(self, client: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         failed = self._open_view(client, body.get("trigger_id"), view)

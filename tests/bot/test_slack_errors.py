@@ -66,6 +66,9 @@ def test_record_with_a_used_trigger_says_to_type_it_again(running):
         ":warning: The form did not open: Slack opens one form per request, and this one was used "
         "already. Type `/seen record C-1043` again to open it."
     )
+    with running.factory() as s:  # the form that did not open is not audited as opened
+        opened = select(func.count()).where(AuditLog.action == "record_form.opened")
+        assert s.scalar(opened) == 1
 
 
 def test_a_button_whose_form_does_not_open_answers(running):
