@@ -9,6 +9,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.bot.conftest import ROOT, free_port, serve_env, start_serve, wait_for_health
 
 
@@ -23,13 +25,15 @@ def _serve(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_bot_token_slack_refuses_is_one_line_and_exit_2(tmp_path, fake):
-    env = {**serve_env(fake, f"sqlite:///{tmp_path / 's.sqlite'}"), "SLACK_BOT_TOKEN": "xoxb-wrong"}
+@pytest.mark.parametrize(
+    ("name", "wrong"), [("SLACK_BOT_TOKEN", "xoxb-wrong"), ("SLACK_APP_TOKEN", "xapp-wrong")]
+)
+def test_a_token_slack_refuses_is_one_line_and_exit_2(tmp_path, fake, name, wrong):
+    env = {**serve_env(fake, f"sqlite:///{tmp_path / 's.sqlite'}"), name: wrong}
     result = _serve(env)
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "seen serve: Slack refused SLACK_BOT_TOKEN (invalid_auth): check the token "
-        "(README: Running the Slack app)"
+        f"seen serve: Slack refused {name} (invalid_auth): check the token (README: Running the Slack app)"
     )
     assert result.stdout == ""
 
@@ -42,16 +46,6 @@ def test_slack_unreachable_at_start_is_one_line_and_exit_2(tmp_path, fake):
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"seen serve: Slack is not reachable at {env['SEEN_SLACK_API_URL']} (")
     assert line.endswith("): check the network, or SEEN_SLACK_API_URL")
-
-
-def test_an_app_token_slack_refuses_is_one_line_and_exit_2(tmp_path, fake):
-    env = {**serve_env(fake, f"sqlite:///{tmp_path / 's.sqlite'}"), "SLACK_APP_TOKEN": "xapp-wrong"}
-    result = _serve(env)
-    assert result.returncode == 2
-    assert result.stderr.strip() == (
-        "seen serve: Slack refused SLACK_APP_TOKEN (invalid_auth): check the token "
-        "(README: Running the Slack app)"
-    )
 
 
 def _socket_env(tmp_path, fake) -> dict[str, str]:
