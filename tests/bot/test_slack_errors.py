@@ -61,7 +61,9 @@ def test_record_with_a_used_trigger_says_to_type_it_again(running):
     running.slack.command("U0SW", "record C-1043", trigger=trigger)
     running.fake.wait_for("views.open")
     running.slack.command("U0SW", "record C-1043", trigger=trigger)  # Slack never reuses one; a replay
-    answer = _answers(running, 2)[1]
+    answers = _answers(running, 2)  # in the order the two commands finished
+    assert "Recording a new visit to C-1043 (CB)." in answers
+    [answer] = [a for a in answers if a.startswith(":warning:")]
     assert answer == (
         ":warning: The form did not open: Slack opens one form per request, and this one was used "
         "already. Type `/seen record C-1043` again to open it."

@@ -17,8 +17,11 @@ from tests.storage.conftest import count_rows
 
 
 def _open_form(running, command: str, user: str = "U0SW") -> dict:
+    """The form a command opened, once the command's work is done (it answers last)."""
     n = len(running.fake.of("views.open")) + 1
+    answers = len(running.fake.of("response_url")) + 1
     running.slack.command(user, command)
+    running.fake.wait_for("response_url", count=answers)
     return running.fake.wait_for("views.open", count=n)[n - 1].body["view"]
 
 
