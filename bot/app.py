@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import App
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy import text as sql
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import access, caseview, forms, views
 from bot.access import Refused
 from bot.commands_parse import HELP, Child, Due, Help, Log, Note, ParseError, Record, Team, parse, visit_time
-from bot.slack_messenger import make_client, split_ref
+from bot.slack_messenger import make_client, split_ref, warned
 from scheduler.messages import child_label, when
 from scheduler.rules import model
 from scheduler.rules.engine import outcome_label
@@ -121,10 +122,10 @@ class SeenBot:
         try:
             cmd = parse(command.get("text") or "")
         except ParseError as exc:
-            ack(response_type="ephemeral", text=f":warning: {exc}")
+            ack(response_type="ephemeral", text=views.mrkdwn(f":warning: {exc}"))
             return
         if isinstance(cmd, Help):
-            ack(response_type="ephemeral", text=HELP)
+            ack(response_type="ephemeral", text=views.mrkdwn(HELP))
             return
         ack()
 
@@ -143,10 +144,13 @@ class SeenBot:
                 user, f"/seen {type(cmd).__name__.lower()}", str(exc), getattr(cmd, "case_ref", None)
             )
             reply = f":warning: {exc}"
-        if reply:
-            respond(text=reply, response_type="ephemeral", replace_original=False)
+        except SlackApiError as exc:
+            reply = f":warning: {slack_refused(exc)} Nothing was changed: try again."
+        for part in [reply] if isinstance(reply, str) else reply or []:
+            _say(respond, part)
 
-    def _command(self, cmd: Any, command: dict[str, Any], client: Any) -> str | None:
+    def _command(self, cmd: Any, command: dict[str, Any], client: Any) -> str | list[str] | None:
+        """The answer to a command: one message, or several (a long list, in order)."""
         user = command.get("user_id")
         now = self.clock()
         if isinstance(cmd, Due | Team):
@@ -160,8 +164,8 @@ class SeenBot:
                 what = "due" if isinstance(cmd, Due) else "team"
                 write_audit(s, f"{what}_list.viewed", actor=staff.id, at=now, detail={"via": "slack"})
                 if isinstance(cmd, Due):
-                    return caseview.my_due_text(s, staff, now)
-                return caseview.team_due_text(s, staff, now)
+                    return caseview.my_due_parts(s, staff, now, views.RESPONSE_URL_POSTS)
+                return caseview.team_due_parts(s, staff, now, views.RESPONSE_URL_POSTS)
         if isinstance(cmd, Child):
             with self.writing() as s:
                 staff = access.staff_for(s, user)
@@ -190,21 +194,26 @@ class SeenBot:
         if isinstance(cmd, Log):
             return self._log(cmd, command, client, now)
         if isinstance(cmd, Record):
-            with self.writing() as s:
+            with self.factory() as s:
                 staff = access.staff_for(s, user)
                 child = access.child_for(s, cmd.case_ref)
                 access.check_can_log(staff, child)
                 view, reply = self._record_form(s, staff, child, now)
-                write_audit(
-                    s,
-                    "record_form.opened",
-                    child_id=child.id,
-                    actor=staff.id,
-                    at=now,
-                    detail={"via": "slack"},
-                )
-            client.views_open(trigger_id=command["trigger_id"], view=view)
+            failed = self._open_view(client, command.get("trigger_id"), view)
+            if failed is not None:
+                return f":warning: {failed} Type `/seen record {child.case_ref}` again to open it."
+            self.audit("record_form.opened", staff=staff, child_id=child.id, via="slack")
             return reply
+        return None
+
+    @staticmethod
+    def _open_view(client: Any, trigger_id: Any, view: dict[str, Any]) -> str | None:
+        """Open a form (views.open): None when it opened, else what to tell the user. Slack takes a
+        trigger once and for 3 seconds only, so a slow answer or a second try is refused."""
+        try:
+            client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as exc:
+            return f"The form did not open: {slack_refused(exc)}"
         return None
 
     def _log(self, cmd: Log, command: dict[str, Any], client: Any, now: datetime) -> str:
@@ -233,26 +242,43 @@ class SeenBot:
                 no_one_home=cmd.outcome == "no-one-home",
                 recorded_at=None,  # the record is completed in the form (CB-RECORD, HI-RECORD-24H)
             )
-            row = facts.record_contact(
-                s,
-                child,
-                contact,
-                by_staff=staff,
-                source_key=f"slack:log:{command.get('trigger_id')}",
-                now=now,
-            )
+            source_key = f"slack:log:{command.get('trigger_id')}"
+            row = facts.same_visit(s, child, staff, contact)
+            again = row is not None and row.source_key != source_key  # not a retry of this command
+            if row is None:
+                row = facts.record_contact(s, child, contact, by_staff=staff, source_key=source_key, now=now)
+            elif again:
+                write_audit(
+                    s,
+                    "contact.logged_again",
+                    child_id=child.id,
+                    actor=staff.id,
+                    at=now,
+                    detail={"contact_id": row.id, "via": "slack"},
+                )
             s.flush()
             form = self._visit_form(s, staff, child, policy, row, now)
             if cmd.alone is False and not cmd.alone_reason:
                 form.children[0].alone = "no"
             label = outcome_words(policy, contact)
             opened = caseview.open_obligations(s, [child], now)
-        client.views_open(trigger_id=command["trigger_id"], view=views.visit_modal(form))
-        lines = [
-            f"Logged: {child_label(child.case_ref, child.initials)}, {label} on {when(policy, at)}. "
-            "Complete the Record of a Child Protection Visit in the form now open "
-            f"(or later with `/seen record {child.case_ref}`)."
-        ]
+            stored_at = row.at
+        failed = self._open_view(client, command.get("trigger_id"), views.visit_modal(form))
+        what = f"{child_label(child.case_ref, child.initials)}, {label} on {when(policy, stored_at)}"
+        if again:
+            lines = [f"Already logged by you: {what}. It is kept once; nothing new was stored."]
+        else:
+            lines = [f"Logged: {what}."]
+        if failed is None:
+            lines[0] += (
+                " Complete the Record of a Child Protection Visit in the form now open "
+                f"(or later with `/seen record {child.case_ref}`)."
+            )
+        else:
+            lines[0] += (
+                f" {failed} Complete the Record of a Child Protection Visit with "
+                f"`/seen record {child.case_ref}`."
+            )
         if opened:
             lines.append("Now open for this child:")
             lines += [f"• [{o.ob.rule}] due {when(policy, o.ob.due)}: {o.ob.summary}" for o in opened[:6]]
@@ -360,7 +386,10 @@ class SeenBot:
             c = meta.get("c")
             self.refused(user, "visit record", str(exc), c if isinstance(c, str) else None)
             return
-        client.views_update(view_id=view["id"], hash=view.get("hash"), view=views.visit_modal(form))
+        try:
+            client.views_update(view_id=view["id"], hash=view.get("hash"), view=views.visit_modal(form))
+        except SlackApiError as exc:  # the form stays as it was (hash_conflict: a newer one is shown)
+            log.warning("views.update of the visit form failed: %s", exc.response.get("error"))
 
     def _submit(
         self,
@@ -477,7 +506,7 @@ class SeenBot:
         text = "Visit record saved:\n" + "\n".join(lines)
         if meta.get("x"):
             text += "\n(It completes the visit you logged; the quick entry is kept as history.)"
-        client.chat_postMessage(channel=body["user"]["id"], text=text)
+        warned(client.chat_postMessage(channel=body["user"]["id"], text=views.mrkdwn(text)), "confirmation")
 
     @staticmethod
     def _after(follow_up: Callable[..., None], *args: Any) -> None:
@@ -502,7 +531,11 @@ class SeenBot:
                 self._snooze(body, value, client)
         except (Refused, FactError) as exc:
             self.refused(user, action_id, str(exc), value.get("c"))
-            respond(text=f":no_entry: {exc}", response_type="ephemeral", replace_original=False)
+            _say(respond, f":no_entry: {exc}")
+        except SlackFormNotOpened as exc:
+            _say(respond, f":warning: {exc} Press the button again.")
+        except SlackApiError as exc:
+            _say(respond, f":warning: {slack_refused(exc)} Nothing was changed: press the button again.")
 
     @staticmethod
     def _clicked(
@@ -529,14 +562,14 @@ class SeenBot:
             ack = facts.acknowledge(s, child, staff, value["o"], at=now, now=now)
             policy = caseview.policy_of(s, child)
             note = (
-                f":white_check_mark: Acknowledged by <@{user}> at {when(policy, ack.at)}. "
+                f":white_check_mark: Acknowledged by {views.mention(user)} at {when(policy, ack.at)}. "
                 "The rule is met by the recorded decision."
             )
         self._update_copies(client, body, value, note, ["Record decision"])
 
     def _open_decision(self, body: dict[str, Any], value: dict[str, Any], client: Any) -> None:
         now = self.clock()
-        with self.writing() as s:
+        with self.factory() as s:
             staff, child = self._clicked(s, body, value, decide=True)
             policy = caseview.policy_of(s, child)
             open_now = [o for o in caseview.open_obligations(s, [child], now) if o.ob.key == value.get("o")]
@@ -567,31 +600,27 @@ class SeenBot:
                 metadata=meta,
                 days_label=choices.days_label,
             )
-            write_audit(
-                s,
-                "decision_form.opened",
-                child_id=child.id,
-                actor=staff.id,
-                at=now,
-                detail={"via": "slack", "rule": ob.rule},
-            )
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        self._open_from_button(client, body, view)
+        self.audit("decision_form.opened", staff=staff, child_id=child.id, via="slack", rule=ob.rule)
 
     def _open_visit_from_button(
         self, body: dict[str, Any], value: dict[str, Any], client: Any, record: bool
     ) -> None:
         now = self.clock()
-        with self.writing() as s:
+        with self.factory() as s:
             staff, child = self._clicked(s, body, value, decide=False)
             if record:
                 view, _ = self._record_form(s, staff, child, now)
             else:
                 policy = caseview.policy_of(s, child)
                 view = views.visit_modal(self._visit_form(s, staff, child, policy, None, now))
-            write_audit(
-                s, "record_form.opened", child_id=child.id, actor=staff.id, at=now, detail={"via": "slack"}
-            )
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        self._open_from_button(client, body, view)
+        self.audit("record_form.opened", staff=staff, child_id=child.id, via="slack")
+
+    def _open_from_button(self, client: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        failed = self._open_view(client, body.get("trigger_id"), view)
+        if failed is not None:
+            raise SlackFormNotOpened(failed)
 
     def _snooze(self, body: dict[str, Any], value: dict[str, Any], client: Any) -> None:
         now = self.clock()
@@ -614,7 +643,8 @@ class SeenBot:
                 detail={"key": value["k"], "until": tomorrow.isoformat(), "rule": value.get("r")},
             )
         note = (
-            f":zzz: Snoozed by <@{user}> until {tomorrow.strftime('%a %d %b')}: the next reminder comes then."
+            f":zzz: Snoozed by {views.mention(user)} until {tomorrow.strftime('%a %d %b')}: "
+            "the next reminder comes then."
         )
         self._update_copies(client, body, value, note, ["Log visit", "Open record"], only_clicked=True)
 
@@ -632,7 +662,9 @@ class SeenBot:
         container = body.get("container") or {}
         message = body.get("message") or {}
         if container.get("channel_id") and container.get("message_ts"):
-            refs[f"{container['channel_id']}:{container['message_ts']}"] = message.get("text") or ""
+            refs[f"{container['channel_id']}:{container['message_ts']}"] = views.from_slack(
+                message.get("text") or ""
+            )
         if not only_clicked and value.get("o"):
             for ref, text in self._prompt_messages(value["o"]):
                 refs.setdefault(ref, text)
@@ -659,14 +691,16 @@ class SeenBot:
                 continue
             channel, ts = where
             try:
-                client.chat_update(
+                response = client.chat_update(
                     channel=channel,
                     ts=ts,
-                    text=f"{text}\n{note}",
+                    text=views.mrkdwn(f"{text}\n{note}"),
                     blocks=views.updated_blocks(text, note, keep, button_value),
                 )
             except SlackApiError as exc:
                 log.warning("could not update %s: %s", ref, exc.response.get("error"))
+            else:
+                warned(response, ref)
 
     # -- the decision form ---------------------------------------------------------------------
     def submit_decision(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
@@ -736,7 +770,8 @@ class SeenBot:
                 f" within {row.within_working_days} working day{'s' if row.within_working_days > 1 else ''}"
             )
         note = (
-            f":memo: Decision recorded by <@{user}> at {when(policy, row.created_at)}: {what} [{row.rule}]."
+            f":memo: Decision recorded by {views.mention(user)} at {when(policy, row.created_at)}: "
+            f"{what} [{row.rule}]."
         )
         refs = dict(self._prompt_messages(meta["o"])) if meta.get("o") else {}
         value = {
@@ -749,19 +784,27 @@ class SeenBot:
         self._update_refs(client, refs, note, [], value)
 
     # -- thread replies --------------------------------------------------------------------------
-    def on_message(self, event: dict[str, Any], body: dict[str, Any], client: Any) -> None:
+    def on_message(self, event: dict[str, Any], body: dict[str, Any], client: Any, context: Any) -> None:
+        """A reply in the thread of a reminder or prompt is a case note; a real edit of it (Slack
+        marks it `edited`, and the text changed) is a new version, a deletion a deletion. Anything
+        else is not a note: the thread's parent, bots' and Seen's own messages, and the
+        `message_changed` Slack sends to add a link preview (same text, not edited)."""
         subtype = event.get("subtype")
         channel = event.get("channel")
         if subtype in (None, "thread_broadcast", "file_share"):
             msg, kind = event, "new"
         elif subtype == "message_changed":
             msg, kind = event.get("message") or {}, "edit"
+            if not msg.get("edited") or msg.get("text") == (event.get("previous_message") or {}).get("text"):
+                return  # a link preview or an attachment added by Slack: the words are as they were
         elif subtype == "message_deleted":
             msg, kind = event.get("previous_message") or {}, "delete"
         else:
             return
-        if msg.get("bot_id") or not msg.get("user") or not channel:
+        if msg.get("bot_id") or msg.get("subtype") == "bot_message" or not msg.get("user") or not channel:
             return
+        if msg.get("user") == getattr(context, "bot_user_id", None):
+            return  # Seen's own post
         ts, thread_ts = msg.get("ts"), msg.get("thread_ts")
         if not ts or not thread_ts or ts == thread_ts:
             return
@@ -804,6 +847,10 @@ class SeenBot:
                             or event.get("event_ts")
                             or body.get("event_id")
                         )
+                        if latest is not None and (
+                            latest.text == (msg.get("text") or "") or _ts_time(edited, now) <= latest.at
+                        ):
+                            return  # the words kept already, or an edit older than the version kept
                         facts.add_case_note(
                             s,
                             child,
@@ -838,7 +885,10 @@ class SeenBot:
             self.refused(msg.get("user"), "thread reply", str(exc))
             with contextlib.suppress(SlackApiError):
                 client.chat_postEphemeral(
-                    channel=channel, user=msg.get("user"), thread_ts=thread_ts, text=f":warning: {exc}"
+                    channel=channel,
+                    user=msg.get("user"),
+                    thread_ts=thread_ts,
+                    text=views.mrkdwn(f":warning: {exc}"),
                 )
             return
         if kind == "new":
@@ -862,7 +912,10 @@ class SeenBot:
             else:
                 write_audit(s, "home.viewed", actor=staff.id, at=now, detail={"via": "slack"})
                 view = self._home(s, staff, now)
-        client.views_publish(user_id=user, view=view)
+        try:
+            client.views_publish(user_id=user, view=view)
+        except SlackApiError as exc:  # the tab shows what it showed; the next opening tries again
+            log.warning("views.publish of App Home failed: %s", exc.response.get("error"))
 
     def _home(self, s: Session, staff: Staff, now: datetime) -> dict[str, Any]:
         footer = f"Updated {now.astimezone(UTC).strftime('%Y-%m-%d %H:%M')} UTC · `/seen help` for commands"
@@ -882,20 +935,25 @@ class SeenBot:
                 for o in prompts
             ]
             sections = [
-                ("Overdue", overdue[:40]),
-                ("Open manager prompts", prompt_lines[:40]),
-                ("Due next", rest[:40]),
+                ("Overdue", overdue),
+                ("Open manager prompts", prompt_lines),
+                ("Due next", rest),
             ]
             title = "Your team's children" if staff.team_id is not None else "Children across all teams"
-            return views.home_view(title, sections, footer)
+            return views.home_view(title, sections, footer, "`/seen team` and `/seen child REF`")
         problems = []
         items = [
             o
             for o in caseview.open_obligations(s, caseview.children_of_worker(s, staff), now, problems)
             if o.ob.owner not in access.MANAGER_ROLES
         ]
-        sections = [("Your children by deadline", (problems + [o.line() for o in items])[:60])]
-        return views.home_view("Your children", sections, footer)
+        sections = [("Your children by deadline", problems + [o.line() for o in items])]
+        return views.home_view("Your children", sections, footer, "`/seen due` and `/seen child REF`")
+
+
+def _say(respond: Any, text: str) -> None:
+    """An answer only the user sees (ephemeral), next to what they typed or clicked."""
+    respond(text=views.mrkdwn(text), response_type="ephemeral", replace_original=False)
 
 
 def decision_note(decision: model.Decision, entry: forms.DecisionEntry) -> str:
@@ -939,6 +997,23 @@ def _latest_note(s: Session, source_key: str) -> CaseNote | None:
 
 
 FORM_UNREADABLE = "This form could not be read: close it and open it again."
+SLACK_ERRORS = {
+    "expired_trigger_id": "Slack opens a form only within 3 seconds of the request, and it came too late.",
+    "exchanged_trigger_id": "Slack opens one form per request, and this one was used already.",
+    "invalid_trigger_id": "Slack did not recognise the request that should open it.",
+    "ratelimited": "Slack is busy (rate limited).",
+}
+
+
+class SlackFormNotOpened(Exception):
+    """views.open refused after the work before it was stored: the message says so."""
+
+
+def slack_refused(exc: SlackApiError) -> str:
+    """Slack's refusal in words for the user (its error code logged, never the payload)."""
+    error = str(exc.response.get("error") or getattr(exc.response, "status_code", ""))
+    log.warning("Slack refused a call: %s", error)
+    return SLACK_ERRORS.get(error, f"Slack refused it ({error}).")
 
 
 def _metadata(view: dict[str, Any]) -> dict[str, Any]:
@@ -982,6 +1057,14 @@ def _noop_ack(ack: Any) -> None:
     ack()
 
 
+class _TokenFromClient(logging.Filter):
+    """Bolt warns at every start that the token it read from SLACK_BOT_TOKEN is unused when it is
+    given a client: Seen gives it the client made from that same token (on SEEN_SLACK_API_URL)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
 def build_app(
     factory: sessionmaker[Session],
     *,
@@ -995,6 +1078,9 @@ def build_app(
     """The Bolt app. `process_before_response` must stay False except on FaaS (it is what lets
     listeners acknowledge first and work after); signatures are always verified."""
     client = make_client(token, base_url)
+    bolt_log = logging.getLogger("slack_bolt.App")
+    if not any(isinstance(f, _TokenFromClient) for f in bolt_log.filters):
+        bolt_log.addFilter(_TokenFromClient())
     app = App(
         name="seen",
         client=client,

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from scheduler.duelist import DueList, section
+from scheduler.duelist import FIRST_FEW, IN_FULL, DueList, section, split_message
 from scheduler.evaluation import Unevaluable, cannot_evaluate_line, evaluate_child
 from scheduler.messages import child_label, when
 from scheduler.policies import load_policy
@@ -162,49 +162,60 @@ def _oversight(session: Session, staff: Staff, open_children: int, now: datetime
     return Covered(children, note + ".")
 
 
-def my_due_text(session: Session, staff: Staff, now: datetime) -> str:
+REST = "App Home lists them all, `/seen child REF` shows one child"
+
+
+def my_due_parts(session: Session, staff: Staff, now: datetime, max_parts: int | None = None) -> list[str]:
+    """`/seen due`: the worker's children by deadline, the counts first; overdue and due-today
+    items in full, then the next few; as messages of a readable length (at most `max_parts`)."""
     children = children_of_worker(session, staff)
     if not children:
-        return "You are not the lead social worker of any child. `/seen team` shows your team's list."
+        return ["You are not the lead social worker of any child. `/seen team` shows your team's list."]
     problems: list[str] = []
     items = [o for o in open_obligations(session, children, now, problems) if o.ob.owner not in MANAGER_ROLES]
-    lines = [f"*Your children by deadline* ({len(children)} children)"]
-    lines += [f"• *OVERDUE* {line}" for line in problems]
-    if not items and not problems:
+    now_due = [o for o in items if section(o.policy, o.ob, now) in IN_FULL]
+    later = [o for o in items if section(o.policy, o.ob, now) not in IN_FULL]
+    late = sum(o.ob.status == "overdue" for o in now_due)
+    counts = [
+        (len(problems) + late, "overdue"),
+        (len(now_due) - late, "due today"),
+        (len(later), "later"),
+    ]
+    counted = " · ".join(f"{n} {what}" for n, what in counts if n) or "nothing open"
+    title = "*Your children by deadline*"
+    head = f"{title} ({len(children)} children) · {counted}"
+    lines = [f"• *OVERDUE* {line}" for line in problems]
+    lines += [f"• {'*OVERDUE* ' if o.ob.status == 'overdue' else ''}{o.line()}" for o in now_due]
+    lines += [f"• {o.line()}" for o in later[:FIRST_FEW]]
+    if len(later) > FIRST_FEW:
+        lines.append(f"… and {len(later) - FIRST_FEW} more: {REST}")
+    if not lines:
         lines.append("Nothing open: every child is seen and recorded on time.")
-    lines += [f"• {'*OVERDUE* ' if o.ob.status == 'overdue' else ''}{o.line()}" for o in items[:40]]
-    if len(items) > 40:
-        lines.append(f"… and {len(items) - 40} more")
-    return "\n".join(lines)
+    return split_message(title, [head], lines, REST, max_parts=max_parts)
 
 
-def team_due_text(session: Session, staff: Staff, now: datetime) -> str:
+def my_due_text(session: Session, staff: Staff, now: datetime) -> str:
+    return "\n".join(my_due_parts(session, staff, now))
+
+
+def team_due_parts(session: Session, staff: Staff, now: datetime, max_parts: int | None = None) -> list[str]:
+    """`/seen team`: the team's due list, the counts first, overdue and due-today in full."""
     covered = children_of_team(session, staff, now)
     due = DueList()
-    later: list[str] = []
     problems: list[str] = []
     items = open_obligations(session, covered.children, now, problems)
     for line in problems:
         due.add("Overdue", line)
     for o in items:
-        heading = section(o.policy, o.ob, now)
-        if heading is None:
-            later.append(o.line())
-            continue
-        due.add(heading, o.line())
+        due.add(section(o.policy, o.ob, now) or "Later", o.line())
     team = session.get(Team, staff.team_id) if staff.team_id is not None else None
     title = f"Due list for {team.name if team else 'all teams'}"
-    text = due.text(title)
-    if covered.note:  # under the title (a due list's text is its title, then its sections)
-        head, rest = text.split("\n", 1)
-        text = f"{head}\n_{covered.note}_\n{rest}"
-    if later:
-        if due.empty():
-            text = text.rsplit("\n", 1)[0]  # "nothing due" would read oddly above the later ones
-        text += f"\n_Later_ ({len(later)})\n" + "\n".join(f"• {line}" for line in later[:30])
-        if len(later) > 30:
-            text += f"\n… and {len(later) - 30} more"
-    return text
+    note = f"_{covered.note}_" if covered.note else ""
+    return due.parts(title, REST, note=note, max_parts=max_parts)
+
+
+def team_due_text(session: Session, staff: Staff, now: datetime) -> str:
+    return "\n".join(team_due_parts(session, staff, now))
 
 
 def _redacted(case: Case) -> Case:

@@ -17,6 +17,7 @@ the method, the path and the status first.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -24,7 +25,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs
@@ -304,6 +305,72 @@ def start_scheduler(factory: Any, client: Any) -> threading.Thread:
     return thread
 
 
+@contextlib.contextmanager
+def slack_start_up(token_name: str) -> Iterator[None]:
+    """Slack refusing a token, or not answering, at start-up: one clear RuntimeError (the CLI prints
+    it as one line and exits 2), never a traceback."""
+    from slack_bolt.error import BoltError
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    from bot.slack_messenger import api_url
+
+    # they would log each failed try, the request and Slack's answer, before the one line
+    quiet = [logging.getLogger(name) for name in ("slack_sdk.web.base_client", "slack_bolt.App")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    except (BoltError, SlackApiError) as exc:
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else None
+        if error is None:
+            found = re.search(r"'error': '([a-z_]+)'", str(exc))
+            error = found.group(1) if found else "refused"
+        raise RuntimeError(
+            f"Slack refused {token_name} ({error}): check the token (README: Running the Slack app)"
+        ) from None
+    except (SlackClientError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise RuntimeError(
+            f"Slack is not reachable at {api_url()} ({reason}): check the network, or SEEN_SLACK_API_URL"
+        ) from None
+    finally:
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
+
+
+def watch_socket(is_open: Callable[[], bool], where: str, every: float = 1.0) -> threading.Thread:
+    """Log when the Socket Mode connection opens (only then is Seen connected) and when it drops;
+    slack_sdk reconnects by itself."""
+
+    def watch() -> None:
+        was: bool | None = None
+        while True:
+            now_open = is_open()
+            if now_open and was is not True:
+                log.info("Seen is connected to Slack in Socket Mode; %s", where)
+            elif not now_open and was is not False:
+                log.warning("The Socket Mode connection to Slack is not open; trying again")
+            was = now_open
+            time.sleep(every)
+
+    thread = threading.Thread(target=watch, name="seen-socket-watch", daemon=True)
+    thread.start()
+    return thread
+
+
+def socket_health(health: Health, is_open: Callable[[], bool]) -> Health:
+    """/healthz: also fails while the Socket Mode connection is down (no event can reach Seen)."""
+
+    def check() -> dict[str, Any]:
+        report = health()
+        if is_open():
+            return {**report, "socket_mode": "connected"}
+        return {**report, "ok": False, "socket_mode": "not connected"}
+
+    return check
+
+
 def serve(*, host: str, port: int, scheduler: bool = True, database_url: str | None = None) -> None:
     """`seen serve`: the Slack app (HTTP or Socket Mode) and, unless told not to, the scheduler."""
     import uvicorn
@@ -323,9 +390,8 @@ def serve(*, host: str, port: int, scheduler: bool = True, database_url: str | N
     upgrade(engine)
     factory = session_factory(engine)
     watch_staff(factory)  # the log filter removes these staff names wherever they appear
-    app = build_app(factory, token=token, signing_secret=secret)
-    if scheduler:
-        start_scheduler(factory, app.client)
+    with slack_start_up("SLACK_BOT_TOKEN"):
+        app = build_app(factory, token=token, signing_secret=secret)  # it asks Slack (auth.test)
     from scheduler.metrics import render
 
     extras: dict[str, Any] = {
@@ -336,12 +402,18 @@ def serve(*, host: str, port: int, scheduler: bool = True, database_url: str | N
     if app_token:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        SocketModeHandler(app, app_token).connect()
-        log.info("Seen is connected to Slack in Socket Mode; /healthz on %s:%d", host, port)
+        handler = SocketModeHandler(app, app_token)
+        with slack_start_up("SLACK_APP_TOKEN"):
+            handler.connect()  # asks Slack for the socket's address, then opens it (or keeps trying)
+        is_open = handler.client.is_connected
+        watch_socket(is_open, f"/healthz on {host}:{port}")
+        extras["health"] = socket_health(extras["health"], is_open)
         asgi = SeenASGI(None, **extras)
     else:
         log.info("Seen is serving Slack events on http://%s:%d%s", host, port, EVENTS_PATH)
         asgi = SeenASGI(app, **extras)
+    if scheduler:
+        start_scheduler(factory, app.client)
     route_uvicorn_logs()
     uvicorn.run(
         asgi,

@@ -29,7 +29,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.messenger import DeliveryError, OutgoingMessage
-from bot.views import message_blocks
+from bot.views import SECTION_CHARS, line_chunks, message_blocks, mrkdwn
 
 log = logging.getLogger("seen.slack")
 
@@ -108,6 +108,13 @@ def delivery_error(exc: Exception) -> DeliveryError:
     return DeliveryError(f"slack: {type(exc).__name__}: {exc}")
 
 
+def warned(response: Any, what: str) -> None:
+    """Log Slack's `warning` (the call was taken, but not quite as sent: message_truncated, …)."""
+    warning = response.get("warning") if response is not None else None
+    if warning:
+        log.warning("Slack warned about message %s: %s", what, warning)
+
+
 def split_ref(ref: str | None) -> tuple[str, str] | None:
     """`"<channel>:<ts>"` -> (channel, ts)."""
     if not ref or ":" not in ref or ref.startswith("console:"):
@@ -135,22 +142,39 @@ class SlackMessenger:
 
     # -- the port -----------------------------------------------------------------------------
     def send(self, message: OutgoingMessage) -> str:
+        """Post the message; a text longer than a section holds (3,000 characters) is posted in
+        parts of whole lines, the first with the metadata and buttons, the rest as replies in its
+        thread. A reply Slack refuses is logged, not retried: the message itself is delivered."""
+        first, *rest = line_chunks(message.text.split("\n"), SECTION_CHARS)
         try:
             channel = message.to_channel or self._im(message.to_user)
             kwargs: dict[str, Any] = {
                 "channel": channel,
-                "text": message.text,
+                "text": mrkdwn(first),
                 "metadata": {"event_type": METADATA_EVENT, "event_payload": {"key": message.key}},
                 "unfurl_links": False,
                 "unfurl_media": False,
             }
             if message.payload.get("actions"):
-                kwargs["blocks"] = message_blocks(message.text, message.payload, message.key)
+                kwargs["blocks"] = message_blocks(first, message.payload, message.key)
             response = self.client.chat_postMessage(**kwargs)
         except DeliveryError:
             raise
         except Exception as exc:
             raise delivery_error(exc) from exc
+        warned(response, message.key)
+        for n, part in enumerate(rest, start=2):
+            try:
+                reply = self.client.chat_postMessage(
+                    channel=response["channel"],
+                    thread_ts=response["ts"],
+                    text=mrkdwn(part),
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+                warned(reply, f"{message.key} (part {n})")
+            except Exception as exc:
+                log.warning("part %d of message %s was not posted: %s", n, message.key, delivery_error(exc))
         return f"{response['channel']}:{response['ts']}"
 
     def find_sent(self, key: str) -> str | None:

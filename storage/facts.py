@@ -12,11 +12,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session, aliased
 
 from scheduler.rules import model
 from scheduler.rules.casefile import DECISION_OUTCOMES, CaseFileError, check_contact
@@ -129,6 +129,46 @@ def latest_contact(session: Session, contact: models.Contact | int) -> models.Co
         if newer is None:
             return row
         row = newer
+
+
+# A visit logged again by the same person with the same outcome, at a time this close to the one
+# stored, is the same visit typed twice (a command retyped when no form opened, "now" both times).
+SAME_VISIT_WITHIN = timedelta(minutes=10)
+SAME_VISIT_FIELDS = ("kind", "child_seen", "no_one_home", "seen_alone", "bedroom_seen", "child_awake")
+
+
+def same_visit(
+    session: Session, child: models.Child | int, by_staff: models.Staff | int, contact: model.Contact
+) -> models.Contact | None:
+    """The contact already standing (not corrected since) for this outcome of this child, logged by
+    the same person at (nearly) the same time, or None. On PostgreSQL the child's row is locked
+    first, so that two such requests at once are checked one after the other (SQLite's writers are
+    one at a time already); call it in the transaction that stores the contact."""
+    child_id = _child_id(session, child)
+    staff_id = _staff_id(session, by_staff, "by_staff")
+    session.execute(select(models.Child.id).where(models.Child.id == child_id).with_for_update())
+    newer = aliased(models.Contact)
+    rows = session.scalars(
+        select(models.Contact)
+        .where(
+            models.Contact.child_id == child_id,
+            models.Contact.by_staff_id == staff_id,
+            models.Contact.at.between(*_around(contact.at, SAME_VISIT_WITHIN)),
+            ~exists().where(newer.correction_of_id == models.Contact.id),
+        )
+        .order_by(models.Contact.id)
+    )
+    for row in rows:
+        if all(getattr(row, name) == getattr(contact, name) for name in SAME_VISIT_FIELDS):
+            return row
+    return None
+
+
+def _around(at: datetime, within: timedelta) -> tuple[datetime, datetime]:
+    """[at - within, at + within], kept inside the years a datetime holds."""
+    low = at - within if at - datetime.min.replace(tzinfo=UTC) > within else at
+    high = at + within if datetime.max.replace(tzinfo=UTC) - at > within else at
+    return low, high
 
 
 def check_new_contact(contact: model.Contact, where: str = "contact") -> None:

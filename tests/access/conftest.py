@@ -12,16 +12,16 @@ from storage.models import Staff, Team
 from tests.bot.conftest import Running, World, serving
 from tests.storage.conftest import db_url  # noqa: F401 (the fixture: SQLite, and PostgreSQL when configured)
 
-# key -> (Slack user id, role, in the North team?, active?), besides tests/bot's U_SW, U_TM, U_PM, U_CHAIR
+# key -> (Slack user id, role, in the North team?, active?), besides tests/bot's U0SW, U0TM, U0PM, U0CHAIR
 MORE_STAFF = {
-    "duty": ("U_DSW", "duty_social_worker", True, True),
-    "pm_north": ("U_PMN", "practice_manager", True, True),
-    "hos_north": ("U_HOSN", "head_of_service", True, True),
-    "hos": ("U_HOS", "head_of_service", False, True),
-    "chair_north": ("U_CHAIRN", "cp_chair", True, True),
-    "admin_north": ("U_ADMN", "admin", True, True),
-    "admin": ("U_ADM", "admin", False, True),
-    "gone": ("U_GONE", "social_worker", True, False),  # left: no longer active
+    "duty": ("U0DSW", "duty_social_worker", True, True),
+    "pm_north": ("U0PMN", "practice_manager", True, True),
+    "hos_north": ("U0HOSN", "head_of_service", True, True),
+    "hos": ("U0HOS", "head_of_service", False, True),
+    "chair_north": ("U0CHAIRN", "cp_chair", True, True),
+    "admin_north": ("U0ADMN", "admin", True, True),
+    "admin": ("U0ADM", "admin", False, True),
+    "gone": ("U0GONE", "social_worker", True, False),  # left: no longer active
 }
 
 

@@ -32,9 +32,11 @@ from tests.bot.conftest import (
     day,
     free_port,
     radio,
+    seen_form,
     serve_env,
     start_serve,
     text,
+    view_state,
     wait_for_health,
 )
 from tests.bot.conftest import select as choose
@@ -104,7 +106,7 @@ def _submission(kind: str) -> tuple[str, dict[str, int]]:
     yesterday = (datetime.now(ZoneInfo("Europe/London")) - timedelta(days=1)).date().isoformat()
 
     if kind == "visit":  # a family visit: two children, one transaction (CB-RECORD)
-        user, callback = "U_SW", "seen_visit_record"
+        user, callback = "U0SW", "seen_visit_record"
         meta: dict[str, Any] = {"c": "C-1042", "s": ["C-1044"], "x": None}
         values: dict[str, Any] = {
             "at_date": day(yesterday),
@@ -120,7 +122,7 @@ def _submission(kind: str) -> tuple[str, dict[str, int]]:
             }
         whole = {"contacts": 2, "audit_log": 2}
     else:  # CB-NOTSEEN-DISCUSS: the decision and its case note, one transaction
-        user, callback = "U_TM", "seen_decision"
+        user, callback = "U0TM", "seen_decision"
         meta = {
             "o": "C-1042:CB-NOTSEEN-DISCUSS:team_manager:crash",
             "r": "CB-NOTSEEN-DISCUSS",
@@ -140,12 +142,10 @@ def _submission(kind: str) -> tuple[str, dict[str, int]]:
         "api_app_id": "A0001",
         "trigger_id": "trig.crash",
         "view": {
-            "id": f"V-crash-{kind}",
-            "type": "modal",
-            "callback_id": callback,
+            **(form := seen_form(callback, meta)),
+            "id": f"V0CRASH{kind.upper()}",
             "hash": "h",
-            "private_metadata": json.dumps(meta),
-            "state": {"values": values},
+            "state": {"values": view_state(form, values)},
         },
     }
     return urlencode({"payload": json.dumps(payload)}), whole

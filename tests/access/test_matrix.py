@@ -31,7 +31,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import AuditLog
-from tests.bot.conftest import Running, radio, text
+from tests.bot.conftest import Running, radio, seen_form, text, view_state
 from tests.bot.conftest import select as choose
 from tests.storage.conftest import count_rows
 
@@ -41,19 +41,19 @@ OWN, OTHER = "C-1042", "C-2001"  # North (the staff's team) and South
 # team's child. (* no team: the person covers every team, or none.)
 TABLE = """
 role               user     log open submit note ack decide chair-ack chair-decide snooze child team home
-social_worker      U_SW     AR  AR   AR     AR   RR  RR     RR        RR           AR     AR    AR   AR
-duty_social_worker U_DSW    AR  AR   AR     AR   RR  RR     RR        RR           AR     AR    AR   RR
-team_manager       U_TM     AR  AR   AR     AR   AR  AR     RR        RR           AR     AR    AR   AR
-practice_manager   U_PMN    AR  AR   AR     AR   AR  AR     RR        RR           AR     AR    AR   AR
-head_of_service    U_HOSN   AR  AR   AR     AR   AR  AR     RR        RR           AR     AR    AR   AR
-cp_chair           U_CHAIRN AR  AR   AR     AR   RR  RR     AR        AR           AR     AR    AR   AR
-admin              U_ADMN   RR  RR   RR     RR   RR  RR     RR        RR           RR     AR    AR   RR
-practice_manager*  U_PM     RR  RR   RR     RR   AA  AA     RR        RR           RR     AA    AA   AA
-head_of_service*   U_HOS    RR  RR   RR     RR   AA  AA     RR        RR           RR     AA    AA   AA
-cp_chair*          U_CHAIR  RR  RR   RR     RR   RR  RR     AA        AA           RR     AA    AA   AA
-admin*             U_ADM    RR  RR   RR     RR   RR  RR     RR        RR           RR     RR    RR   RR
-unknown            U_NOBODY RR  RR   RR     RR   RR  RR     RR        RR           RR     RR    RR   RR
-inactive           U_GONE   RR  RR   RR     RR   RR  RR     RR        RR           RR     RR    RR   RR
+social_worker      U0SW     AR  AR   AR     AR   RR  RR     RR        RR           AR     AR    AR   AR
+duty_social_worker U0DSW    AR  AR   AR     AR   RR  RR     RR        RR           AR     AR    AR   RR
+team_manager       U0TM     AR  AR   AR     AR   AR  AR     RR        RR           AR     AR    AR   AR
+practice_manager   U0PMN    AR  AR   AR     AR   AR  AR     RR        RR           AR     AR    AR   AR
+head_of_service    U0HOSN   AR  AR   AR     AR   AR  AR     RR        RR           AR     AR    AR   AR
+cp_chair           U0CHAIRN AR  AR   AR     AR   RR  RR     AR        AR           AR     AR    AR   AR
+admin              U0ADMN   RR  RR   RR     RR   RR  RR     RR        RR           RR     AR    AR   RR
+practice_manager*  U0PM     RR  RR   RR     RR   AA  AA     RR        RR           RR     AA    AA   AA
+head_of_service*   U0HOS    RR  RR   RR     RR   AA  AA     RR        RR           RR     AA    AA   AA
+cp_chair*          U0CHAIR  RR  RR   RR     RR   RR  RR     AA        AA           RR     AA    AA   AA
+admin*             U0ADM    RR  RR   RR     RR   RR  RR     RR        RR           RR     RR    RR   RR
+unknown            U0NOBODY RR  RR   RR     RR   RR  RR     RR        RR           RR     RR    RR   RR
+inactive           U0GONE   RR  RR   RR     RR   RR  RR     RR        RR           RR     RR    RR   RR
 """
 _lines = [line.split() for line in TABLE.strip().splitlines()]
 ACTIONS = _lines[0][2:]
@@ -100,9 +100,9 @@ def _click(app: Running, user: str, action_id: str, value: dict[str, Any]) -> tu
     payload = {
         "type": "block_actions",
         "user": {"id": user, "team_id": "T0001"},
-        "trigger_id": f"trig.matrix.{n}",
-        "container": {"type": "message", "channel_id": "D_MATRIX", "message_ts": f"{n}.000100"},
-        "channel": {"id": "D_MATRIX"},
+        "trigger_id": app.fake.trigger(),
+        "container": {"type": "message", "channel_id": "D0MATRIX", "message_ts": f"{n}.000100"},
+        "channel": {"id": "D0MATRIX"},
         "message": {"ts": f"{n}.000100", "text": "A prompt"},
         "response_url": app.fake.response_url(f"matrix{n}"),
         "actions": [
@@ -121,14 +121,12 @@ def _submit(
     payload = {
         "type": "view_submission",
         "user": {"id": user, "team_id": "T0001"},
-        "trigger_id": f"trig.matrix.{next(_n)}",
+        "trigger_id": app.fake.trigger(),
         "view": {
-            "type": "modal",
-            "callback_id": callback,
-            "id": f"V-matrix-{next(_n)}",
+            **(form := seen_form(callback, meta)),
+            "id": f"V0MATRIX{next(_n)}",
             "hash": "h",
-            "private_metadata": json.dumps(meta),
-            "state": {"values": values},
+            "state": {"values": view_state(form, values)},
         },
     }
     reply = app.slack.interaction(payload)
@@ -146,7 +144,7 @@ def _listed(app: Running, user: str, ref: str, line: str) -> tuple[bool, str]:
 
 def _home(app: Running, user: str, ref: str) -> tuple[bool, str]:
     before = _counts(app, "views.publish")
-    event = {"type": "app_home_opened", "user": user, "channel": "D_HOME", "tab": "home"}
+    event = {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home"}
     assert app.slack.event(event, f"Ev{next(_n)}").status == 200
     _wait(app, before)
     view = json.dumps(app.fake.of("views.publish")[-1].body["view"])
@@ -294,10 +292,10 @@ def test_authorization_matrix(
         assert delta == writes, delta
         return
     assert not done, f"{who} should not be able to {action} for a child of the {scope}"
-    if action in ("team", "home") and user not in ("U_NOBODY", "U_GONE") and "slack.refused" not in audit:
+    if action in ("team", "home") and user not in ("U0NOBODY", "U0GONE") and "slack.refused" not in audit:
         # a list the person may see, without the child: only the viewing is recorded
         assert ref not in message and delta == {} and audit == [audit_action], (audit, delta)
         return
-    assert (UNKNOWN if user in ("U_NOBODY", "U_GONE") else refusal) in message, message
+    assert (UNKNOWN if user in ("U0NOBODY", "U0GONE") else refusal) in message, message
     assert delta == {}, f"a refused {action} wrote {delta}"
     assert set(audit) <= {"slack.refused"} and len(audit) <= 1, audit

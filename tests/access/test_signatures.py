@@ -61,9 +61,9 @@ def command_body(app: Running, text: str, trigger: str) -> str:
         {
             "command": "/seen",
             "text": text,
-            "user_id": "U_SW",
+            "user_id": "U0SW",
             "team_id": "T0001",
-            "channel_id": "CNORTH",
+            "channel_id": "C0NORTH",
             "response_url": app.fake.response_url(trigger),
             "trigger_id": trigger,
         }
@@ -210,7 +210,7 @@ def test_a_replayed_slash_command_stores_its_fact_once(app: Running) -> None:
         ("note C-1042 replayed note", "case_notes"),
         ("log C-1042 seen alone bedroom at 2026-11-23 09:00", "contacts"),
     ):
-        trigger = f"trig.replay.{table}"
+        trigger = app.fake.trigger()
         body = command_body(app, text, trigger)
         answers = len(app.fake.of("response_url"))
         before = _rows(app)
@@ -253,12 +253,12 @@ def test_a_replayed_form_submission_or_button_click_stores_once(app: Running) ->
             }
         },
     }
-    submission = {"type": "view_submission", "user": {"id": "U_TM"}, "trigger_id": "t", "view": view}
+    submission = {"type": "view_submission", "user": {"id": "U0TM"}, "trigger_id": "t", "view": view}
     click = {
         "type": "block_actions",
-        "user": {"id": "U_TM"},
+        "user": {"id": "U0TM"},
         "trigger_id": "t2",
-        "container": {"type": "message", "channel_id": "D_TM", "message_ts": "1.1"},
+        "container": {"type": "message", "channel_id": "D0TM", "message_ts": "1.1"},
         "message": {"ts": "1.1", "text": "prompt"},
         "response_url": app.fake.response_url("replay-ack"),
         "actions": [
@@ -315,7 +315,7 @@ PATHS = [
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 FORMS = [
     b"",
-    b"command=/seen&text=note+C-1042+x&user_id=U_SW",
+    b"command=/seen&text=note+C-1042+x&user_id=U0SW",
     b'{"type":"url_verification","challenge":"x"}',
     b"payload=%5B1%5D",
     b"\xff\xfe not UTF-8",
@@ -349,7 +349,7 @@ def test_no_path_answers_without_a_signature_but_healthz(app: Running, method: s
 def test_slacks_ssl_check_is_answered_without_acting(app: Running) -> None:
     """Slack's SSL certificate check (ssl_check=1) is answered 200 by Bolt before the signature is
     verified, as Slack sends it; it runs no listener, whatever else the body holds."""
-    body = b"ssl_check=1&token=x&command=/seen&text=note+C-1042+ssl&user_id=U_SW&trigger_id=ssl"
+    body = b"ssl_check=1&token=x&command=/seen&text=note+C-1042+ssl&user_id=U0SW&trigger_id=ssl"
     with Unchanged(app):
         reply = send(app.url, body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert (reply.status, reply.body) == (200, "")

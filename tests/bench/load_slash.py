@@ -36,13 +36,13 @@ from tests.bot.conftest import SECRET, TOKEN, add_world  # noqa: E402
 from tests.bot.fake_slack import FakeSlack  # noqa: E402
 
 COMMANDS = [
-    ("U_SW", "due"),
-    ("U_TM", "team"),
-    ("U_SW", "child C-1042"),
-    ("U_SW", "log C-1043 seen alone bedroom"),
-    ("U_SW", "note C-1042 load test note"),
-    ("U_SW", "help"),
-    ("U_SW", "log C-9999 seen"),
+    ("U0SW", "due"),
+    ("U0TM", "team"),
+    ("U0SW", "child C-1042"),
+    ("U0SW", "log C-1043 seen alone bedroom"),
+    ("U0SW", "note C-1042 load test note"),
+    ("U0SW", "help"),
+    ("U0SW", "log C-9999 seen"),
 ]
 
 
@@ -112,9 +112,9 @@ def run_round(port: int, fake: FakeSlack, n: int, round_no: int) -> tuple[list[f
             "text": text,
             "user_id": user,
             "team_id": "T0001",
-            "channel_id": "CNORTH",
+            "channel_id": "C0NORTH",
             "response_url": fake.response_url(f"load{round_no}-{i}"),
-            "trigger_id": f"load.{round_no}.{i}",
+            "trigger_id": fake.trigger(),
         }
         t = threading.Thread(target=one, args=(port, urlencode(form), verifier, latencies, errors, go))
         threads.append(t)

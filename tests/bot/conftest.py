@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -63,24 +64,45 @@ class World:
             return row
 
 
+def seen_at_home(
+    child_id: int, staff_id: int, at: datetime, *, seen_alone: str = "yes", recorded: bool = True
+) -> Contact:
+    """A home visit by the lead social worker: the child seen (alone), the bedroom seen, and
+    recorded at once unless `recorded` is False."""
+    return Contact(
+        child_id=child_id,
+        at=at,
+        kind="home_visit",
+        by_role="lead_social_worker",
+        by_staff_id=staff_id,
+        qualified=True,
+        child_seen=True,
+        seen_alone=seen_alone,
+        bedroom_seen=True,
+        child_awake=True,
+        recorded_at=at if recorded else None,
+        created_at=at,
+    )
+
+
 def add_world(factory: sessionmaker[Session]) -> World:
     """Two teams of Central Bedfordshire, one of Hillingdon; workers, managers, a chair, children."""
     w = World(factory)
     with factory.begin() as s:
-        north = Team(name="North CP", slack_channel_id="CNORTH", policy_id="central-bedfordshire")
-        south = Team(name="South CP", slack_channel_id="CSOUTH", policy_id="central-bedfordshire")
-        hill = Team(name="Hillingdon CP", slack_channel_id="CHILL", policy_id="hillingdon")
+        north = Team(name="North CP", slack_channel_id="C0NORTH", policy_id="central-bedfordshire")
+        south = Team(name="South CP", slack_channel_id="C0SOUTH", policy_id="central-bedfordshire")
+        hill = Team(name="Hillingdon CP", slack_channel_id="C0HILL", policy_id="hillingdon")
         s.add_all([north, south, hill])
         s.flush()
         people = {
-            "sw": ("Sam Worker", "U_SW", "social_worker", north),
-            "sw2": ("Sally Second", "U_SW2", "social_worker", north),
-            "tm": ("Tina Manager", "U_TM", "team_manager", north),
-            "pm": ("Pat Practice", "U_PM", "practice_manager", None),
-            "chair": ("Chris Chair", "U_CHAIR", "cp_chair", None),
-            "south_sw": ("Sid South", "U_SSW", "social_worker", south),
-            "south_tm": ("Sue South", "U_STM", "team_manager", south),
-            "hsw": ("Hana Hill", "U_HSW", "social_worker", hill),
+            "sw": ("Sam Worker", "U0SW", "social_worker", north),
+            "sw2": ("Sally Second", "U0SW2", "social_worker", north),
+            "tm": ("Tina Manager", "U0TM", "team_manager", north),
+            "pm": ("Pat Practice", "U0PM", "practice_manager", None),
+            "chair": ("Chris Chair", "U0CHAIR", "cp_chair", None),
+            "south_sw": ("Sid South", "U0SSW", "social_worker", south),
+            "south_tm": ("Sue South", "U0STM", "team_manager", south),
+            "hsw": ("Hana Hill", "U0HSW", "social_worker", hill),
         }
         for key, (name, chat, role, team) in people.items():
             row = Staff(
@@ -116,22 +138,8 @@ def add_world(factory: sessionmaker[Session]) -> World:
             s.add(Plan(child_id=child.id, started=date(2026, 11, 2), plan_number=1))
             # each seen at home, alone, bedroom seen, on Mon 16 Nov 2026, and recorded
             at = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
-            s.add(
-                Contact(
-                    child_id=child.id,
-                    at=at,
-                    kind="home_visit",
-                    by_role="lead_social_worker",
-                    by_staff_id=w.ids[lead],
-                    qualified=True,
-                    child_seen=True,
-                    seen_alone="yes" if dob.year < 2022 else "not_applicable",
-                    bedroom_seen=True,
-                    child_awake=True,
-                    recorded_at=at,
-                    created_at=at,
-                )
-            )
+            alone = "yes" if dob.year < 2022 else "not_applicable"
+            s.add(seen_at_home(child.id, w.ids[lead], at, seen_alone=alone))
     return w
 
 
@@ -153,6 +161,7 @@ def fake() -> Iterator[FakeSlack]:
     server = FakeSlack(TOKEN).start()
     yield server
     server.stop()
+    assert server.seen_faults() == [], "Slack would refuse, cut or misread what Seen sent"
 
 
 @pytest.fixture
@@ -234,13 +243,14 @@ class SlackSender:
         self.counter += 1
         return self.counter
 
-    def command(self, user: str, text: str, **kw: Any) -> Reply:
+    def command(self, user: str, text: str, *, trigger: str | None = None, **kw: Any) -> Reply:
+        """`/seen text` from `user`, with a fresh trigger_id unless given one."""
         n = self._next()
         form = {
             "token": "unused",
             "team_id": "T0001",
             "team_domain": "seen-test",
-            "channel_id": "CNORTH",
+            "channel_id": "C0NORTH",
             "channel_name": "north",
             "user_id": user,
             "user_name": user.lower(),
@@ -248,7 +258,7 @@ class SlackSender:
             "text": text,
             "api_app_id": "A0001",
             "response_url": self.fake.response_url(f"cmd{n}"),
-            "trigger_id": f"trig.{n}",
+            "trigger_id": trigger or self.fake.trigger(),
         }
         return self.post(urlencode(form), "application/x-www-form-urlencoded", **kw)
 
@@ -258,7 +268,9 @@ class SlackSender:
             urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kw
         )
 
-    def click(self, user: str, message: dict[str, Any], channel: str, action_id: str) -> Reply:
+    def click(
+        self, user: str, message: dict[str, Any], channel: str, action_id: str, trigger: str | None = None
+    ) -> Reply:
         """Press the button `action_id` on a message the bot posted (from the fake's history)."""
         n = self._next()
         button = next(
@@ -271,7 +283,7 @@ class SlackSender:
         payload = {
             "type": "block_actions",
             "user": {"id": user, "team_id": "T0001"},
-            "trigger_id": f"trig.btn.{n}",
+            "trigger_id": trigger or self.fake.trigger(),
             "container": {"type": "message", "channel_id": channel, "message_ts": message["ts"]},
             "channel": {"id": channel},
             "message": message,
@@ -281,14 +293,42 @@ class SlackSender:
         return self.interaction(payload)
 
     def submit(self, user: str, view: dict[str, Any], values: dict[str, Any], view_id: str) -> Reply:
-        state = {"values": values}
+        """Submit `view` as Slack does: the state of every input block, `values` where the user
+        chose or typed something, what Slack sends for the others (`view_state`)."""
+        state = {"values": view_state(view, values)}
         payload = {
             "type": "view_submission",
             "user": {"id": user, "team_id": "T0001"},
-            "trigger_id": f"trig.view.{self._next()}",
+            "trigger_id": self.fake.trigger(),
             "view": {**view, "id": view_id, "state": state, "hash": "h"},
         }
         return self.interaction(payload)
+
+    def thread_reply(self, event: dict[str, Any], event_id: str) -> list[Reply]:
+        """A message event (a reply in a thread) as Slack sends it. When its text holds a link,
+        Slack then adds the link's preview: a `message_changed` with the same text and the preview
+        as an attachment, not marked `edited`."""
+        replies = [self.event(event, event_id)]
+        link = re.search(r"https?://[^\s>|]+", event.get("text") or "")
+        if link is not None:
+            unfurled = {
+                **event,
+                "attachments": [
+                    {"id": 1, "from_url": link.group(), "original_url": link.group(), "title": "A page"}
+                ],
+            }
+            changed = {
+                "type": "message",
+                "subtype": "message_changed",
+                "hidden": True,
+                "channel": event["channel"],
+                "ts": f"{float(event['ts']) + 1:.6f}",
+                "event_ts": f"{float(event['ts']) + 1:.6f}",
+                "message": unfurled,
+                "previous_message": event,
+            }
+            replies.append(self.event(changed, f"{event_id}.preview"))
+        return replies
 
     def event(self, event: dict[str, Any], event_id: str, **kw: Any) -> Reply:
         body = {
@@ -299,7 +339,7 @@ class SlackSender:
             "event_id": event_id,
             "event_time": int(time.time()),
             "event": event,
-            "authorizations": [{"team_id": "T0001", "user_id": "UBOT", "is_bot": True}],
+            "authorizations": [{"team_id": "T0001", "user_id": "U0BOT", "is_bot": True}],
         }
         return self.post(json.dumps(body), "application/json", **kw)
 
@@ -343,6 +383,7 @@ def serving(path: Path, prepare: Callable[[World], None] | None = None) -> Itera
     server.stop()
     fake.stop()
     engine.dispose()
+    assert fake.seen_faults() == [], "Slack would refuse, cut or misread what Seen sent"
 
 
 # -- `seen serve` as a process of its own ---------------------------------------------------------
@@ -396,6 +437,61 @@ def wait_for_health(url: str, process: subprocess.Popen[bytes], seconds: float =
 
 
 # -- building modal answers ---------------------------------------------------------------------
+def untouched(element: dict[str, Any]) -> dict[str, Any]:
+    """The state Slack sends for an input nobody changed: its initial value, else null or empty."""
+    kind = element["type"]
+    if kind == "plain_text_input":
+        return {"type": kind, "value": element.get("initial_value")}
+    if kind in ("radio_buttons", "static_select"):
+        return {"type": kind, "selected_option": element.get("initial_option")}
+    if kind in ("checkboxes", "multi_static_select"):
+        return {"type": kind, "selected_options": element.get("initial_options") or []}
+    if kind == "datepicker":
+        return {"type": kind, "selected_date": element.get("initial_date")}
+    if kind == "timepicker":
+        return {"type": kind, "selected_time": element.get("initial_time")}
+    raise AssertionError(f"an input element tests do not know: {kind}")
+
+
+WALL_TIME = datetime(2026, 11, 23, 10, 0, tzinfo=UTC).replace(tzinfo=None)  # a form's local time
+
+
+def seen_form(callback: str, meta: dict[str, Any]) -> dict[str, Any]:
+    """The form Seen opens for `callback` with this private metadata, as Slack hands it back on
+    submission (for tests that submit a form they did not open): the visit record for the child
+    "c" and the siblings "s" (each asked "seen awake?"), or the decision form."""
+    from bot import views
+
+    if callback == views.VISIT_CALLBACK:
+        rows = [views.ChildRow(ref, "", baby=True) for ref in [meta.get("c"), *(meta.get("s") or [])]]
+        return views.visit_modal(views.VisitForm(rows, WALL_TIME, metadata=meta))
+    return views.decision_modal(
+        rule=str(meta.get("r")),
+        child_label=str(meta.get("c")),
+        summary="",
+        outcomes=["further_visit", "chair_notified"],
+        max_days=20,
+        metadata=meta,
+    )
+
+
+def view_state(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """`view.state.values` of a submission: every input block of the view, untouched ones as Slack
+    sends them, and `values` ({block_id: {action_id: state}}) over them. A value for a block the
+    view does not have is an error of the test."""
+    state: dict[str, Any] = {}
+    for block in view.get("blocks") or []:
+        if block.get("type") == "input":
+            element = block["element"]
+            state[block["block_id"]] = {element["action_id"]: untouched(element)}
+    unknown = set(values) - set(state)
+    assert not unknown, f"the view has no input blocks {sorted(unknown)}"
+    for block_id, actions in values.items():
+        for action_id, value in actions.items():
+            state[block_id][action_id] = {**state[block_id].get(action_id, {}), **value}
+    return state
+
+
 def radio(value: str) -> dict[str, Any]:
     return {"v": {"type": "radio_buttons", "selected_option": {"value": value}}}
 

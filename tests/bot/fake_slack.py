@@ -3,6 +3,14 @@ a free loopback port that records every call (method, body, headers), checks the
 channels' messages (with metadata) so `conversations.history` answers, and can be told to fail the
 next N calls with 429 (Retry-After) or 500.
 
+It is as strict as Slack where Slack is strict (tests/bot/strict_slack.py): every `blocks` and `view`
+is checked with slack_sdk's own models and Slack's documented limits (`invalid_blocks`,
+`invalid_arguments`); message text over 40,000 characters is cut there with a `message_truncated`
+warning; a `trigger_id` (made by `trigger()`) opens one view, within 3 seconds; a `response_url`
+takes 5 posts; a second identical reaction is `already_reacted`; ids are Slack-shaped (`U0…`,
+`C0…`, upper case). Everything refused or cut, and text Slack would misread (a `<`, `>` or `&` left
+unescaped in mrkdwn), is kept in `rejected` for tests to assert on.
+
 Point a WebClient at `fake.api_url`; `response_url`s handed to the app are `fake.response_url(…)`.
 """
 
@@ -15,6 +23,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
+
+from tests.bot import strict_slack
 
 
 @dataclass
@@ -37,7 +47,7 @@ def _decode(value: Any) -> Any:
 
 class FakeSlack:
     def __init__(
-        self, token: str = "xoxb-test", bot_user: str = "UBOT", app_token: str = "xapp-test"
+        self, token: str = "xoxb-test", bot_user: str = "U0BOT", app_token: str = "xapp-test"
     ) -> None:
         self.token = token
         self.app_token = app_token
@@ -54,6 +64,10 @@ class FakeSlack:
         self.history: dict[str, list[dict[str, Any]]] = {}
         self._ts = 1_700_000_000
         self._views = 0
+        self.triggers: dict[str, float | None] = {}  # trigger_id -> when made (None: used)
+        self.responses: dict[str, int] = {}  # response_url path -> posts taken
+        self.reactions: set[tuple[str, str, str]] = set()
+        self.rejected: list[tuple[str, str]] = []  # (method, Slack's error or warning)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
@@ -80,6 +94,22 @@ class FakeSlack:
 
     def response_url(self, name: str = "r") -> str:
         return f"{self.url}/respond/{name}"
+
+    def trigger(self, age: float = 0.0) -> str:
+        """A new trigger_id, as Slack puts in a command or interaction: valid once, for 3 seconds
+        (`age` seconds of them already gone)."""
+        with self.lock:
+            n = len(self.triggers) + 1
+            trigger = f"{1_700_000_000 + n}.{n:09d}.{n:032x}"
+            self.triggers[trigger] = time.monotonic() - age
+            return trigger
+
+    def seen_faults(self) -> list[tuple[str, str]]:
+        """What Slack refused, cut or would misread that is always Seen's fault (invalid blocks or
+        views, text over the limit, unescaped mrkdwn, a message with no text): not the faults a
+        test provokes (an old trigger, a missing channel)."""
+        with self.lock:
+            return [(m, e) for m, e in self.rejected if e in strict_slack.SEENS_FAULTS]
 
     def reset(self) -> None:
         with self.lock:
@@ -117,8 +147,22 @@ class FakeSlack:
         return "D" + channel[1:] if channel.startswith(("U", "W")) else channel
 
     def answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Slack's answer; a refusal or a warning is also kept in `rejected` (called under the lock)."""
+        answer = self._answer(method, body)
+        if answer.get("ok") and strict_slack.misread(method, body):
+            self.rejected.append((method, "unescaped mrkdwn"))
+        if not answer.get("ok"):
+            self.rejected.append((method, str(answer.get("error"))))
+        elif answer.get("warning"):
+            self.rejected.append((method, str(answer["warning"])))
+        return answer
+
+    def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         if method in self.errors:
             return {"ok": False, "error": self.errors[method]}
+        refused = strict_slack.check_call(method, body)
+        if refused is not None:
+            return refused
         if method == "auth.test":
             return {
                 "ok": True,
@@ -137,30 +181,39 @@ class FakeSlack:
             return {"ok": True, "user": {"id": body.get("user"), "tz": "Europe/London", "is_bot": False}}
         if method == "conversations.open":
             users = str(body.get("users", ""))
-            if users in self.bad_users:
+            if users in self.bad_users or not strict_slack.USER_ID.fullmatch(users):
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "channel": {"id": self._channel(users)}}
         if method == "chat.postMessage":
             channel = self._channel(str(body.get("channel", "")))
-            if channel in self.bad_channels or body.get("channel") in self.bad_channels:
+            if (
+                channel in self.bad_channels
+                or body.get("channel") in self.bad_channels
+                or not strict_slack.CONVERSATION_ID.fullmatch(channel)
+            ):
                 return {"ok": False, "error": "channel_not_found"}
             ts = self._next_ts()
-            message = {"type": "message", "ts": ts, "text": body.get("text"), "user": self.bot_user}
+            text, warning = strict_slack.truncated(body.get("text"))
+            message = {"type": "message", "ts": ts, "text": text, "user": self.bot_user}
             for name in ("blocks", "metadata", "thread_ts"):
                 if body.get(name) is not None:
                     message[name] = _decode(body[name])
             self.history.setdefault(channel, []).append(message)
-            return {"ok": True, "channel": channel, "ts": ts, "message": message}
+            return {"ok": True, "channel": channel, "ts": ts, "message": message, **warning}
         if method == "chat.update":
             channel, ts = str(body.get("channel")), str(body.get("ts"))
+            text, warning = strict_slack.truncated(body.get("text"))
             for m in self.history.get(channel, []):
                 if m["ts"] == ts:
-                    m["text"] = body.get("text")
+                    m["text"] = text
                     m["blocks"] = _decode(body.get("blocks"))
-                    return {"ok": True, "channel": channel, "ts": ts, "text": body.get("text")}
+                    return {"ok": True, "channel": channel, "ts": ts, "text": text, **warning}
             return {"ok": False, "error": "message_not_found"}
         if method == "chat.postEphemeral":
-            return {"ok": True, "message_ts": self._next_ts()}
+            if not strict_slack.USER_ID.fullmatch(str(body.get("user", ""))):
+                return {"ok": False, "error": "user_not_found"}
+            _, warning = strict_slack.truncated(body.get("text"))
+            return {"ok": True, "message_ts": self._next_ts(), **warning}
         if method == "conversations.history":
             channel = str(body.get("channel"))
             if channel in self.bad_channels:
@@ -182,12 +235,51 @@ class FakeSlack:
                 "response_metadata": {"next_cursor": str(start + limit) if more else ""},
             }
         if method in ("views.open", "views.update", "views.publish", "views.push"):
+            if method in ("views.open", "views.push"):
+                refused = self._take_trigger(str(body.get("trigger_id") or ""))
+                if refused is not None:
+                    return {"ok": False, "error": refused}
+            if method == "views.publish" and not strict_slack.USER_ID.fullmatch(str(body.get("user_id"))):
+                return {"ok": False, "error": "invalid_arguments"}
             self._views += 1
             view = _decode(body.get("view")) or {}
-            return {"ok": True, "view": {**view, "id": f"V{self._views:05d}", "hash": "h"}}
+            return {"ok": True, "view": {**view, "id": f"V0{self._views:08d}", "hash": "h"}}
         if method == "reactions.add":
+            reaction = (str(body.get("channel")), str(body.get("timestamp")), str(body.get("name")))
+            if reaction in self.reactions:
+                return {"ok": False, "error": "already_reacted"}
+            self.reactions.add(reaction)
             return {"ok": True}
         return {"ok": False, "error": "unknown_method"}
+
+    def _take_trigger(self, trigger: str) -> str | None:
+        """Slack's error for a trigger_id that cannot open a view, or None (it is then used up)."""
+        if trigger not in self.triggers:
+            return "invalid_trigger_id"
+        made = self.triggers[trigger]
+        if made is None:
+            return "exchanged_trigger_id"
+        self.triggers[trigger] = None
+        if time.monotonic() - made > strict_slack.TRIGGER_SECONDS:
+            return "expired_trigger_id"
+        return None
+
+    def respond(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """A post to a response_url: 5 each, the message checked as chat.postMessage's."""
+        self.responses[path] = self.responses.get(path, 0) + 1
+        if self.responses[path] > strict_slack.RESPONSE_URL_POSTS:
+            self.rejected.append(("response_url", "used_url"))
+            return 404, {"ok": False, "error": "used_url"}
+        refused = strict_slack.check_call("chat.postMessage", body)
+        if refused is not None:
+            self.rejected.append(("response_url", str(refused["error"])))
+            return 400, refused
+        _, warning = strict_slack.truncated(body.get("text"))
+        if warning:
+            self.rejected.append(("response_url", warning["warning"]))
+        if strict_slack.misread("response_url", body):
+            self.rejected.append(("response_url", "unescaped mrkdwn"))
+        return 200, {"ok": True, **warning}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -222,7 +314,8 @@ class FakeSlack:
                     with fake.changed:
                         fake.calls.append(Call("response_url", body, headers))
                         fake.changed.notify_all()
-                    self._reply(200, {"ok": True})
+                        status, answer = fake.respond(self.path, body)
+                    self._reply(status, answer)
                     return
                 if not self.path.startswith("/api/"):
                     self._reply(404, {"ok": False, "error": "not_found"})

@@ -23,9 +23,9 @@ def test_unknown_path_is_404(running):
 
 def test_forged_signature_is_401_and_nothing_happens(running):
     forged = SlackSender(running.url, running.fake, secret="not-the-secret")
-    reply = forged.command("U_SW", "note C-1042 forged note")
+    reply = forged.command("U0SW", "note C-1042 forged note")
     assert reply.status == 401
-    reply = running.slack.command("U_SW", "help", signature="v0=" + "0" * 64)
+    reply = running.slack.command("U0SW", "help", signature="v0=" + "0" * 64)
     assert reply.status == 401
     time.sleep(0.3)
     assert running.fake.of("response_url") == []
@@ -33,9 +33,9 @@ def test_forged_signature_is_401_and_nothing_happens(running):
 
 def test_stale_request_is_401(running):
     """A request signed correctly but more than five minutes old is refused (replay)."""
-    reply = running.slack.command("U_SW", "help", timestamp=int(time.time()) - 6 * 60)
+    reply = running.slack.command("U0SW", "help", timestamp=int(time.time()) - 6 * 60)
     assert reply.status == 401
-    assert running.slack.command("U_SW", "help").status == 200
+    assert running.slack.command("U0SW", "help").status == 200
 
 
 def test_url_verification(running):

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import caseview
 from scheduler.metrics import record_sweep
 from scheduler.sweep import sweep
-from storage.models import Contact, Outbox
-from tests.bot.conftest import Clock, add_world
+from storage.models import Outbox
+from tests.bot.conftest import Clock, add_world, seen_at_home
 from tests.bot.test_threads_and_home import _home, _texts
 
 # Every child was seen on Mon 16 Nov; CB-VISIT-10WD falls due Mon 30 Nov, so on Wed 2 Dec the
@@ -29,22 +29,7 @@ def world(factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
     w = add_world(factory)
     at = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
     with factory.begin() as s:
-        s.add(
-            Contact(
-                child_id=w.ids["C-1043"],
-                at=at,
-                kind="home_visit",
-                by_role="lead_social_worker",
-                by_staff_id=w.ids["sw"],
-                qualified=True,
-                child_seen=True,
-                seen_alone="yes",
-                bedroom_seen=True,
-                child_awake=True,
-                recorded_at=at,
-                created_at=at,
-            )
-        )
+        s.add(seen_at_home(w.ids["C-1043"], w.ids["sw"], at))
     record_sweep(factory, NOW, sweep(factory, NOW))
     return w
 
@@ -127,7 +112,7 @@ def clock() -> Clock:
 def test_app_home_across_all_teams_says_what_it_shows(running, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """Over real HTTP: the practice manager's App Home on a large caseload."""
     monkeypatch.setattr(caseview, "EVERY_CHILD_UP_TO", 4)
-    home = _texts(_home(running, "U_PM", "EvO1"))
+    home = _texts(_home(running, "U0PM", "EvO1"))
     assert home.startswith("Children across all teams\n*Overdue* (3)")
     assert "C-1043" not in home and "C-3001" not in home
     assert "Across all teams (5 open children): the 3 with something overdue" in home

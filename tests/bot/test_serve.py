@@ -31,9 +31,9 @@ def test_seen_serve_answers_healthz_and_signed_commands(tmp_path, fake):
         assert health["ok"] is True and health["database"] == "ok"
         assert health["sweep"] in ("starting", "ok")  # within its first sweep's grace
         sender = SlackSender(url, fake)
-        assert "Seen: every child" in sender.command("U_SW", "help").json()["text"]
-        assert sender.command("U_SW", "help", signature="v0=forged").status == 401
-        sender.command("U_SW", "due")
+        assert "Seen: every child" in sender.command("U0SW", "help").json()["text"]
+        assert sender.command("U0SW", "help", signature="v0=forged").status == 401
+        sender.command("U0SW", "due")
         assert "Ask an administrator" in fake.wait_for("response_url")[0].body["text"]
     finally:
         process.terminate()
@@ -57,7 +57,7 @@ def test_seen_serve_logs_json_lines_through_the_personal_data_filter(tmp_path, f
         with urllib.request.urlopen(url + "/healthz" + query, timeout=5) as r:
             assert r.status == 200
         sender = SlackSender(url, fake)
-        assert sender.command("U_SW", "help", path="/slack/events" + query).status == 200
+        assert sender.command("U0SW", "help", path="/slack/events" + query).status == 200
         for path in ("/Sam-Worker/Tina-Manager", "/notes/bruising%20on%20arm"):
             with pytest.raises(urllib.error.HTTPError) as missing:
                 urllib.request.urlopen(url + path + query, timeout=5)
@@ -117,6 +117,17 @@ def test_serve_needs_its_tokens(tmp_path):
     )
 
 
+def test_bolt_does_not_warn_of_an_unused_token(monkeypatch, caplog, factory):
+    """Seen gives Bolt the client made from SLACK_BOT_TOKEN: Bolt's "As you gave `client` as well,
+    `token` will be unused" is not logged at every start."""
+    from bot.app import build_app
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    with caplog.at_level(logging.INFO):
+        build_app(factory, token="xoxb-test", signing_secret="s", token_verification_enabled=False)
+    assert "will be unused" not in caplog.text
+
+
 def test_manifest_declares_what_the_app_uses():
     import yaml
 
@@ -128,7 +139,6 @@ def test_manifest_declares_what_the_app_uses():
         "chat:write",
         "im:write",
         "commands",
-        "users:read",
         "reactions:write",
         "channels:history",
         "groups:history",
@@ -170,7 +180,7 @@ def test_seen_serve_in_socket_mode(tmp_path, fake):
                 "payload": {
                     "command": "/seen",
                     "text": "help",
-                    "user_id": "U_SW",
+                    "user_id": "U0SW",
                     "team_id": "T0001",
                     "response_url": fake.response_url("sock1"),
                     "trigger_id": "trig.sock.1",
@@ -187,7 +197,7 @@ def test_seen_serve_in_socket_mode(tmp_path, fake):
                 "payload": {
                     "command": "/seen",
                     "text": "due",
-                    "user_id": "U_SW",
+                    "user_id": "U0SW",
                     "team_id": "T0001",
                     "response_url": fake.response_url("sock2"),
                     "trigger_id": "trig.sock.2",
@@ -199,7 +209,7 @@ def test_seen_serve_in_socket_mode(tmp_path, fake):
         url = f"http://127.0.0.1:{port}"
         status, _ = wait_for_health(url, process, seconds=20)
         assert status == 200
-        reply = SlackSender(url, fake).command("U_SW", "help")
+        reply = SlackSender(url, fake).command("U0SW", "help")
         assert reply.status == 404  # no HTTP events endpoint in Socket Mode
     finally:
         process.terminate()

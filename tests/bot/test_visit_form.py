@@ -11,14 +11,17 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import AuditLog, Child, Contact
-from tests.bot.conftest import clock_time, day, radio, text, tick
+from tests.bot.conftest import clock_time, day, radio, text, tick, view_state
 from tests.bot.conftest import select as choose
 from tests.storage.conftest import count_rows
 
 
-def _open_form(running, command: str, user: str = "U_SW") -> dict:
+def _open_form(running, command: str, user: str = "U0SW") -> dict:
+    """The form a command opened, once the command's work is done (it answers last)."""
     n = len(running.fake.of("views.open")) + 1
+    answers = len(running.fake.of("response_url")) + 1
     running.slack.command(user, command)
+    running.fake.wait_for("response_url", count=answers)
     return running.fake.wait_for("views.open", count=n)[n - 1].body["view"]
 
 
@@ -52,7 +55,7 @@ def _contacts(running, ref: str = "C-1042") -> list[Contact]:
 def test_valid_record_corrects_the_logged_visit(running):
     """CB-RECORD: the form completes the visit logged with /seen log, as a new fact."""
     view = _open_form(running, "log C-1042 seen at 2026-11-23 10:30")
-    reply = running.slack.submit("U_SW", view, _values(), "V-visit-1")
+    reply = running.slack.submit("U0SW", view, _values(), "V-visit-1")
     assert reply.status == 200 and reply.body == ""
     quick, full = _contacts(running)[-2:]
     assert full.correction_of_id == quick.id and quick.recorded_at is None
@@ -62,7 +65,7 @@ def test_valid_record_corrects_the_logged_visit(running):
     assert full.wishes_feelings == "I like my new school"
     assert full.source_key == "slack:view:V-visit-1:C-1042"
     confirmation = running.fake.wait_for("chat.postMessage")[0].body
-    assert confirmation["channel"] == "U_SW"
+    assert confirmation["channel"] == "U0SW"
     assert confirmation["text"].startswith(
         "Visit record saved:\n• C-1042 (AB): home visit (child seen) on Mon 23 Nov"
     )
@@ -72,8 +75,8 @@ def test_valid_record_corrects_the_logged_visit(running):
 def test_retried_submission_stores_once(running):
     view = _open_form(running, "record C-1043")
     values = _values("C-1043")
-    assert running.slack.submit("U_SW", view, values, "V-visit-2").status == 200
-    assert running.slack.submit("U_SW", view, values, "V-visit-2").status == 200
+    assert running.slack.submit("U0SW", view, values, "V-visit-2").status == 200
+    assert running.slack.submit("U0SW", view, values, "V-visit-2").status == 200
     assert len(_contacts(running, "C-1043")) == 2  # the fixture's visit and this one
 
 
@@ -86,7 +89,7 @@ def test_invalid_record_gets_an_error_per_field_and_stores_nothing(running):
         **{"alone__C-1044": choose("no"), "new_injury": tick()},
     )
     del values["bedroom__C-1044"]
-    reply = running.slack.submit("U_SW", view, values, "V-visit-3")
+    reply = running.slack.submit("U0SW", view, values, "V-visit-3")
     assert reply.status == 200
     assert reply.json() == {
         "response_action": "errors",
@@ -104,7 +107,7 @@ def test_invalid_record_gets_an_error_per_field_and_stores_nothing(running):
 def test_not_seen_cannot_be_seen_alone(running):
     view = _open_form(running, "record C-1042")
     values = _values(**{"outcome__C-1042": radio("not-seen")})
-    reply = running.slack.submit("U_SW", view, values, "V-visit-4")
+    reply = running.slack.submit("U0SW", view, values, "V-visit-4")
     assert reply.json()["errors"] == {
         "alone__C-1042": "The child was not seen, so cannot have been seen alone"
     }
@@ -112,7 +115,7 @@ def test_not_seen_cannot_be_seen_alone(running):
 
 def test_no_one_home_asks_for_the_note_hillingdon(running):
     """HI-NOONE-NOTE: no one in: a note left, or the reason why not, is part of the record."""
-    view = _open_form(running, "log C-3001 no-one-home at 2026-11-23 09:00", user="U_HSW")
+    view = _open_form(running, "log C-3001 no-one-home at 2026-11-23 09:00", user="U0HSW")
     assert any(b.get("block_id") == "note_left" for b in view["blocks"])
     values = {
         "at_date": day("2026-11-23"),
@@ -120,10 +123,10 @@ def test_no_one_home_asks_for_the_note_hillingdon(running):
         "outcome__C-3001": radio("no-one-home"),
         "note_left": radio("no"),
     }
-    reply = running.slack.submit("U_HSW", view, values, "V-visit-5")
+    reply = running.slack.submit("U0HSW", view, values, "V-visit-5")
     assert reply.json()["errors"] == {"note_reason": "Say why no note was left (HI-NOONE-NOTE)"}
     values["note_reason"] = text("Domestic abuse: a note could alert the partner")
-    assert running.slack.submit("U_HSW", view, values, "V-visit-5").body == ""
+    assert running.slack.submit("U0HSW", view, values, "V-visit-5").body == ""
     row = _contacts(running, "C-3001")[-1]
     assert (row.no_one_home, row.note_left, row.note_not_left_reason) == (
         True,
@@ -137,14 +140,23 @@ def _choose_siblings(view: dict, view_id: str, refs: list[str]) -> dict:
     selected = [{"value": ref} for ref in refs]
     return {
         "type": "block_actions",
-        "user": {"id": "U_SW"},
+        "user": {"id": "U0SW"},
         "trigger_id": f"trig.{view_id}",
         "container": {"type": "view", "view_id": view_id},
         "view": {
             **view,
             "id": view_id,
             "hash": "h1",
-            "state": {"values": {"siblings": {"seen_siblings": {"selected_options": selected}}}},
+            "state": {
+                "values": view_state(
+                    view,
+                    {
+                        "siblings": {
+                            "seen_siblings": {"type": "multi_static_select", "selected_options": selected}
+                        }
+                    },
+                )
+            },
         },
         "actions": [{"action_id": "seen_siblings", "block_id": "siblings", "type": "multi_static_select"}],
     }
@@ -167,7 +179,7 @@ def test_a_family_visit_records_an_outcome_per_child(running):
             "outcome__C-1044": radio("not-seen"),
         }
     )
-    reply = running.slack.submit("U_SW", family_view, values, "V-fam")
+    reply = running.slack.submit("U0SW", family_view, values, "V-fam")
     assert reply.body == "", reply.body
     a, b = _contacts(running, "C-1042")[-1], _contacts(running, "C-1044")[-1]
     assert a.visit_group is not None and a.visit_group == b.visit_group
@@ -176,7 +188,7 @@ def test_a_family_visit_records_an_outcome_per_child(running):
 
 def test_submission_by_someone_outside_the_team_is_refused(running):
     view = _open_form(running, "record C-1042")
-    reply = running.slack.submit("U_SSW", view, _values(), "V-visit-6")
+    reply = running.slack.submit("U0SSW", view, _values(), "V-visit-6")
     assert "only for children of your own team" in reply.json()["errors"]["outcome__C-1042"]
     with running.factory() as s:
         assert s.scalar(select(func.count()).select_from(Contact)) == 5

@@ -32,7 +32,7 @@ def test_not_seen_visit_walkthrough(running):
 
     # Mon 23 Nov 11:00: the worker logs a home visit at 10:30 where the child was not seen.
     clock.now = at(23, 11)
-    slack.command("U_SW", "log C-1042 not-seen at 2026-11-23 10:30")
+    slack.command("U0SW", "log C-1042 not-seen at 2026-11-23 10:30")
     logged = fake.wait_for("response_url")[0].body["text"]
     assert logged.splitlines()[0] == (
         "Logged: C-1042 (AB), home visit (child not seen) on Mon 23 Nov 2026 10:30. Complete the Record of "
@@ -44,7 +44,7 @@ def test_not_seen_visit_walkthrough(running):
     # 11:05: the sweep prompts the team manager (within the sweep, not 24 hours later).
     clock.now = at(23, 11, 5)
     runtime.tick(clock.now)
-    [prompt] = [m for m in fake.messages("D_TM") if "[CB-NOTSEEN-DISCUSS]" in m["text"]]
+    [prompt] = [m for m in fake.messages("D0TM") if "[CB-NOTSEEN-DISCUSS]" in m["text"]]
     assert prompt["text"] == (
         "*Decision needed* · C-1042 (AB) · [CB-NOTSEEN-DISCUSS]\n"
         "Child not seen at the home visit on 2026-11-23: discuss with the lead social worker and record "
@@ -53,20 +53,20 @@ def test_not_seen_visit_walkthrough(running):
         "Next: Acknowledge, then Record decision (buttons below, or `/seen child C-1042`)."
     )
     assert [e["text"]["text"] for e in prompt["blocks"][-1]["elements"]] == ["Acknowledge", "Record decision"]
-    worker_seen = len(fake.messages("D_SW"))
-    assert not any("[CB-NOTSEEN" in t for t in dm_texts(fake, "D_SW"))  # nothing due for the worker yet
+    worker_seen = len(fake.messages("D0SW"))
+    assert not any("[CB-NOTSEEN" in t for t in dm_texts(fake, "D0SW"))  # nothing due for the worker yet
 
     # 11:10: the manager acknowledges; the prompt updates in place.
     clock.now = at(23, 11, 10)
-    slack.click("U_TM", prompt, "D_TM", "seen_ack")
+    slack.click("U0TM", prompt, "D0TM", "seen_ack")
     ack_update = fake.wait_for("chat.update")[0].body
     assert ack_update["text"].endswith(
-        "Acknowledged by <@U_TM> at Mon 23 Nov 2026 11:10. The rule is met by the recorded decision."
+        "Acknowledged by <@U0TM> at Mon 23 Nov 2026 11:10. The rule is met by the recorded decision."
     )
 
     # 11:15: the manager records the decision: a further visit within 3 working days.
     clock.now = at(23, 11, 15)
-    slack.click("U_TM", prompt, "D_TM", "seen_decide")
+    slack.click("U0TM", prompt, "D0TM", "seen_decide")
     view = fake.wait_for("views.open", count=2)[1].body["view"]
     values = {
         "outcome": radio("further_visit"),
@@ -74,22 +74,22 @@ def test_not_seen_visit_walkthrough(running):
         "informed": text("lead social worker; duty senior"),
         "note": text("Discussed with the lead SW by phone. No immediate safety concern known."),
     }
-    assert slack.submit("U_TM", view, values, "V-walk-decision").body == ""
+    assert slack.submit("U0TM", view, values, "V-walk-decision").body == ""
     decision_update = fake.wait_for("chat.update", count=2)[1].body
     assert (
-        "Decision recorded by <@U_TM> at Mon 23 Nov 2026 11:15: A further visit within 3 working days "
+        "Decision recorded by <@U0TM> at Mon 23 Nov 2026 11:15: A further visit within 3 working days "
         "[CB-NOTSEEN-DISCUSS]." in decision_update["text"]
     )
 
     # The manager adds a reply in the prompt's thread: a case note on the child.
     reply_ts = f"{int(at(23, 11, 16).timestamp())}.000100"
-    slack.event(
+    slack.thread_reply(  # with a link: Slack then adds its preview (message_changed)
         {
             "type": "message",
-            "channel": "D_TM",
+            "channel": "D0TM",
             "channel_type": "im",
-            "user": "U_TM",
-            "text": "Asked the duty worker to cover if the SW is off sick.",
+            "user": "U0TM",
+            "text": "Asked the duty worker to cover if the SW is off sick: <https://intranet.example/rota>",
             "ts": reply_ts,
             "thread_ts": prompt["ts"],
             "event_ts": reply_ts,
@@ -101,7 +101,7 @@ def test_not_seen_visit_walkthrough(running):
     # 11:20: the next tick reminds the worker of the further visit, due in 3 working days (Thu 26 Nov).
     clock.now = at(23, 11, 20)
     runtime.tick(clock.now)
-    new = dm_texts(fake, "D_SW", worker_seen)
+    new = dm_texts(fake, "D0SW", worker_seen)
     revisit = [t for t in new if "[CB-NOTSEEN-REVISIT]" in t]
     assert revisit == [
         "*Reminder* · C-1042 (AB) · [CB-NOTSEEN-REVISIT]\n"
@@ -109,13 +109,13 @@ def test_not_seen_visit_walkthrough(running):
         "Due Thu 26 Nov 2026 (due); for the lead social worker.\n"
         "Next: after the visit, `/seen log C-1042 seen` (or `not-seen`)."
     ]
-    assert not any("[CB-NOTSEEN-DISCUSS]" in t for t in dm_texts(fake, "D_TM")[1:])  # no repeat: decided
-    worker_seen = len(fake.messages("D_SW"))
+    assert not any("[CB-NOTSEEN-DISCUSS]" in t for t in dm_texts(fake, "D0TM")[1:])  # no repeat: decided
+    worker_seen = len(fake.messages("D0SW"))
 
     # Tue 24 Nov 06:31: the record of the not-seen visit is due by 10:30 (CB-RECORD, 24 hours).
     clock.now = at(24, 6, 31)
     runtime.tick(clock.now)
-    record_reminders = [t for t in dm_texts(fake, "D_SW", worker_seen) if "[CB-RECORD]" in t]
+    record_reminders = [t for t in dm_texts(fake, "D0SW", worker_seen) if "[CB-RECORD]" in t]
     assert record_reminders == [
         "*Reminder* · C-1042 (AB) · [CB-RECORD]\n"
         "Complete the Record of a Child Protection Visit for the home visit on 2026-11-23 "
@@ -125,7 +125,7 @@ def test_not_seen_visit_walkthrough(running):
     ]
     # The worker completes it.
     clock.now = at(24, 9)
-    slack.command("U_SW", "record C-1042")
+    slack.command("U0SW", "record C-1042")
     record_view = fake.wait_for("views.open", count=3)[2].body["view"]
     record = {
         "at_date": day("2026-11-23"),
@@ -135,13 +135,13 @@ def test_not_seen_visit_walkthrough(running):
         "present": text("Nobody answered; neighbour said family at grandmother's"),
         "observations": text("No change known to the identified risks"),
     }
-    assert slack.submit("U_SW", record_view, record, "V-walk-record-1").body == ""
-    worker_seen = len(fake.messages("D_SW"))
+    assert slack.submit("U0SW", record_view, record, "V-walk-record-1").body == ""
+    worker_seen = len(fake.messages("D0SW"))
 
     # Wed 25 Nov 08:31: one working day before the further visit is due, reminded again.
     clock.now = at(25, 8, 31)
     runtime.tick(clock.now)
-    new = dm_texts(fake, "D_SW", worker_seen)
+    new = dm_texts(fake, "D0SW", worker_seen)
     day_before = [t for t in new if t.startswith("*Reminder* · C-1042 (AB) · [CB-NOTSEEN-REVISIT]")]
     assert len(day_before) == 1 and "Due Thu 26 Nov 2026 (due)" in day_before[0]
     due_list = [t for t in new if t.startswith("*Your due list, 2026-11-25*")]
@@ -150,7 +150,7 @@ def test_not_seen_visit_walkthrough(running):
     # 14:00: the worker visits and sees the child alone, bedroom seen, and records it.
     clock.now = at(25, 14)
     n = len(fake.of("response_url"))
-    slack.command("U_SW", "log C-1042 seen alone bedroom at 2026-11-25 13:30")
+    slack.command("U0SW", "log C-1042 seen alone bedroom at 2026-11-25 13:30")
     logged = fake.wait_for("response_url", count=n + 1)[n].body["text"]
     assert logged.startswith("Logged: C-1042 (AB), home visit (child seen) on Wed 25 Nov 2026 13:30.")
     visit_view = fake.wait_for("views.open", count=4)[3].body["view"]
@@ -164,14 +164,14 @@ def test_not_seen_visit_walkthrough(running):
         "spoken__C-1042": radio("yes"),
         "wishes__C-1042": text("I was at Nana's"),
     }
-    assert slack.submit("U_SW", visit_view, full, "V-walk-record-2").body == ""
-    worker_seen = len(fake.messages("D_SW"))
+    assert slack.submit("U0SW", visit_view, full, "V-walk-record-2").body == ""
+    worker_seen = len(fake.messages("D0SW"))
 
     clock.now = at(25, 14, 10)
     runtime.tick(clock.now)
     clock.now = at(26, 9)
     runtime.tick(clock.now)
-    assert not any("[CB-NOTSEEN" in t or "[CB-RECORD]" in t for t in dm_texts(fake, "D_SW", worker_seen))
+    assert not any("[CB-NOTSEEN" in t or "[CB-RECORD]" in t for t in dm_texts(fake, "D0SW", worker_seen))
 
     with running.factory() as s:
         child = s.scalar(select(Child).where(Child.case_ref == "C-1042"))
@@ -185,7 +185,10 @@ def test_not_seen_visit_walkthrough(running):
             ("slack_thread", running.world.ids["tm"]),
         ]
         assert notes[0].text.startswith("Decision under CB-NOTSEEN-DISCUSS by the team manager")
-        assert notes[1].text == "Asked the duty worker to cover if the SW is off sick."
+        assert (
+            notes[1].text
+            == "Asked the duty worker to cover if the SW is off sick: <https://intranet.example/rota>"
+        )
         contacts = list(s.scalars(select(Contact).where(Contact.child_id == child.id).order_by(Contact.id)))
         assert [
             (c.child_seen, c.recorded_at is not None, c.correction_of_id is not None) for c in contacts[1:]
@@ -203,6 +206,6 @@ def test_not_seen_visit_walkthrough(running):
         assert not any(name in body for name in NAMES), (call.method, body[:300])
         for note_text in ("Nana", "duty worker to cover", "No immediate safety concern", "grandmother"):
             assert note_text not in body, (call.method, note_text)
-    for m in fake.messages("D_TM") + fake.messages("D_SW"):
+    for m in fake.messages("D0TM") + fake.messages("D0SW"):
         if "C-1042" in m["text"] and not m["text"].startswith(("*Your due list", "Visit record saved")):
             assert "[CB-" in m["text"], m["text"]

@@ -199,6 +199,7 @@ def fake() -> Iterator[FaultySlack]:
     server = FaultySlack(TOKEN).start()
     yield server
     server.stop()
+    assert server.seen_faults() == [], "Slack would refuse, cut or misread what Seen sent"
 
 
 @pytest.fixture

@@ -80,7 +80,7 @@ WEIRD_STRINGS = [
     "\u202eC-1042",  # right-to-left override
     "\u200b",
     "C-1042\u00a0seen",
-    "<@U_TM>",
+    "<@U0TM>",
     "<!channel>",
     "*bold* `code` ```block```",
     "'; DROP TABLE children; --",

@@ -220,7 +220,7 @@ ODD_META = [
     {"s": []},
     {},
 ]
-USERS = ["U_SW", "U_SW", "U_SW", "U_SW", "U_SSW", "U_TM", "U_NOBODY"]
+USERS = ["U0SW", "U0SW", "U0SW", "U0SW", "U0SSW", "U0TM", "U0NOBODY"]
 
 
 def _form_view(meta: dict[str, Any], refs: list[str]) -> dict[str, Any]:
@@ -347,7 +347,7 @@ DECISION_META = [
         }
     ),
 ]
-DECISION_USERS = ["U_TM", "U_TM", "U_PM", "U_CHAIR", "U_SW", "U_STM", "U_NOBODY"]
+DECISION_USERS = ["U0TM", "U0TM", "U0PM", "U0CHAIR", "U0SW", "U0STM", "U0NOBODY"]
 
 
 @st.composite

@@ -51,7 +51,7 @@ def _seeded(url: str) -> Iterator[Session]:
     upgrade(engine)
     factory = session_factory(engine)
     with factory.begin() as s:
-        team = models.Team(name="North CP", policy_id="central-bedfordshire", slack_channel_id="CNORTH")
+        team = models.Team(name="North CP", policy_id="central-bedfordshire", slack_channel_id="C0NORTH")
         sw = models.Staff(
             name="Sam Worker",
             email="sam@example.org",

@@ -147,7 +147,7 @@ def test_parser_answers_every_text_with_a_command_or_a_clear_message(text: str) 
         TALLY.record("slash/parser", traceback=traceback, accepted=accepted)
 
 
-USERS = ["U_SW", "U_SW", "U_SW", "U_TM", "U_SSW", "U_PM", "U_CHAIR", "U_HSW", "U_NOBODY", ""]
+USERS = ["U0SW", "U0SW", "U0SW", "U0TM", "U0SSW", "U0PM", "U0CHAIR", "U0HSW", "U0NOBODY", ""]
 
 
 EDGE_COMMANDS = [
@@ -162,7 +162,7 @@ EDGE_COMMANDS = [
 
 def _edge_examples(test):
     for text in EDGE_COMMANDS:
-        test = example(text=text, user="U_SW")(test)
+        test = example(text=text, user="U0SW")(test)
     return test
 
 
