@@ -280,7 +280,7 @@ def test_a_stale_signed_note_leaves_no_trace_in_the_logs(tmp_path, fake, world):
         assert wait_for_health(url, process)[0] == 200
         sender = SlackSender(url, fake)
         stale = int(time.time()) - 400
-        reply = sender.command("U_SW", f"note C-1042 {note}", timestamp=stale)
+        reply = sender.command("U0SW", f"note C-1042 {note}", timestamp=stale)
         assert reply.status == 401
     finally:
         process.terminate()
