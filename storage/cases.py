@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -227,16 +228,85 @@ def _contacts(
 # -- the sweep's fast path -----------------------------------------------------------------------
 RECORDED = "(recorded)"  # stands for free text the engine only needs to know is there
 _BOOL = {None: None, 0: False, 1: True}  # SQLite's 0/1 (and True/False, equal as keys) -> bool
+# Corrected contacts are left out by id: the few corrections are read once through their index
+# (a NOT EXISTS per contact cost a fifth of the read).
 _FAST_SQL = """
 SELECT c.child_id, c.at, c.kind, c.by_role, c.by_staff_id, s.role, c.qualified, c.child_seen,
        c.seen_alone, c.seen_alone_reason IS NOT NULL, c.bedroom_seen, c.child_awake, c.recorded_at,
        c.no_one_home, c.note_left, c.note_not_left_reason IS NOT NULL, c.risk_worsened,
-       c.new_injury, c.alone_concerns
+       c.new_injury, c.alone_concerns, c.id
 FROM contacts c LEFT JOIN staff s ON s.id = c.by_staff_id
 WHERE c.child_id IN ({ids})
-  AND NOT EXISTS (SELECT 1 FROM contacts k WHERE k.correction_of_id = c.id)
 ORDER BY c.child_id, c.at, c.id
 """
+_CORRECTED_SQL = "SELECT correction_of_id FROM contacts WHERE correction_of_id IS NOT NULL"
+_CONTACT_FIELDS = (
+    "at",
+    "kind",
+    "by",
+    "qualified",
+    "child_seen",
+    "seen_alone",
+    "seen_alone_reason",
+    "bedroom_seen",
+    "child_awake",
+    "recorded_at",
+    "no_one_home",
+    "note_left",
+    "note_not_left_reason",
+    "risk_worsened",
+    "new_injury",
+    "alone_concerns",
+)
+assert tuple(f.name for f in fields(model.Contact)) == _CONTACT_FIELDS, "model.Contact changed its fields"
+_new = object.__new__
+(
+    _at,
+    _kind,
+    _by,
+    _qual,
+    _seen,
+    _alone,
+    _alone_why,
+    _bedroom,
+    _awake,
+    _recorded,
+    _no_one,
+    _note,
+    _note_why,
+    _risk,
+    _injury,
+    _concerns,
+) = (model.Contact.__dict__[name].__set__ for name in _CONTACT_FIELDS)
+
+
+def _contact(
+    at,
+    kind,
+    by,
+    qual,
+    seen,
+    alone,
+    alone_why,
+    bedroom,
+    awake,
+    recorded,
+    no_one,
+    note,
+    note_why,
+    risk,
+    injury,
+    concerns,
+):  # type: ignore[no-untyped-def]
+    """model.Contact from all its fields in order, without the frozen dataclass's __init__ (an
+    object.__setattr__ looked up and called per field): half the cost, and a cold sweep builds
+    millions."""
+    c = _new(model.Contact)
+    _at(c, at), _kind(c, kind), _by(c, by), _qual(c, qual), _seen(c, seen), _alone(c, alone)
+    _alone_why(c, alone_why), _bedroom(c, bedroom), _awake(c, awake), _recorded(c, recorded)
+    _no_one(c, no_one), _note(c, note), _note_why(c, note_why), _risk(c, risk), _injury(c, injury)
+    _concerns(c, concerns)
+    return c
 
 
 def _contacts_fast(
@@ -248,6 +318,8 @@ def _contacts_fast(
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
+        cursor.execute(_CORRECTED_SQL)
+        corrected = {r[0] for r in cursor.fetchall()}
         cursor.execute(_FAST_SQL.format(ids=", ".join([mark] * len(ids))), ids)
         rows = cursor.fetchall()
     finally:
@@ -263,8 +335,10 @@ def _contacts_fast(
             return value
 
     out: dict[int, list[model.Contact]] = defaultdict(list)
-    make, b = model.Contact, _BOOL
+    make, b = _contact, _BOOL
     for r in rows:
+        if corrected and r[19] in corrected:
+            continue
         child_id = r[0]
         by = r[3] if r[4] is None else contact_role(r[3], r[4], r[5], lead.get(child_id))
         out[child_id].append(
