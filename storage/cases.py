@@ -246,25 +246,7 @@ WHERE c.child_id IN ({ids})
 ORDER BY c.child_id, c.at, c.id
 """
 _CORRECTED_SQL = "SELECT correction_of_id FROM contacts WHERE correction_of_id IS NOT NULL"
-_CONTACT_FIELDS = (
-    "at",
-    "kind",
-    "by",
-    "qualified",
-    "child_seen",
-    "seen_alone",
-    "seen_alone_reason",
-    "bedroom_seen",
-    "child_awake",
-    "recorded_at",
-    "no_one_home",
-    "note_left",
-    "note_not_left_reason",
-    "risk_worsened",
-    "new_injury",
-    "alone_concerns",
-)
-assert tuple(f.name for f in fields(model.Contact)) == _CONTACT_FIELDS, "model.Contact changed its fields"
+_CONTACT_FIELDS = tuple(f.name for f in fields(model.Contact))  # `_contact` takes them in this order
 _new = object.__new__
 (
     _at,
