@@ -124,6 +124,11 @@ def split_ref(ref: str | None) -> tuple[str, str] | None:
 
 
 class SlackMessenger:
+    # Delivery sends this many messages at once, to different conversations, and to one
+    # conversation no faster than Slack's chat.postMessage limit of about one a second.
+    max_in_flight = 8
+    conversation_interval = 1.0
+
     def __init__(self, client: WebClient, *, locate: Locate | None = None) -> None:
         self.client = client
         self.locate = locate

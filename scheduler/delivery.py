@@ -8,6 +8,13 @@ message the platform did post): before sending it again, the messenger is asked 
 already has it. A row the platform refuses (no such channel, ...) or that keeps failing for a
 day is parked, logged and audited: never silently dropped.
 
+The morning burst (thousands of reminders and due lists at once) is sent several at a time: up to
+the messenger's `max_in_flight` sends are under way together, each to a different conversation,
+and one conversation's messages go one after another, in claim order, at the platform's
+per-conversation pace (`conversation_interval`) and after any Retry-After it gave. Each send and
+its marking run in a worker thread; the claim, and what a failure means for the rest of the run,
+stay in the calling thread.
+
 A reminder that goes out late (Seen was down when it fell due, or the chat platform was down when
 it was decided) is marked so, and once the team's late reminders have gone, its managers get one
 message listing them by case reference and rule ID (`write_late_summaries`).
@@ -17,9 +24,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from time import monotonic
+from functools import partial
+from time import monotonic, perf_counter, sleep
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -129,6 +139,25 @@ def _release(session: Session, row: Outbox, worker: str, not_before: datetime | 
     session.execute(update(Outbox).where(Outbox.id == row.id, Outbox.claimed_by == worker).values(**values))
 
 
+@dataclass
+class _Conversation:
+    """The claimed rows of one run to one conversation, sent one at a time, in claim order."""
+
+    rows: deque[tuple[int, Outbox, bool, str | None]]  # (claim order, row, in doubt, chat user)
+    # not before (perf_counter): the platform's per-conversation pace is kept by the real clock,
+    # apart from `monotonic`, the run budget's clock (which tests move by hand)
+    ready_at: float = 0.0
+
+
+@dataclass
+class _Attempt:
+    row: Outbox
+    message: OutgoingMessage
+    error: DeliveryError | None  # None: sent
+    delayed: bool = False  # sent later than the policy's late_after_minutes after it was decided
+    parked: bool = False
+
+
 def deliver_due(
     factory: sessionmaker[Session],
     messenger: Messenger,
@@ -140,135 +169,189 @@ def deliver_due(
 ) -> DeliveryReport:
     """Send every outbox row due at `now` (repeat until the report says nothing was sent).
 
+    Up to the messenger's `max_in_flight` sends are under way at once (default 1), each to a
+    different conversation: never two at once to one conversation, whose messages go in claim
+    order and, after the first, no sooner than the messenger's `conversation_interval` seconds
+    after the one before came back (default 0; a platform's per-conversation rate limit).
     Retry-After is honoured per conversation: once the platform rate-limits a message, the run's
     other messages to the same conversation wait as long. OUTAGE_AFTER retryable failures in a row
-    mean the platform is down: the run stops there and the rest waits, untried, for a later run
-    (not one timeout per message, and not hammering a platform that asked us to wait). Past
-    `deadline` (`run_deadline()`, by default from now) the rest is given back untried as well.
+    mean the platform is down: the run starts nothing more and the rest waits, untried, for a
+    later run (not one timeout per message, and not hammering a platform that asked us to wait).
+    Past `deadline` (`run_deadline()`, by default from now) the rest is given back untried as well.
     """
     report = DeliveryReport()
     if deadline is None:
         deadline = run_deadline()
-    claimed = _claim(factory, now, worker, batch)
-    limited: dict[str, datetime] = {}  # conversation -> rate limited until
-    failures = 0
+    lanes = max(int(getattr(messenger, "max_in_flight", 1) or 1), 1)
+    interval = float(getattr(messenger, "conversation_interval", 0.0) or 0.0)
+    claimed = _claim(factory, now, worker, batch * lanes)
+    waiting: dict[str, _Conversation] = {}
     for i, (row, in_doubt, chat_user) in enumerate(claimed):
-        if monotonic() > deadline:
-            rest = claimed[i:]
+        destination = _destination(_message(row, chat_user))
+        waiting.setdefault(destination, _Conversation(deque())).rows.append((i, row, in_doubt, chat_user))
+    in_flight: dict[Future[_Attempt], str] = {}
+    # Sends under way at once start at one and grow by one with each message the platform takes, up
+    # to `lanes`; a retryable failure brings them back to one. A platform that is down therefore
+    # sees no more calls than it would one message at a time before the run stops (OUTAGE_AFTER).
+    allowed = 1
+    failures = 0
+    stop: str | None = None  # why nothing more is started: "time" or "outage"
+
+    def give_back(conversations: list[_Conversation], not_before: datetime | None = None) -> None:
+        rows = [row for c in conversations for _, row, _, _ in c.rows]
+        if rows:
             with factory.begin() as session:
-                for other, _, _ in rest:
-                    _release(session, other, worker)
-            report.deferred += len(rest)
-            report.out_of_time = True
-            log.info("delivery run out of time: %d message(s) wait for the next run", len(rest))
-            break
-        message = _message(row, chat_user)
-        until = limited.get(_destination(message))
-        if until is not None:
-            with factory.begin() as session:
-                _release(session, row, worker, until)
-            report.deferred += 1
-            continue
-        ref: str | None = None
-        error: DeliveryError | None = None
-        try:
-            if in_doubt:
-                find = getattr(messenger, "find_sent", None)
-                ref = find(row.key) if find else None
-            if ref is None:
-                if row.recipient_staff_id is None and not row.recipient_channel:
-                    raise DeliveryError(
-                        "no recipient: nobody holds the role and the team has no channel",
-                        retryable=False,
-                    )
-                ref = messenger.send(message)
-        except DeliveryError as exc:
-            error = exc
-        except Exception as exc:  # a messenger bug must not stop the others from going
-            log.exception("messenger failed on %s", row.key)
-            error = DeliveryError(f"{type(exc).__name__}: {exc}")
-        with factory.begin() as session:
-            if error is None:
-                delayed = _delayed(session, row, now)
-                session.execute(
-                    update(Outbox)
-                    .where(Outbox.id == row.id, Outbox.claimed_by == worker)
-                    .values(
-                        status="sent",
-                        sent_at=now,
-                        message_ref=ref,
-                        claimed_by=None,
-                        claimed_until=None,
-                        last_error=None,
-                        **(
-                            {
-                                "late": True,
-                                "payload": {**(row.payload or {}), "meant_for": row.send_after.isoformat()},
-                            }
-                            if delayed
-                            else {}
-                        ),
-                    )
-                )
-                report.sent += 1
-                if row.late or delayed:
-                    report.late.append(row.key)
-                failures = 0
+                for row in rows:
+                    _release(session, row, worker, not_before)
+        report.deferred += len(rows)
+
+    def settle(attempt: _Attempt) -> None:
+        nonlocal allowed, failures, stop
+        row, error = attempt.row, attempt.error
+        destination = _destination(attempt.message)
+        if error is None:
+            report.sent += 1
+            if row.late or attempt.delayed:
+                report.late.append(row.key)
+            failures = 0
+            allowed = min(allowed + 1, lanes)
+        elif attempt.parked:
+            report.parked += 1
+        else:
+            report.retried += 1
+        if destination in waiting:
+            waiting[destination].ready_at = perf_counter() + interval
+        if error is None or not error.retryable:
+            return
+        failures += 1
+        allowed = 1
+        if error.retry_after is not None and destination in waiting:
+            until = now + backoff(row.attempts, error.retry_after)
+            give_back([waiting.pop(destination)], until)
+        if failures >= OUTAGE_AFTER and stop is None:
+            stop = "outage"
+            log.warning("%d failures in a row: the chat platform looks down; the rest waits", failures)
+
+    with ThreadPoolExecutor(lanes, thread_name_prefix="delivery") as pool:
+        while waiting or in_flight:
+            if stop is None and monotonic() > deadline:
+                stop = "time"
+                report.out_of_time = True
+                log.info("delivery run out of time: the rest waits for the next run")
+            if stop is not None and waiting:  # give back what is not under way
+                busy = set(in_flight.values())
+                give_back([waiting.pop(d) for d in [d for d in waiting if d not in busy]])
+            busy, clock = set(in_flight.values()), perf_counter()
+            ready = [(c.rows[0][0], d) for d, c in waiting.items() if d not in busy and c.ready_at <= clock]
+            if ready and len(in_flight) < allowed and stop is None:
+                _, destination = min(ready)
+                conversation = waiting[destination]
+                _, row, in_doubt, chat_user = conversation.rows.popleft()
+                if not conversation.rows:
+                    del waiting[destination]
+                attempt = partial(_attempt, factory, messenger, now, worker, row, in_doubt, chat_user)
+                if lanes == 1:  # one at a time: in this thread, in claim order
+                    settle(attempt())
+                    continue
+                in_flight[pool.submit(attempt)] = destination
                 continue
-            # A platform that is down (429, 5xx, refused, timing out) is waited for: an outage of
-            # hours must not park the morning's reminders. Only a row failing for a day is parked.
-            park = not error.retryable or (
-                row.attempts >= MAX_ATTEMPTS and now - row.send_after >= GIVE_UP_AFTER
-            )
+            if not in_flight:
+                if not waiting or stop is not None:
+                    break
+                sleep(min(max(min(c.ready_at for c in waiting.values()) - perf_counter(), 0.001), 1.0))
+                continue
+            pause = None
+            later = [c.ready_at for d, c in waiting.items() if d not in busy]
+            if later and len(in_flight) < allowed and stop is None:
+                pause = max(min(later) - perf_counter(), 0.001)
+            done, _ = wait(in_flight, timeout=pause, return_when=FIRST_COMPLETED)
+            for future in done:
+                del in_flight[future]
+                settle(future.result())
+    return report
+
+
+def _attempt(
+    factory: sessionmaker[Session],
+    messenger: Messenger,
+    now: datetime,
+    worker: str,
+    row: Outbox,
+    in_doubt: bool,
+    chat_user: str | None,
+) -> _Attempt:
+    """Send one claimed row (unless the in-doubt check finds it sent already) and record how it went."""
+    message = _message(row, chat_user)
+    ref: str | None = None
+    error: DeliveryError | None = None
+    try:
+        if in_doubt:
+            find = getattr(messenger, "find_sent", None)
+            ref = find(row.key) if find else None
+        if ref is None:
+            if row.recipient_staff_id is None and not row.recipient_channel:
+                raise DeliveryError(
+                    "no recipient: nobody holds the role and the team has no channel",
+                    retryable=False,
+                )
+            ref = messenger.send(message)
+    except DeliveryError as exc:
+        error = exc
+    except Exception as exc:  # a messenger bug must not stop the others from going
+        log.exception("messenger failed on %s", row.key)
+        error = DeliveryError(f"{type(exc).__name__}: {exc}")
+    with factory.begin() as session:
+        if error is None:
+            delayed = _delayed(session, row, now)
             session.execute(
                 update(Outbox)
                 .where(Outbox.id == row.id, Outbox.claimed_by == worker)
                 .values(
-                    status="parked" if park else "pending",
-                    last_error=str(error)[:500],
-                    next_attempt_at=now + backoff(row.attempts, error.retry_after),
+                    status="sent",
+                    sent_at=now,
+                    message_ref=ref,
                     claimed_by=None,
                     claimed_until=None,
+                    last_error=None,
+                    **(
+                        {
+                            "late": True,
+                            "payload": {**(row.payload or {}), "meant_for": row.send_after.isoformat()},
+                        }
+                        if delayed
+                        else {}
+                    ),
                 )
             )
-            if park:
-                report.parked += 1
-                session.add(
-                    AuditLog(
-                        at=now,
-                        actor="system",
-                        action="outbox.parked",
-                        child_id=row.child_id,
-                        detail={
-                            "key": row.key,
-                            "error": str(error)[:500],
-                            "attempts": row.attempts,
-                        },
-                    )
+            return _Attempt(row, message, None, delayed)
+        # A platform that is down (429, 5xx, refused, timing out) is waited for: an outage of
+        # hours must not park the morning's reminders. Only a row failing for a day is parked.
+        park = not error.retryable or (row.attempts >= MAX_ATTEMPTS and now - row.send_after >= GIVE_UP_AFTER)
+        session.execute(
+            update(Outbox)
+            .where(Outbox.id == row.id, Outbox.claimed_by == worker)
+            .values(
+                status="parked" if park else "pending",
+                last_error=str(error)[:500],
+                next_attempt_at=now + backoff(row.attempts, error.retry_after),
+                claimed_by=None,
+                claimed_until=None,
+            )
+        )
+        if park:
+            session.add(
+                AuditLog(
+                    at=now,
+                    actor="system",
+                    action="outbox.parked",
+                    child_id=row.child_id,
+                    detail={"key": row.key, "error": str(error)[:500], "attempts": row.attempts},
                 )
-                log.error("parked %s after %d attempts: %s", row.key, row.attempts, error)
-            else:
-                report.retried += 1
-                log.warning("retrying %s (attempt %d): %s", row.key, row.attempts, error)
-        if not error.retryable:
-            continue
-        failures += 1
-        if error.retry_after is not None:
-            limited[_destination(message)] = now + backoff(row.attempts, error.retry_after)
-        if failures >= OUTAGE_AFTER:
-            rest = claimed[i + 1 :]
-            with factory.begin() as session:
-                for other, _, _ in rest:
-                    _release(session, other, worker)
-            report.deferred += len(rest)
-            if rest:
-                log.warning(
-                    "%d failures in a row: the chat platform looks down; %d message(s) wait for the next run",
-                    failures,
-                    len(rest),
-                )
-            break
-    return report
+            )
+            log.error("parked %s after %d attempts: %s", row.key, row.attempts, error)
+        else:
+            log.warning("retrying %s (attempt %d): %s", row.key, row.attempts, error)
+    return _Attempt(row, message, error, parked=park)
 
 
 # -- late reminders: marked when sent, summarised to the team's managers ----------------------------

@@ -1,7 +1,11 @@
 """A local stand-in for Slack's Web API, for tests and the load script: a threaded HTTP server on
 a free loopback port that records every call (method, body, headers), checks the bearer token, keeps
 channels' messages (with metadata) so `conversations.history` answers, and can be told to fail the
-next N calls with 429 (Retry-After) or 500.
+next N calls with 429 (Retry-After) or 500. `latency` makes every call take that long to answer;
+`channel_interval` is Slack's per-conversation limit on chat.postMessage (about one a second): a
+post sooner than that after the last one accepted in the same conversation gets 429 with
+Retry-After. `overlaps` counts posts that arrived while another to the same conversation was
+still being answered, `duplicates()` the outbox keys posted more than once.
 
 It is as strict as Slack where Slack is strict (tests/bot/strict_slack.py): every `blocks` and `view`
 is checked with slack_sdk's own models and Slack's documented limits (`invalid_blocks`,
@@ -19,6 +23,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -58,11 +63,17 @@ class FakeSlack:
         self.changed = threading.Condition(self.lock)
         self.failures: list[tuple[int, float | None]] = []  # (status, retry_after) for next calls
         self.fail_methods: set[str] | None = None
+        self.fail_channels: set[str] | None = None
         self.errors: dict[str, str] = {}  # method -> Slack error to answer with (ok: false)
         self.bad_channels: set[str] = set()
         self.bad_users: set[str] = set()
         self.history: dict[str, list[dict[str, Any]]] = {}
         self._ts = 1_700_000_000
+        self.latency = 0.0  # seconds every call takes to answer
+        self.channel_interval: float | None = None  # seconds between posts to one conversation
+        self.overlaps = 0
+        self._posting: dict[str, int] = {}  # conversation -> posts being answered
+        self._last_post: dict[str, float] = {}  # conversation -> when its last post was accepted
         self._views = 0
         self.triggers: dict[str, float | None] = {}  # trigger_id -> when made (None: used)
         self.responses: dict[str, int] = {}  # response_url path -> posts taken
@@ -85,12 +96,18 @@ class FakeSlack:
         self.server.server_close()
 
     def fail_next(
-        self, n: int, status: int = 429, retry_after: float | None = 1, methods: set[str] | None = None
+        self,
+        n: int,
+        status: int = 429,
+        retry_after: float | None = 1,
+        methods: set[str] | None = None,
+        channels: set[str] | None = None,
     ) -> None:
-        """The next `n` API calls (of `methods`, default any) answer `status`."""
+        """The next `n` API calls (of `methods`, to `channels`, default any) answer `status`."""
         with self.lock:
             self.failures = [(status, retry_after)] * n
             self.fail_methods = methods
+            self.fail_channels = channels
 
     def response_url(self, name: str = "r") -> str:
         return f"{self.url}/respond/{name}"
@@ -133,6 +150,36 @@ class FakeSlack:
                     seen = ", ".join(c.method for c in self.calls)
                     raise AssertionError(f"expected {count} call(s) of {method}; calls so far: {seen}")
                 self.changed.wait(left)
+
+    def duplicates(self) -> list[str]:
+        """Outbox keys (message metadata) posted more than once, in any conversation."""
+        with self.lock:
+            keys = [
+                ((m.get("metadata") or {}).get("event_payload") or {}).get("key")
+                for ms in self.history.values()
+                for m in ms
+            ]
+        return sorted(k for k, n in Counter(keys).items() if k is not None and n > 1)
+
+    def _arrive(self, method: str, body: dict[str, Any]) -> str | None:
+        """A post's conversation, counted as being answered (an overlap if one already is)."""
+        if method != "chat.postMessage":
+            return None
+        channel = self._channel(str(body.get("channel", "")))
+        if self._posting.get(channel):
+            self.overlaps += 1
+        self._posting[channel] = self._posting.get(channel, 0) + 1
+        return channel
+
+    def _too_soon(self, channel: str | None, arrived: float) -> float | None:
+        """Seconds a post that arrived at `arrived` should have waited for its conversation's limit."""
+        if channel is None or self.channel_interval is None:
+            return None
+        last = self._last_post.get(channel)
+        if last is not None and arrived - last < self.channel_interval:
+            return self.channel_interval - (arrived - last)
+        self._last_post[channel] = arrived
+        return None
 
     def messages(self, channel: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -321,15 +368,30 @@ class FakeSlack:
                     self._reply(404, {"ok": False, "error": "not_found"})
                     return
                 method = self.path[len("/api/") :].split("?")[0]
+                arrived = time.monotonic()
+                with fake.lock:
+                    posting = fake._arrive(method, body)
+                    latency = fake.latency
+                if latency:
+                    time.sleep(latency)
                 with fake.changed:
                     fake.calls.append(Call(method, body, headers))
                     fake.changed.notify_all()
                     failure = None
-                    if fake.failures and (fake.fail_methods is None or method in fake.fail_methods):
+                    if (
+                        fake.failures
+                        and (fake.fail_methods is None or method in fake.fail_methods)
+                        and (fake.fail_channels is None or body.get("channel") in fake.fail_channels)
+                    ):
                         failure = fake.failures.pop(0)
                     wanted = fake.app_token if method == "apps.connections.open" else fake.token
                     token_ok = headers.get("authorization") == f"Bearer {wanted}"
+                    too_soon = fake._too_soon(posting, arrived) if failure is None and token_ok else None
+                    if too_soon is not None:
+                        failure = (429, max(too_soon, 1.0))
                     answer = fake.answer(method, body) if token_ok and failure is None else None
+                    if posting is not None:
+                        fake._posting[posting] -= 1
                 if failure is not None:
                     status, retry_after = failure
                     extra = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
