@@ -34,6 +34,9 @@ TABLES = ("calendar", "visits", "reminders", "ladder", "rules")
 # What every rule table holds besides its kind's parameters (scheduler/rules/kinds/).
 RULE_KEYS = {"kind", "source", "summary", "deciders", "changes"}
 _POSITIVE, _NON_NEGATIVE = POSITIVE, NON_NEGATIVE
+# The largest number of days, hours or minutes a policy may give: 27 years of days, far beyond any
+# procedure, and small enough that date arithmetic on it cannot overflow.
+_MOST = 10_000
 
 LADDER_FROM = ("prompt", "deadline")
 
@@ -166,8 +169,8 @@ def _take(table: dict[str, Any], where: str, spec: dict[str, Any]) -> dict[str, 
 def _check(value: Any, kind: Any, key: str) -> Any:
     if kind in (_POSITIVE, _NON_NEGATIVE):
         least = 1 if kind == _POSITIVE else 0
-        if isinstance(value, bool) or not isinstance(value, int) or value < least:
-            raise PolicyError(f"{key}: must be a whole number of at least {least}, not {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= _MOST:
+            raise PolicyError(f"{key}: must be a whole number from {least} to {_MOST:,}, not {value!r}")
         return value
     if kind is str:
         if not isinstance(value, str) or not value.strip():
