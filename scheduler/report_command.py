@@ -24,6 +24,7 @@ def report_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--by-worker", action="store_true", help="one set of rows per lead social worker")
     p.add_argument("--format", default="text", help="text (default), csv or json")
     p.add_argument("--chart", help="also draw the team's %% of visits on time by month to this PNG file")
+    p.add_argument("--overdue-chart", help="also draw the overdue items by worker now to this PNG file")
     p.add_argument("--explain", action="store_true", help="print each measure's definition and stop")
     p.add_argument("--as-of", help="count as known at this instant (ISO 8601; default: now)")
     p.add_argument("--database-url", help="default: SEEN_DATABASE_URL, else the SQLite file")
@@ -40,8 +41,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError("--to: is before --from")
     if args.format not in FORMATS:
         raise UsageError(f"--format: {args.format!r} is not one of {', '.join(FORMATS)}")
-    if args.chart and not args.chart.lower().endswith(".png"):
-        raise UsageError(f"--chart: {args.chart!r} must name a .png file")
+    for flag, path in (("--chart", args.chart), ("--overdue-chart", args.overdue_chart)):
+        if path and not path.lower().endswith(".png"):
+            raise UsageError(f"{flag}: {path!r} must name a .png file")
     as_of = datetime.now(UTC)
     if args.as_of:
         try:
@@ -63,16 +65,34 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(f"--team: no team {args.team!r} with children")
     rows = measures(children, args.first, args.last, as_of, by_worker=args.by_worker)
     print(render(rows, args.format), end="")
+    team = args.team or "All teams"
     if args.chart:
         from scheduler.report_chart import on_time_chart
 
         target = children[0].policy.reports.on_time_target_percent if children else 90
-        team = args.team or "All teams"
-        try:
-            on_time_chart(rows, team, args.first, args.last, target, args.chart)
-        except OSError as exc:
-            raise UsageError(f"--chart: cannot write {args.chart}: {exc.strerror}") from None
+        _draw("--chart", args.chart, on_time_chart, rows, team, args.first, args.last, target)
+    if args.overdue_chart:
+        from scheduler.report_chart import overdue_by_worker_chart
+        from scheduler.reports import overdue_by_worker
+
+        counts = overdue_by_worker(children, as_of)
+        _draw(
+            "--overdue-chart",
+            args.overdue_chart,
+            overdue_by_worker_chart,
+            counts,
+            team,
+            f"{as_of:%Y-%m-%d}",
+        )
     return 0
+
+
+def _draw(flag: str, path: str, draw, *args) -> None:  # type: ignore[no-untyped-def]
+    """Draw a chart to `path`; a file that cannot be written is one line naming it."""
+    try:
+        draw(*args, path)
+    except OSError as exc:
+        raise UsageError(f"{flag}: cannot write {path}: {exc.strerror or exc}") from None
 
 
 def report_children(session, load_policy, team: str | None = None) -> list:  # type: ignore[no-untyped-def,type-arg]

@@ -289,3 +289,16 @@ def _resolution(i: Instance, case: Case) -> str:
         if d.at == i.met_at and d.rule == i.rule:
             return d.outcome
     return "child seen"
+
+
+def overdue_by_worker(children: Iterable[Child], as_of: datetime) -> dict[str, int]:
+    """The obligations overdue at `as_of` (as `evaluate` has them) for each lead social worker's
+    children, counted under the worker (0 for a worker whose children have none)."""
+    from scheduler.rules.engine import evaluate
+
+    counts: Counter[str] = Counter()
+    for child in children:
+        counts[child.worker] += sum(
+            1 for o in evaluate(child.policy, child.case, as_of) if o.status == "overdue"
+        )
+    return dict(counts)
