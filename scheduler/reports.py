@@ -50,7 +50,12 @@ class Row:
 
 # (measure, definition); the rule IDs are filled in from the policies' rules of each kind.
 MEASURES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("visits_due", "statutory visits whose deadline fell in the month, by the report's date", VISIT_KINDS),
+    (
+        "visits_due",
+        "statutory visits whose deadline fell in the month and had passed by the report's date "
+        "(visits_on_time + visits_late + visits_overdue)",
+        VISIT_KINDS,
+    ),
     ("visits_on_time", "of those, met by a statutory visit by the end of the deadline day", VISIT_KINDS),
     ("visits_late", "of those, met by a statutory visit after the deadline day", VISIT_KINDS),
     ("visits_overdue", "of those, not met as of the report (still open or closed unmet)", VISIT_KINDS),
@@ -58,9 +63,9 @@ MEASURES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("median_days_late", "median whole days past the deadline of the late and overdue visits", VISIT_KINDS),
     ("worst_days_late", "most whole days past the deadline of a late or overdue visit", VISIT_KINDS),
     (
-        "seen_alone_of_aged_4_plus",
-        "children aged 4 or over at their last statutory visit of the month who were seen alone "
-        "at it, of the children aged 4 or over visited in the month ('n/m')",
+        "seen_alone_at_last_visit",
+        "children of the seen-alone rule's age (4 or over in both bundled policies) at their last "
+        "statutory visit of the month who were seen alone at it, of those children visited ('n/m')",
         ALONE_KINDS,
     ),
     (
@@ -174,11 +179,11 @@ def measures(
         for i in instances:
             kind = kind_of.get(i.rule, "")
             due_month = month_of(i.deadline - timedelta(microseconds=1))
-            if due_month in months and i.deadline <= end + timedelta(days=1):
+            if due_month in months and i.deadline <= end:
                 b = buckets[(child.team, worker, due_month)]
                 if kind in VISIT_KINDS:
                     b["visits"].append(i)
-                elif kind in NOT_SEEN_KINDS:
+                elif kind in NOT_SEEN_KINDS and i.owner in DECIDERS:
                     b["not_seen"].append(i)
                 elif kind in decided_kinds and i.owner in DECIDERS:
                     b["prompts"].append(i)
@@ -222,7 +227,11 @@ def _alone_and_records(b: dict[str, list], child: Child, month: str, end: dateti
         return
     last = visits[-1]
     on = last.at.astimezone(policy.timezone).date()
-    if on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day)) < 4:
+    p = alone[0].on(on)
+    min_age = getattr(p, "min_age_years", None)
+    if min_age is None:
+        min_age = p.unstated_from_age_years
+    if on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day)) < min_age:
         return
     b["alone"].append(last.seen_alone == "yes")
     if last.seen_alone != "yes":
@@ -253,7 +262,7 @@ def _values(b: dict[str, list], as_of: datetime) -> list[tuple[str, float | int 
         ("visits_on_time_percent", percent),
         ("median_days_late", statistics.median(days) if days else None),
         ("worst_days_late", max(days) if days else None),
-        ("seen_alone_of_aged_4_plus", _ratio(sum(alone), len(alone))),
+        ("seen_alone_at_last_visit", _ratio(sum(alone), len(alone))),
         ("not_seen_alone_reasons", "; ".join(f"{r}: {n}" for r, n in sorted(reasons.items()))),
         ("not_seen_discussions_decided_in_time", in_time(b["not_seen"])),
         ("manager_prompts_decided_in_time", in_time(b["prompts"])),

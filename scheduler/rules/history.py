@@ -117,8 +117,3 @@ def history(policy: Policy, case: Case, start: datetime, end: datetime) -> list[
         close(key, None, "open")
     done.sort(key=lambda i: (i.opened, i.deadline, i.key))
     return done
-
-
-def fell_due(instances: list[Instance], start: datetime, end: datetime) -> list[Instance]:
-    """The instances whose deadline falls in [start, end)."""
-    return [i for i in instances if start <= i.deadline < end]

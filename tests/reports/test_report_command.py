@@ -39,7 +39,7 @@ def png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-def test_csv_is_tidy_one_row_per_team_month_and_measure_cb_visit_10wd_hi_visit_20wd(
+def test_csv_is_tidy_one_row_per_team_month_and_measure_cb_visit_10wd_cb_20cd_lsw(
     demo_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main([*BASE, "--format", "csv", "--database-url", demo_url]) == 0
