@@ -13,7 +13,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from scheduler.rules.history import Instance, history
 from scheduler.rules.kinds.registry import KINDS
@@ -60,7 +60,11 @@ MEASURES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("visits_late", "of those, met by a statutory visit after the deadline day", VISIT_KINDS),
     ("visits_overdue", "of those, not met as of the report (still open or closed unmet)", VISIT_KINDS),
     ("visits_on_time_percent", "visits_on_time / visits_due x 100, one decimal place", VISIT_KINDS),
-    ("median_days_late", "median whole days past the deadline of the late and overdue visits", VISIT_KINDS),
+    (
+        "median_days_late",
+        "median days past the deadline (local days after the deadline day) of the late and overdue visits",
+        VISIT_KINDS,
+    ),
     ("worst_days_late", "most whole days past the deadline of a late or overdue visit", VISIT_KINDS),
     (
         "seen_alone_at_last_visit",
@@ -145,10 +149,14 @@ def _month_start(month: str, policy: Policy) -> datetime:
     return datetime.combine(date(y, m, 1), time(), policy.timezone)
 
 
-def _days_late(instance: Instance, at: datetime) -> int:
-    """Whole days past the deadline (a day started counts as a day)."""
-    late = instance.late_by(at)
-    return max(0, -(-late // timedelta(days=1)))
+def _days_late(instance: Instance, at: datetime, tz: tzinfo) -> int:
+    """Days past the deadline: for a date deadline, the local days from it to `at`'s day; for
+    an instant, each day started after it counts as one (0: on time)."""
+    if instance.in_time(at):
+        return 0
+    if isinstance(instance.due, datetime):
+        return (at - instance.deadline) // timedelta(days=1) + 1
+    return (at.astimezone(tz).date() - instance.due).days
 
 
 def _ratio(n: int, m: int) -> str:
@@ -179,10 +187,13 @@ def measures(
         for i in instances:
             kind = kind_of.get(i.rule, "")
             due_month = month_of(i.deadline - timedelta(microseconds=1))
-            if due_month in months and i.deadline <= end:
+            if due_month in months and not i.in_time(as_of):
                 b = buckets[(child.team, worker, due_month)]
                 if kind in VISIT_KINDS:
                     b["visits"].append(i)
+                    late = _days_late(i, i.met_at or i.ended or as_of, tz)
+                    if late:
+                        b["days_late"].append(late)
                 elif kind in NOT_SEEN_KINDS and i.owner in DECIDERS:
                     b["not_seen"].append(i)
                 elif kind in decided_kinds and i.owner in DECIDERS:
@@ -240,14 +251,14 @@ def _alone_and_records(b: dict[str, list], child: Child, month: str, end: dateti
 
 def _values(b: dict[str, list], as_of: datetime) -> list[tuple[str, float | int | str | None]]:
     visits: list[Instance] = b["visits"]
-    on_time = [i for i in visits if i.met_at is not None and i.met_at <= i.deadline]
-    late = [i for i in visits if i.met_at is not None and i.met_at > i.deadline]
-    overdue = [i for i in visits if i.met_at is None and i.deadline < as_of]
-    days = [_days_late(i, i.met_at) for i in late] + [_days_late(i, as_of) for i in overdue]  # type: ignore[arg-type]
+    on_time = [i for i in visits if i.met_at is not None and i.in_time(i.met_at)]
+    late = [i for i in visits if i.met_at is not None and not i.in_time(i.met_at)]
+    overdue = [i for i in visits if i.met_at is None and not i.in_time(as_of)]
+    days: list[int] = b["days_late"]
     percent = round(100 * len(on_time) / len(visits), 1) if visits else None
 
     def in_time(items: list[Instance]) -> str:
-        return _ratio(sum(1 for i in items if i.met_at is not None and i.met_at <= i.deadline), len(items))
+        return _ratio(sum(1 for i in items if i.met_at is not None and i.in_time(i.met_at)), len(items))
 
     decided = [i for i in (*b["not_seen"], *b["prompts"]) if i.met_at is not None]
     hours = [(i.met_at - i.opened) / timedelta(hours=1) for i in decided]  # type: ignore[operator]

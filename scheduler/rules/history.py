@@ -51,9 +51,12 @@ class Instance:
     def open_at(self, instant: datetime) -> bool:
         return self.opened <= instant and (self.ended is None or instant < self.ended)
 
-    def late_by(self, instant: datetime) -> timedelta:
-        """How far past its deadline `instant` is (zero or less: on time)."""
-        return instant - self.deadline
+    def in_time(self, instant: datetime) -> bool:
+        """Whether `instant` is in time, as the engine's status has it: a date deadline is
+        overdue from the first instant of the next local day, an instant one after it."""
+        if isinstance(self.due, datetime):
+            return instant <= self.due
+        return instant < self.deadline
 
 
 def deadline_of(policy: Policy, due: date | datetime) -> datetime:
