@@ -1,13 +1,16 @@
 """Charts of `seen report` (issue 14), drawn headless (matplotlib's Agg backend) at chat size:
 a team's % of statutory visits on time by month against the council's target, and the overdue
 items by worker. Colour-blind safe colours (Okabe-Ito), a title naming the team, the period and
-the measure, and no child data beyond counts. `team_headline` gives the chat side a team's four
+the measure, and no child data beyond counts. `team_summary` gives the chat side a team's four
 headline numbers and its chart in one call."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import matplotlib
 
@@ -27,7 +30,9 @@ def _value(rows: Iterable[Row], team: str, month: str, measure: str) -> float | 
     return None
 
 
-def on_time_chart(rows: list[Row], team: str, first: str, last: str, target: int, path: str | Path) -> None:
+def on_time_chart(
+    rows: list[Row], team: str, first: str, last: str, target: int, path: str | Path | IO[bytes]
+) -> None:
     """Bars: the % of statutory visits on time each month (all rows' teams summed for 'All
     teams'); a dashed line: the council's target."""
     months = sorted({r.month for r in rows})
@@ -67,15 +72,32 @@ def overdue_by_worker_chart(counts: dict[str, int], team: str, as_of: str, path:
     plt.close(fig)
 
 
-def team_headline(rows: list[Row], team: str, month: str) -> dict[str, float | int | str | None]:
-    """The four headline numbers of a team's month, for the chat side to post with its chart."""
-    names = (
-        "visits_on_time_percent",
-        "visits_overdue",
-        "not_seen_discussions_decided_in_time",
-        "records_within_window",
-    )
-    return {n: _value(rows, team, month, n) for n in names}
+HEADLINE = (
+    ("visits_on_time_percent", "statutory visits on time (%)"),
+    ("visits_overdue", "statutory visits overdue"),
+    ("not_seen_discussions_decided_in_time", "not-seen discussions decided in time"),
+    ("records_within_window", "records made in time"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TeamSummary:
+    """A team's month for a chat message: its four headline numbers, a line of text saying them
+    (counts only, no child), and the on-time chart of the period as PNG bytes."""
+
+    headline: dict[str, float | int | str | None]
+    text: str
+    png: bytes
+
+
+def team_summary(rows: list[Row], team: str, first: str, last: str, target: int) -> TeamSummary:
+    """The summary of `team` for the chat side (the weekly post, /seen stats): the headline of
+    the period's last month and the chart of the period, from `scheduler.reports.measures` rows."""
+    headline = {name: _value(rows, team, last, name) for name, _ in HEADLINE}
+    said = "; ".join(f"{words}: {'-' if headline[n] in (None, '') else headline[n]}" for n, words in HEADLINE)
+    png = io.BytesIO()
+    on_time_chart(rows, team, first, last, target, png)
+    return TeamSummary(headline, f"{team}, {last}: {said}", png.getvalue())
 
 
 def _of(row: Row, team: str) -> bool:

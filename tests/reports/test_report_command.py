@@ -120,3 +120,23 @@ def test_a_bad_argument_is_one_line_and_exit_2(
 def test_an_unknown_team_is_one_line(demo_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*BASE, "--team", "Nowhere", "--database-url", demo_url]) == 2
     assert capsys.readouterr().err == "seen report: --team: no team 'Nowhere' with children\n"
+
+
+def test_the_team_summary_for_the_chat_side_says_four_numbers_and_draws_the_chart(demo_url: str) -> None:
+    """What the weekly post and /seen stats will send: counts only, no case reference or initials."""
+    from scheduler.report_chart import team_summary
+    from scheduler.report_command import report_children
+    from scheduler.reports import measures
+
+    engine = make_engine(demo_url)
+    with session_factory(engine)() as session:
+        children = report_children(session, bundled_catalogue().load, team=CB)
+    engine.dispose()
+    rows = measures(children, "2026-11", "2026-12", DEMO_AS_OF)
+    summary = team_summary(rows, CB, "2026-11", "2026-12", 90)
+    assert summary.text == (
+        f"{CB}, 2026-12: statutory visits on time (%): 81.8; statutory visits overdue: 2; "
+        "not-seen discussions decided in time: 1/1; records made in time: 8/9"
+    )
+    assert summary.png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", summary.png[16:24]) == (800, 450)
+    assert "C-" not in summary.text
