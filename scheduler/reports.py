@@ -177,7 +177,9 @@ def measures(
         y, m = map(int, months[-1].split("-"))
         end = min(as_of, _month_start(f"{y + (m == 12):04d}-{m % 12 + 1:02d}", policy))
         kind_of = {r.id: r.kind for r in policy.rules.values()}
-        instances = history(policy, case, start - timedelta(days=120), as_of)
+        # from just before the period: what was open then opened before it (a lapse already raised
+        # is not counted again), what opens at its first instant opens in it
+        instances = history(policy, case, start - timedelta(microseconds=1), as_of)
         worker = child.worker if by_worker else ""
         tz = policy.timezone
 

@@ -5,7 +5,8 @@ hand, not a test).
 
 The children are bench_evaluate's synthetic ones, half under each policy. Prints the evaluations
 made (each fact and each day `change_days` names, against one a day plus each fact), and the
-median and spread of the wall time over the repeats. Target (issue 14): under 10 seconds for 1,500
+median and spread of the wall time over the repeats, for the history alone and for the
+whole report (scheduler.reports.measures, ten teams). Target (issue 14): under 10 seconds for 1,500
 children and 12 months on a 2-core machine.
 """
 
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_evaluate import synthetic_case
 
 from scheduler.policies import load_policy
+from scheduler.reports import Child, measures
 from scheduler.rules.history import change_instants, history
 
 
@@ -55,6 +57,17 @@ def main() -> None:
     print(
         f"history: median {statistics.median(times):.2f} s "
         f"(min {min(times):.2f}, max {max(times):.2f}) over {args.repeats} repeats; target 10 s"
+    )
+    children = [Child(f"Team {i % 10}", f"Worker {i % 60}", p, c) for i, (p, c) in enumerate(cases)]
+    first, last = start.strftime("%Y-%m"), (end - timedelta(days=1)).strftime("%Y-%m")
+    times = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        rows = measures(children, first, last, end)
+        times.append(time.perf_counter() - t0)
+    print(
+        f"the whole report ({first} to {last}, {len(rows)} rows, ten teams): median "
+        f"{statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f}); target 10 s"
     )
 
 
