@@ -4,7 +4,7 @@ in it, when it opened and how it ended.
 Built by walking `evaluate` itself over the instants at which its answer can change (each fact of
 the case, and the first instant of each local day `change_days` names), so the history cannot
 disagree with the reminders: at any instant of the period the history's open instances are exactly
-what `evaluate` returns (tests/rules/test_history.py walks cases day by day to show it).
+what `evaluate` returns (tests/reports/test_history_agreement.py walks cases day by day to show it).
 
 An instance ends in one of three ways:
 - "met": it left `evaluate`'s answer at the instant of a fact of the case (a visit, a decision, an

@@ -90,3 +90,19 @@ def test_both_policies_set_the_on_time_target_and_the_weekly_post() -> None:
             "monday",
             "09:00:00",
         )
+
+
+def test_a_lapse_raised_before_the_period_is_not_counted_in_it_one_at_its_first_instant_is_cb_20cd_lsw() -> (
+    None
+):
+    """CB-20CD-LSW lapses 20 calendar days after the plan start with no visit: 24 January for a
+    plan of 4 January (before February's report), 1 February, the period's first day, for one of
+    12 January. CB-30WD-ANY, 30 working days: 15 and 23 February, both in it."""
+    early = Child("Early", "W", cb(), case("2027-01-04"))
+    on_the_first = Child("First", "W", cb(), case("2027-01-12", ref="C-2"))
+    rows = measures([early, on_the_first], "2027-02", "2027-02", local("2027-03-01", "09:00"))
+    lapses = {r.team: r.value for r in rows if r.measure == "lapses_raised"}
+    assert lapses == {
+        "Early": "CB-30WD-ANY: 1 (open: 1)",
+        "First": "CB-20CD-LSW: 1 (open: 1); CB-30WD-ANY: 1 (open: 1)",
+    }
