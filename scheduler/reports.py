@@ -96,7 +96,8 @@ MEASURES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     (
         "records_within_window",
-        "contacts by a social worker in the month recorded within the rule's hours ('n/m')",
+        "contacts by a social worker in the month recorded within the rule's hours ('n/m'; one "
+        "not recorded whose hours still run at the report's date is left out)",
         RECORD_KINDS,
     ),
     (
@@ -203,7 +204,7 @@ def measures(
             if kind in LAPSE_KINDS and month_of(i.opened) in months and i.opened >= start:
                 buckets[(child.team, worker, month_of(i.opened))]["lapses"].append((i, case))
         for month in months:
-            _alone_and_records(buckets[(child.team, worker, month)], child, month, end)
+            _alone_and_records(buckets[(child.team, worker, month)], child, month, end, as_of)
     rows: list[Row] = []
     for (team, worker, month), b in sorted(buckets.items()):
         if month not in months:
@@ -212,7 +213,7 @@ def measures(
     return rows
 
 
-def _alone_and_records(b: dict[str, list], child: Child, month: str, end: datetime) -> None:
+def _alone_and_records(b: dict[str, list], child: Child, month: str, end: datetime, as_of: datetime) -> None:
     policy, case = child.policy, child.case
     start = _month_start(month, policy)
     y, m = map(int, month.split("-"))
@@ -223,9 +224,10 @@ def _alone_and_records(b: dict[str, list], child: Child, month: str, end: dateti
     if record is not None:
         for c in contacts:
             if c.by in roles:
-                hours = record.on(c.at.astimezone(policy.timezone).date()).within_hours
-                ok = c.recorded_at is not None and c.recorded_at - c.at <= timedelta(hours=hours)
-                b["records"].append(ok)
+                window = timedelta(hours=record.on(c.at.astimezone(policy.timezone).date()).within_hours)
+                if c.recorded_at is None and c.at + window >= as_of:
+                    continue  # its window still runs at the report's date
+                b["records"].append(c.recorded_at is not None and c.recorded_at - c.at <= window)
     alone = [r for k in ALONE_KINDS for r in policy.rules_of_kind(k)]
     visits = [
         c

@@ -106,3 +106,17 @@ def test_a_lapse_raised_before_the_period_is_not_counted_in_it_one_at_its_first_
         "Early": "CB-30WD-ANY: 1 (open: 1)",
         "First": "CB-20CD-LSW: 1 (open: 1); CB-30WD-ANY: 1 (open: 1)",
     }
+
+
+def test_an_unrecorded_contact_counts_only_once_its_hours_have_run_cb_record() -> None:
+    """CB-RECORD's 24 hours: a contact of 12:00 unrecorded is still in time at 12:00 the next day
+    (left out of records_within_window), one of 11:59 is not (counted, not within)."""
+    as_of = local("2027-02-10", "12:00")
+
+    def records(when: str) -> object:
+        c = case("2027-02-01", visit(local("2027-02-09", when).isoformat(), recorded=None))
+        rows = measures([Child("T", "W", cb(), c)], "2027-02", "2027-02", as_of)
+        return next(r.value for r in rows if r.measure == "records_within_window")
+
+    assert records("12:00") == "0/0"
+    assert records("11:59") == "0/1"
