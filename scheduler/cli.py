@@ -96,6 +96,12 @@ COMMANDS: tuple[Command, ...] = (
         "scheduler.data_commands:cmd_retention",
     ),
     Command(
+        "report",
+        "timeliness of visits, decisions and records per team and month (CSV, JSON, chart)",
+        "scheduler.report_command:report_args",
+        "scheduler.report_command:cmd_report",
+    ),
+    Command(
         "export",
         "subject access export of one child as JSON",
         "scheduler.data_commands:export_args",

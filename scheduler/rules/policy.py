@@ -30,7 +30,7 @@ class PolicyError(ValueError):
 RULE_ID = re.compile(r"^[A-Z]{2,}(-[A-Z0-9]+)+$")
 
 # The tables a policy file holds besides its top-level keys; each is read by policy_from_mapping.
-TABLES = ("calendar", "visits", "reminders", "ladder", "rules")
+TABLES = ("calendar", "visits", "reminders", "ladder", "rules", "reports")
 # What every rule table holds besides its kind's parameters (scheduler/rules/kinds/).
 RULE_KEYS = {"kind", "source", "summary", "deciders", "changes"}
 _POSITIVE, _NON_NEGATIVE = POSITIVE, NON_NEGATIVE
@@ -83,6 +83,19 @@ class Reminders:
 
 
 @dataclass(frozen=True, slots=True)
+class Reports:
+    """[reports]: the council's target for visits on time (the report's chart draws it) and when
+    the weekly timeliness post goes to each team's channel."""
+
+    on_time_target_percent: int = 90
+    weekly_post_weekday: str = "monday"
+    weekly_post_at: time = time(9, 0)
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True, slots=True)
 class LadderStep:
     to: str  # a role, or "owner": the manager the prompt went to
     after_hours: int
@@ -101,6 +114,7 @@ class Policy:
     ladder: tuple[LadderStep, ...]
     working_hours: WorkingHours  # [working_hours] and [out_of_hours]
     rules: dict[str, Rule] = field(default_factory=dict)
+    reports: Reports = field(default_factory=Reports)
 
     @cached_property
     def _by_kind(self) -> dict[str, list[Rule]]:
@@ -321,7 +335,26 @@ def policy_from_mapping(data: dict[str, Any]) -> Policy:
         ladder=tuple(steps),
         rules=rules,
         working_hours=working_hours_from(data, rules),
+        reports=_reports(data),
     )
+
+
+def _reports(data: dict[str, Any]) -> Reports:
+    """The optional [reports] table (absent: the defaults of Reports)."""
+    if "reports" not in data:
+        return Reports()
+    r = _take(
+        _table(data, "reports"),
+        "reports",
+        {
+            "on_time_target_percent": _POSITIVE,
+            "weekly_post_weekday": WEEKDAYS,
+            "weekly_post_at": "clock time",
+        },
+    )
+    if r["on_time_target_percent"] > 100:
+        raise PolicyError(f"reports.on_time_target_percent: {r['on_time_target_percent']} is above 100")
+    return Reports(r["on_time_target_percent"], r["weekly_post_weekday"], r["weekly_post_at"])
 
 
 def _kinds(rules: dict[str, Rule]) -> set[str]:
