@@ -8,6 +8,19 @@ import os
 from scheduler.usage import UsageError
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """`seen run`: the scheduler alone, delivering through Slack when SLACK_BOT_TOKEN is set, else
+    printing each message (the scheduler itself knows only the Messenger port)."""
+    from scheduler.commands import cmd_run as run_scheduler
+
+    messenger = None
+    if os.environ.get("SLACK_BOT_TOKEN"):
+        from bot.slack_messenger import SlackMessenger
+
+        messenger = SlackMessenger.from_env()
+    return run_scheduler(args, messenger)
+
+
 def serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", 3000)))

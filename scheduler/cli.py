@@ -57,7 +57,7 @@ COMMANDS: tuple[Command, ...] = (
         "run",
         "run the scheduler (and the console or Slack messenger) until stopped",
         "scheduler.commands:run_args",
-        "scheduler.commands:cmd_run",
+        "bot.cli_commands:cmd_run",
     ),
     Command(
         "serve",

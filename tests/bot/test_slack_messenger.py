@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.messenger import DeliveryError, OutgoingMessage
 from bot.slack_messenger import SlackMessenger, make_client, outbox_locator
 from scheduler.delivery import deliver_due
+from scheduler.messenger import DeliveryError, OutgoingMessage
 from storage.models import Outbox
 from tests.bot.conftest import TOKEN
 
