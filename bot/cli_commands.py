@@ -15,7 +15,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     messenger = None
     if os.environ.get("SLACK_BOT_TOKEN"):
-        from bot.slack_messenger import SlackMessenger
+        from bot.slack.messenger import SlackMessenger
 
         messenger = SlackMessenger.from_env()
     return run_scheduler(args, messenger)
@@ -33,7 +33,7 @@ def serve_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from bot.server import serve
+    from bot.slack.server import serve
     from scheduler.logs import configure_logging
 
     configure_logging()  # as `seen run`: JSON lines on standard error, no personal data

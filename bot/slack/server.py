@@ -285,7 +285,7 @@ def database_health(factory: Any) -> Health:
 
 def start_scheduler(factory: Any, client: Any) -> threading.Thread:
     """The scheduler loop (sweep, due lists, delivery through Slack) in a daemon thread."""
-    from bot.slack_messenger import SlackMessenger, outbox_locator
+    from bot.slack.messenger import SlackMessenger, outbox_locator
     from scheduler.loop import Runtime, policy_mornings, retention_schedule, run_forever
 
     runtime = Runtime(factory, SlackMessenger(client, locate=outbox_locator(factory)))
@@ -312,7 +312,7 @@ def slack_start_up(token_name: str) -> Iterator[None]:
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError, SlackClientError
 
-    from bot.slack_messenger import api_url
+    from bot.slack.messenger import api_url
 
     # they would log each failed try, the request and Slack's answer, before the one line
     quiet = [logging.getLogger(name) for name in ("slack_sdk.web.base_client", "slack_bolt.App")]
@@ -375,7 +375,7 @@ def serve(*, host: str, port: int, scheduler: bool = True, database_url: str | N
     """`seen serve`: the Slack app (HTTP or Socket Mode) and, unless told not to, the scheduler."""
     import uvicorn
 
-    from bot.app import build_app
+    from bot.slack.app import build_app
     from scheduler.logs import watch_staff
     from storage.db import make_engine, session_factory, upgrade
 
