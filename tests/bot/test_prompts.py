@@ -180,7 +180,7 @@ def test_a_forged_acknowledgement_of_another_childs_obligation_is_refused(runnin
                 value = json.loads(element["value"])
                 value["o"] = "C-2004:CB-NOTSEEN-DISCUSS:team_manager:2026-11-23T10:30:00+00:00"
                 element["value"] = json.dumps(value)
-    assert running.slack.click("U_TM", prompt, "D_TM", "seen_ack").status == 200
+    assert running.slack.click("U0TM", prompt, "D0TM", "seen_ack").status == 200
     answer = running.fake.wait_for("response_url", count=2)[1].body
     assert answer["response_type"] == "ephemeral"
     assert answer["text"] == ":no_entry: key: not an obligation or message of C-1042"
