@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.rules.model import DECIDERS, MANAGERS, SENIOR_MANAGERS
+from scheduler.rules.policy import Rule
 from storage.models import Child, Staff
 
 UNKNOWN_STAFF = (
@@ -83,6 +84,19 @@ def check_can_decide(staff: Staff, child: Child, owner: str) -> None:
     if not can_decide(staff, child, owner):
         who = "a CP chair" if owner == "cp_chair" else "a manager of the child's team"
         raise Refused(f"Only {who} can acknowledge or decide this prompt for {child.case_ref}.")
+
+
+def check_is_decider(staff: Staff, child: Child, rule: Rule | None) -> None:
+    """RULES.md R1, "the deciders are policy data, not code": a decision under a rule that names
+    its deciders is taken only from one of them (the engine would keep anyone else's and let it
+    meet nothing). Checked after `check_can_decide`, which says whose prompt it is."""
+    if rule is None or not rule.deciders or engine_role(staff, child) in rule.deciders:
+        return
+    roles = " or ".join(role.replace("_", " ") for role in rule.deciders)
+    raise Refused(
+        f"Under {rule.id} the decision is recorded by the {roles} (the council's policy), "
+        f"so Seen cannot take it from you for {child.case_ref}."
+    )
 
 
 def engine_role(staff: Staff, child: Child) -> str:

@@ -42,6 +42,7 @@ class DecisionForm(Core):
                     "(a decision may have been recorded)."
                 )
             ob = open_now[0].ob
+            access.check_is_decider(staff, child, policy.rules.get(ob.rule))
             choices = forms.decision_choices(policy, ob.rule, ob.owner)
             container = body.get("container") or {}
             meta = {
@@ -88,6 +89,7 @@ class DecisionForm(Core):
         child = access.child_for(s, meta.get("c") or "")
         access.check_can_decide(staff, child, owner)
         policy = caseview.policy_of(s, child)
+        access.check_is_decider(staff, child, policy.rules.get(rule))
         choices = forms.decision_choices(policy, rule, owner)
         entry = forms.read_decision(values, choices)
         decision = model.Decision(
