@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core import access, caseview
 from bot.core.access import Refused
+from bot.core.commands import answer
 from bot.core.context import (
     Core,
 )
@@ -65,44 +66,18 @@ class Commands(Core):
         """The answer to a command: one message, or several (a long list, in order)."""
         user = command.get("user_id")
         now = self.clock()
-        if isinstance(cmd, Due | Team):
+        if isinstance(cmd, Due | Team | Child | Note):
             with self.writing() as s:
                 staff = access.staff_for(s, user)
-                if isinstance(cmd, Team) and staff.team_id is None and staff.role not in access.MANAGER_ROLES:
-                    raise Refused(
-                        "You are in no team, so Seen has no team list to show you. "
-                        "Ask an administrator to add you to your team."
-                    )
-                what = "due" if isinstance(cmd, Due) else "team"
-                write_audit(s, f"{what}_list.viewed", actor=staff.id, at=now, detail={"via": "slack"})
-                if isinstance(cmd, Due):
-                    return caseview.my_due_parts(s, staff, now, views.RESPONSE_URL_POSTS)
-                return caseview.team_due_parts(s, staff, now, views.RESPONSE_URL_POSTS)
-        if isinstance(cmd, Child):
-            with self.writing() as s:
-                staff = access.staff_for(s, user)
-                child = access.child_for(s, cmd.case_ref)
-                access.check_can_see(staff, child)
-                write_audit(
-                    s, "case.viewed", child_id=child.id, actor=staff.id, at=now, detail={"via": "slack"}
-                )
-                return caseview.child_text(s, child, now)
-        if isinstance(cmd, Note):
-            with self.writing() as s:
-                staff = access.staff_for(s, user)
-                child = access.child_for(s, cmd.case_ref)
-                access.check_can_log(staff, child)
-                facts.add_case_note(
+                return answer(
                     s,
-                    child,
                     staff,
-                    cmd.text,
-                    at=now,
-                    source="command",
-                    source_key=f"slack:note:{command.get('trigger_id')}",
-                    now=now,
+                    cmd,
+                    now,
+                    via="slack",
+                    note_key=f"slack:note:{command.get('trigger_id')}",
+                    max_parts=views.RESPONSE_URL_POSTS,
                 )
-                return f"Case note added to {child_label(child.case_ref, child.initials)}."
         if isinstance(cmd, Log):
             return self._log(cmd, command, client, now)
         if isinstance(cmd, Record):
