@@ -21,6 +21,10 @@ UNKNOWN_STAFF = (
     "Seen does not know your Slack account yet, so it cannot act on this. "
     "Ask an administrator to add you (your Slack user id) to Seen."
 )
+UNKNOWN_TEAMS_STAFF = (
+    "Seen does not know your Microsoft Teams account yet, so it cannot act on this. "
+    "Ask an administrator to add you (your Entra object id) to Seen."
+)
 TEAM_MANAGERS = MANAGERS
 SENIOR = SENIOR_MANAGERS
 MANAGER_ROLES = DECIDERS
@@ -30,13 +34,14 @@ class Refused(Exception):
     """The person may not do this; the message says why, for an ephemeral reply."""
 
 
-def staff_for(session: Session, chat_user_id: str | None) -> Staff:
-    """The active staff member with this Slack user id, or `Refused` with UNKNOWN_STAFF."""
+def staff_for(session: Session, chat_user_id: str | None, unknown: str = UNKNOWN_STAFF) -> Staff:
+    """The active staff member with this chat user id (a Slack user id, or on Teams the Entra
+    object id), or `Refused` with `unknown` (UNKNOWN_STAFF on Slack)."""
     staff = None
     if chat_user_id:
         staff = session.scalar(select(Staff).where(Staff.chat_user_id == chat_user_id))
     if staff is None or not staff.active:
-        raise Refused(UNKNOWN_STAFF)
+        raise Refused(unknown)
     return staff
 
 

@@ -50,6 +50,8 @@ class Submission:
 class Core:
     """What every listener needs: one database, one clock, and the audit trail."""
 
+    platform = "slack"  # named in the audit trail: who acted when no staff member is known
+
     def __init__(self, factory: sessionmaker[Session], clock: Clock) -> None:
         self.factory = factory
         self.clock = clock
@@ -74,7 +76,7 @@ class Core:
                 s,
                 action,
                 child_id=child_id,
-                actor=staff.id if staff is not None else "slack",
+                actor=staff.id if staff is not None else self.platform,
                 at=self.clock(),
                 detail=detail,
             )
@@ -84,8 +86,8 @@ class Core:
             staff = s.scalar(select(Staff).where(Staff.chat_user_id == user)) if user else None
             write_audit(
                 s,
-                "slack.refused",
-                actor=staff.id if staff is not None else "slack",
+                f"{self.platform}.refused",
+                actor=staff.id if staff is not None else self.platform,
                 at=self.clock(),
                 detail={"chat_user_id": user, "action": action, "child": child_ref, "reason": reason},
             )

@@ -55,6 +55,9 @@ class TeamsSender:
         self.client = httpx.Client(timeout=10)
 
     def post(self, activity: dict[str, Any], token: str | None = "", **claims: Any) -> httpx.Response:
+        conversation = (activity.get("conversation") or {}).get("id")
+        if conversation:  # the connector knows the conversation it delivers an activity from
+            self.connector.open(conversation)
         if token == "":
             token = self.connector.sign(**claims)
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}

@@ -1,0 +1,93 @@
+"""Issue 12: typed commands on Teams, in the 1:1 chat and as an @mention in a channel, answered
+by the same core as Slack's /seen; staff matched by Entra object id, anyone else refused, every
+answer audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from storage.models import AuditLog, CaseNote, Staff
+from tests.bot.conftest import add_world
+from tests.teams.conftest import APP_ID, TENANT, personal_message
+
+TM_AAD = "aad-tina-manager"
+SW_AAD = "aad-sam-worker"
+
+
+def _staff_on_teams(factory) -> None:
+    """On a Teams deployment Staff.chat_user_id holds the Entra object id."""
+    add_world(factory)
+    with factory.begin() as s:
+        s.execute(update(Staff).where(Staff.chat_user_id == "U0TM").values(chat_user_id=TM_AAD))
+        s.execute(update(Staff).where(Staff.chat_user_id == "U0SW").values(chat_user_id=SW_AAD))
+
+
+def _answers(connector, conversation: str) -> list[str]:
+    with connector.lock:
+        return [a.get("text") or "" for a in connector.conversations.get(conversation, {}).values()]
+
+
+def _channel_mention(connector, aad: str, text: str) -> dict[str, Any]:
+    channel = "19:north@thread.tacv2"
+    return {
+        "type": "message",
+        "id": "1700000000009",
+        "channelId": "msteams",
+        "serviceUrl": connector.url,
+        "from": {"id": f"29:{aad}", "aadObjectId": aad, "name": "A Manager"},
+        "recipient": {"id": f"28:{APP_ID}", "name": "Seen"},
+        "conversation": {"id": channel, "conversationType": "channel", "tenantId": TENANT, "isGroup": True},
+        "channelData": {"tenant": {"id": TENANT}, "team": {"id": channel}, "channel": {"id": channel}},
+        "text": f"<at>Seen</at> {text}",
+        "entities": [
+            {"type": "mention", "text": "<at>Seen</at>", "mentioned": {"id": f"28:{APP_ID}", "name": "Seen"}}
+        ],
+    }
+
+
+def test_child_in_the_personal_chat_answers_with_the_deadlines_and_is_audited(sender, factory, connector):
+    _staff_on_teams(factory)
+    assert sender.post(personal_message(connector, TM_AAD, "child C-1042")).status_code == 200
+    (answer,) = _answers(connector, f"a:chat-{TM_AAD}")
+    assert "C-1042" in answer and "CB-VISIT-10WD" in answer
+    with factory() as s:
+        audit = s.scalar(select(AuditLog).where(AuditLog.action == "case.viewed"))
+        assert audit.detail == {"via": "teams"}
+
+
+def test_help_on_teams_names_the_commands_without_the_slash(sender, factory, connector):
+    _staff_on_teams(factory)
+    sender.post(personal_message(connector, SW_AAD, "help"))
+    (answer,) = _answers(connector, f"a:chat-{SW_AAD}")
+    assert "`due`" in answer and "/seen" not in answer
+
+
+def test_an_unknown_person_is_refused_as_on_slack_and_the_refusal_audited(sender, factory, connector):
+    _staff_on_teams(factory)
+    sender.post(personal_message(connector, "aad-stranger", "due"))
+    (answer,) = _answers(connector, "a:chat-aad-stranger")
+    assert answer.startswith("⚠️ Seen does not know your Microsoft Teams account yet")
+    with factory() as s:
+        audit = s.scalar(select(AuditLog).where(AuditLog.action == "teams.refused"))
+        assert audit.actor == "teams" and audit.detail["chat_user_id"] == "aad-stranger"
+
+
+def test_a_note_by_mention_in_a_channel_is_kept_once_when_the_connector_retries(sender, factory, connector):
+    _staff_on_teams(factory)
+    message = _channel_mention(connector, SW_AAD, "note C-1042 Mum called about Friday")
+    sender.post(message)
+    sender.post(message)  # the Bot Connector's retry of the same activity
+    with factory() as s:
+        notes = list(s.scalars(select(CaseNote.text).where(CaseNote.source_key.like("teams:note:%"))))
+    assert notes == ["Mum called about Friday"]
+    assert _answers(connector, "19:north@thread.tacv2")[0] == "Case note added to C-1042 (AB)."
+
+
+def test_a_channel_message_not_addressed_to_seen_gets_no_answer(sender, factory, connector):
+    _staff_on_teams(factory)
+    message = _channel_mention(connector, SW_AAD, "due")
+    message["text"], message["entities"] = "due", []
+    assert sender.post(message).status_code == 200
+    assert _answers(connector, "19:north@thread.tacv2") == []
