@@ -61,7 +61,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "serve",
-        "run the Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP /slack/events) and the scheduler",
+        "run the chat app (Teams with TEAMS_CLIENT_ID, else Slack) and the scheduler",
         "bot.cli_commands:serve_args",
         "bot.cli_commands:cmd_serve",
     ),

@@ -283,12 +283,12 @@ def database_health(factory: Any) -> Health:
     return health
 
 
-def start_scheduler(factory: Any, client: Any) -> threading.Thread:
-    """The scheduler loop (sweep, due lists, delivery through Slack) in a daemon thread."""
-    from bot.slack.messenger import SlackMessenger, outbox_locator
+def start_scheduler(factory: Any, messenger: Any) -> threading.Thread:
+    """The scheduler loop (sweep, due lists, delivery through the platform's messenger) in a daemon
+    thread."""
     from scheduler.loop import Runtime, policy_mornings, retention_schedule, run_forever
 
-    runtime = Runtime(factory, SlackMessenger(client, locate=outbox_locator(factory)))
+    runtime = Runtime(factory, messenger)
     minutes = float(os.environ.get("SEEN_SWEEP_MINUTES", 5))
     thread = threading.Thread(
         target=run_forever,
@@ -413,7 +413,9 @@ def serve(*, host: str, port: int, scheduler: bool = True, database_url: str | N
         log.info("Seen is serving Slack events on http://%s:%d%s", host, port, EVENTS_PATH)
         asgi = SeenASGI(app, **extras)
     if scheduler:
-        start_scheduler(factory, app.client)
+        from bot.slack.messenger import SlackMessenger, outbox_locator
+
+        start_scheduler(factory, SlackMessenger(app.client, locate=outbox_locator(factory)))
     route_uvicorn_logs()
     uvicorn.run(
         asgi,
