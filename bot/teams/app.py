@@ -23,12 +23,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from microsoft_teams.api import AdaptiveCardActionCardResponse, AdaptiveCardActionMessageResponse
 from microsoft_teams.api.activities.utils import strip_mentions_text
 from microsoft_teams.api.auth.cloud_environment import PUBLIC, CloudEnvironment, with_overrides
 from microsoft_teams.apps import App
 from microsoft_teams.apps.http import FastAPIAdapter
+from microsoft_teams.cards import AdaptiveCard
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.teams.buttons import TeamsButtons
+from bot.teams.cards import message_card
 from bot.teams.commands import TeamsCommands
 from bot.teams.conversations import Reference, base_conversation_id, forget_person, remember, utcnow
 
@@ -108,6 +112,7 @@ class TeamsBot:
         self.factory = factory
         self.now = now
         self.commands = TeamsCommands(factory, now)
+        self.buttons = TeamsButtons(factory, now)
         self.adapter = FastAPIAdapter()
         self.app = App(
             client_id=settings.client_id,
@@ -124,6 +129,7 @@ class TeamsBot:
         self.app.on_installation_update(self._installation)
         self.app.on_conversation_update(self._conversation)
         self.app.on_message(self._message)
+        self.app.on_card_action(self._card_action)
 
     async def initialize(self) -> None:
         await self.app.initialize()
@@ -172,3 +178,17 @@ class TeamsBot:
             except Exception as exc:  # the answer is lost, not the command: it is stored and audited
                 log.warning("could not answer a command: %s", type(exc).__name__)
                 return
+
+    async def _card_action(self, ctx: Any) -> Any:
+        """A card's `Action.Execute` button: the card that replaces it, or a message why not."""
+        activity = ctx.activity
+        ref = reference_of(activity)
+        if ref is None or not self._ours(ref):
+            return AdaptiveCardActionMessageResponse(value="Seen does not act on this conversation.")
+        action = activity.value.action
+        data = action.data if isinstance(action.data, dict) else {}
+        person = activity.from_.aad_object_id if activity.from_ else None
+        answer = await asyncio.to_thread(self.buttons.clicked, person, str(action.verb or ""), data)
+        if isinstance(answer, str):
+            return AdaptiveCardActionMessageResponse(value=answer)
+        return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(message_card(answer)))
