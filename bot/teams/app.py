@@ -35,6 +35,7 @@ from bot.teams.buttons import TeamsButtons
 from bot.teams.cards import message_card
 from bot.teams.commands import TeamsCommands
 from bot.teams.conversations import Reference, base_conversation_id, forget_person, remember, utcnow
+from bot.teams.threads import TeamsThreads
 
 log = logging.getLogger("seen.teams")
 
@@ -113,6 +114,7 @@ class TeamsBot:
         self.now = now
         self.commands = TeamsCommands(factory, now)
         self.buttons = TeamsButtons(factory, now)
+        self.threads = TeamsThreads(factory, now)
         self.adapter = FastAPIAdapter()
         self.app = App(
             client_id=settings.client_id,
@@ -168,11 +170,17 @@ class TeamsBot:
         if ref is None or not self._ours(ref):
             return
         await asyncio.to_thread(remember, self.factory, ref, self.now)
-        if ref.scope == "channel" and not activity.is_recipient_mentioned():
-            return  # a channel message not addressed to Seen
         person = activity.from_.aad_object_id if activity.from_ else None
-        text = strip_mentions_text(activity) or ""
-        for part in await asyncio.to_thread(self.commands.reply, person, text, activity.id or ""):
+        text = (strip_mentions_text(activity) or "").strip()
+        conversation = activity.conversation.id if activity.conversation else ""
+        note = await asyncio.to_thread(self.threads.reply, person, conversation, text, activity.id or "")
+        if note is not None:  # a reply in the thread of Seen's post about a child: a case note
+            answers = [note]
+        elif ref.scope == "channel" and not activity.is_recipient_mentioned():
+            return  # a channel message not addressed to Seen
+        else:
+            answers = await asyncio.to_thread(self.commands.reply, person, text, activity.id or "")
+        for part in answers:
             try:
                 await ctx.send(part)
             except Exception as exc:  # the answer is lost, not the command: it is stored and audited

@@ -4,11 +4,13 @@ answer audited."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
-from storage.models import AuditLog, CaseNote, Staff
+from scheduler.outbox import pending_row
+from storage.models import AuditLog, CaseNote, Child, Outbox, Staff
 from tests.bot.conftest import add_world
 from tests.teams.conftest import APP_ID, TENANT, personal_message
 
@@ -91,3 +93,35 @@ def test_a_channel_message_not_addressed_to_seen_gets_no_answer(sender, factory,
     message["text"], message["entities"] = "due", []
     assert sender.post(message).status_code == 200
     assert _answers(connector, "19:north@thread.tacv2") == []
+
+
+def test_a_reply_in_the_thread_of_seens_channel_post_is_kept_as_a_case_note_once(sender, factory, connector):
+    """Issue 12: as on Slack, a thread reply to a reminder/prompt/due list is a case note on its child
+    (no @mention needed); the connector's retry stores it once."""
+    _staff_on_teams(factory)
+    channel = "19:north@thread.tacv2"
+    with factory.begin() as s:
+        child_id = s.scalar(select(Child.id).where(Child.case_ref == "C-1042"))
+        row = pending_row(
+            key="C-1042:CB-VISIT-10WD:reminder",
+            stage="reminder",
+            recipient_staff_id=None,
+            recipient_channel=channel,
+            text="C-1042 (AB) home visit due",
+            payload={},
+            now=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+            late=False,
+            child_id=child_id,
+        )
+        s.execute(insert(Outbox), [{**row, "status": "sent", "message_ref": f"{channel}|1:1001"}])
+    message = _channel_mention(connector, SW_AAD, "Spoke to Mum, visit booked for Friday")
+    message["conversation"]["id"] = f"{channel};messageid=1:1001"
+    message["text"], message["entities"] = "Spoke to Mum, visit booked for Friday", []
+    assert sender.post(message).status_code == 200
+    sender.post(message)
+    with factory() as s:
+        notes = list(s.scalars(select(CaseNote).where(CaseNote.source == "teams_thread")))
+    assert [(n.text, n.child_id, n.thread_ref) for n in notes] == [
+        ("Spoke to Mum, visit booked for Friday", child_id, f"{channel}|1:1001")
+    ]
+    assert _answers(connector, f"{channel};messageid=1:1001")[0] == "Kept as a case note on C-1042 (AB)."
