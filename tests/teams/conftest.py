@@ -88,6 +88,25 @@ def personal_message(connector: FakeConnector, aad: str, text: str = "help", ten
     }
 
 
+def channel_message(connector: FakeConnector, aad: str, text: str) -> dict[str, Any]:
+    """A message in the North channel that @mentions Seen, as the connector delivers it."""
+    channel = "19:north@thread.tacv2"
+    return {
+        "type": "message",
+        "id": "1700000000009",
+        "channelId": "msteams",
+        "serviceUrl": connector.url,
+        "from": {"id": f"29:{aad}", "aadObjectId": aad, "name": "A Manager"},
+        "recipient": {"id": f"28:{APP_ID}", "name": "Seen"},
+        "conversation": {"id": channel, "conversationType": "channel", "tenantId": TENANT, "isGroup": True},
+        "channelData": {"tenant": {"id": TENANT}, "team": {"id": channel}, "channel": {"id": channel}},
+        "text": f"<at>Seen</at> {text}",
+        "entities": [
+            {"type": "mention", "text": "<at>Seen</at>", "mentioned": {"id": f"28:{APP_ID}", "name": "Seen"}}
+        ],
+    }
+
+
 def team_installation(connector: FakeConnector, team: str, action: str = "add") -> dict:
     channel = f"19:{team}@thread.tacv2"
     return {

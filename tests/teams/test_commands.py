@@ -5,14 +5,13 @@ answer audited."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import insert, select, update
 
 from scheduler.outbox import pending_row
 from storage.models import AuditLog, CaseNote, Child, Outbox, Staff
 from tests.bot.conftest import add_world
-from tests.teams.conftest import APP_ID, TENANT, personal_message
+from tests.teams.conftest import channel_message, personal_message
 
 TM_AAD = "aad-tina-manager"
 SW_AAD = "aad-sam-worker"
@@ -29,24 +28,6 @@ def _staff_on_teams(factory) -> None:
 def _answers(connector, conversation: str) -> list[str]:
     with connector.lock:
         return [a.get("text") or "" for a in connector.conversations.get(conversation, {}).values()]
-
-
-def _channel_mention(connector, aad: str, text: str) -> dict[str, Any]:
-    channel = "19:north@thread.tacv2"
-    return {
-        "type": "message",
-        "id": "1700000000009",
-        "channelId": "msteams",
-        "serviceUrl": connector.url,
-        "from": {"id": f"29:{aad}", "aadObjectId": aad, "name": "A Manager"},
-        "recipient": {"id": f"28:{APP_ID}", "name": "Seen"},
-        "conversation": {"id": channel, "conversationType": "channel", "tenantId": TENANT, "isGroup": True},
-        "channelData": {"tenant": {"id": TENANT}, "team": {"id": channel}, "channel": {"id": channel}},
-        "text": f"<at>Seen</at> {text}",
-        "entities": [
-            {"type": "mention", "text": "<at>Seen</at>", "mentioned": {"id": f"28:{APP_ID}", "name": "Seen"}}
-        ],
-    }
 
 
 def test_child_in_the_personal_chat_answers_with_the_deadlines_and_is_audited(sender, factory, connector):
@@ -78,7 +59,7 @@ def test_an_unknown_person_is_refused_as_on_slack_and_the_refusal_audited(sender
 
 def test_a_note_by_mention_in_a_channel_is_kept_once_when_the_connector_retries(sender, factory, connector):
     _staff_on_teams(factory)
-    message = _channel_mention(connector, SW_AAD, "note C-1042 Mum called about Friday")
+    message = channel_message(connector, SW_AAD, "note C-1042 Mum called about Friday")
     sender.post(message)
     sender.post(message)  # the Bot Connector's retry of the same activity
     with factory() as s:
@@ -89,7 +70,7 @@ def test_a_note_by_mention_in_a_channel_is_kept_once_when_the_connector_retries(
 
 def test_a_channel_message_not_addressed_to_seen_gets_no_answer(sender, factory, connector):
     _staff_on_teams(factory)
-    message = _channel_mention(connector, SW_AAD, "due")
+    message = channel_message(connector, SW_AAD, "due")
     message["text"], message["entities"] = "due", []
     assert sender.post(message).status_code == 200
     assert _answers(connector, "19:north@thread.tacv2") == []
@@ -114,7 +95,7 @@ def test_a_reply_in_the_thread_of_seens_channel_post_is_kept_as_a_case_note_once
             child_id=child_id,
         )
         s.execute(insert(Outbox), [{**row, "status": "sent", "message_ref": f"{channel}|1:1001"}])
-    message = _channel_mention(connector, SW_AAD, "Spoke to Mum, visit booked for Friday")
+    message = channel_message(connector, SW_AAD, "Spoke to Mum, visit booked for Friday")
     message["conversation"]["id"] = f"{channel};messageid=1:1001"
     message["text"], message["entities"] = "Spoke to Mum, visit booked for Friday", []
     assert sender.post(message).status_code == 200
