@@ -12,9 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core import access, caseview
 from bot.core.access import Refused
 from bot.core.commands import answer
-from bot.core.context import (
-    Core,
-)
+from bot.core.context import Core
 from bot.core.parse import HELP, Child, Due, Help, Log, Note, ParseError, Record, Team, parse, visit_time
 from bot.core.words import outcome_words
 from bot.slack import views

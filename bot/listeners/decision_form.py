@@ -11,11 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import access, caseview
 from bot.core.access import Refused
-from bot.core.context import (
-    FORM_UNREADABLE,
-    Core,
-    Submission,
-)
+from bot.core.context import FORM_UNREADABLE, Core, Submission
 from bot.slack import forms, views
 from bot.slack.errors import form_metadata
 from scheduler.messages import child_label, when

@@ -12,9 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import access, caseview
 from bot.core.access import Refused
-from bot.core.context import (
-    Core,
-)
+from bot.core.context import Core
 from bot.slack import views
 from storage.audit import write_audit
 from storage.models import Staff

@@ -13,10 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import access, caseview
 from bot.core.access import Refused
-from bot.core.context import (
-    Core,
-    json_object,
-)
+from bot.core.context import Core, json_object
 from bot.slack import views
 from bot.slack.errors import SlackFormNotOpened, noop_ack, say, slack_refused
 from bot.slack.messenger import split_ref, warned

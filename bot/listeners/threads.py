@@ -13,11 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.core import access
 from bot.core.access import Refused
-from bot.core.context import (
-    REACTION,
-    Core,
-    ts_time,
-)
+from bot.core.context import REACTION, Core, ts_time
 from bot.core.words import latest_note
 from bot.slack import views
 from storage import facts

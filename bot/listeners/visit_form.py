@@ -15,13 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import access, caseview
 from bot.core.access import Refused
-from bot.core.context import (
-    FORM_UNREADABLE,
-    MAX_SIBLINGS,
-    Core,
-    Submission,
-    crash_point,
-)
+from bot.core.context import FORM_UNREADABLE, MAX_SIBLINGS, Core, Submission, crash_point
 from bot.core.words import contact_model, outcome_words
 from bot.slack import forms, views
 from bot.slack.errors import form_metadata, noop_ack

@@ -21,10 +21,7 @@ from slack_bolt import App
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core.context import (
-    Clock,
-    utcnow,
-)
+from bot.core.context import Clock, utcnow
 from bot.listeners import commands, decision_form, home, prompts, threads, visit_form
 from bot.slack.messenger import make_client
 
