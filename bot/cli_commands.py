@@ -1,4 +1,5 @@
-"""`seen serve`: the Slack app over HTTP (uvicorn) or Socket Mode, with the scheduler beside it."""
+"""`seen serve`: the Slack app over HTTP (uvicorn) or Socket Mode, or the Teams app, with the
+scheduler beside it; `seen run`: the scheduler alone."""
 
 from __future__ import annotations
 
@@ -6,6 +7,19 @@ import argparse
 import os
 
 from scheduler.usage import UsageError
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """`seen run`: the scheduler alone, delivering through Slack when SLACK_BOT_TOKEN is set, else
+    printing each message (the scheduler itself knows only the Messenger port)."""
+    from scheduler.commands import cmd_run as run_scheduler
+
+    messenger = None
+    if os.environ.get("SLACK_BOT_TOKEN"):
+        from bot.slack.messenger import SlackMessenger
+
+        messenger = SlackMessenger.from_env()
+    return run_scheduler(args, messenger)
 
 
 def serve_args(p: argparse.ArgumentParser) -> None:
@@ -20,11 +34,15 @@ def serve_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from bot.server import serve
+    from bot.platform import platform
     from scheduler.logs import configure_logging
 
     configure_logging()  # as `seen run`: JSON lines on standard error, no personal data
     try:
+        if platform() == "teams":
+            from bot.teams.server import serve
+        else:
+            from bot.slack.server import serve
         serve(host=args.host, port=args.port, scheduler=not args.no_scheduler, database_url=args.database_url)
     except RuntimeError as exc:
         raise UsageError(str(exc)) from None

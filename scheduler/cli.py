@@ -57,11 +57,11 @@ COMMANDS: tuple[Command, ...] = (
         "run",
         "run the scheduler (and the console or Slack messenger) until stopped",
         "scheduler.commands:run_args",
-        "scheduler.commands:cmd_run",
+        "bot.cli_commands:cmd_run",
     ),
     Command(
         "serve",
-        "run the Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP /slack/events) and the scheduler",
+        "run the chat app (Teams with TEAMS_CLIENT_ID, else Slack) and the scheduler",
         "bot.cli_commands:serve_args",
         "bot.cli_commands:cmd_serve",
     ),

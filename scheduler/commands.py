@@ -12,6 +12,7 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
+from scheduler.messenger import ConsoleMessenger, Messenger
 from scheduler.policies import load_policy
 from scheduler.policy_catalogue import bundled_catalogue
 from scheduler.usage import UsageError
@@ -93,7 +94,9 @@ def run_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace, messenger: Messenger | None = None) -> int:
+    """Run the scheduler, delivering through `messenger` (`seen run` gives the chat platform's
+    messenger from `bot.cli_commands`; the console messenger when none is given)."""
     from sqlalchemy import func, select
 
     from scheduler.logs import watch_staff
@@ -120,9 +123,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             load_demo(session, policies=bundled_catalogue())
             logging.getLogger("seen").info("empty database: loaded the bundled demo caseload")
-    messenger = _messenger()
     run_forever(
-        Runtime(factory, messenger),
+        Runtime(factory, messenger or ConsoleMessenger()),
         sweep_minutes=args.sweep_minutes,
         mornings=policy_mornings(factory),
         retention_at=retention_at,
@@ -154,16 +156,6 @@ def upgrade_when_reachable(engine, wait_seconds: float) -> None:  # type: ignore
             logging.getLogger("seen").warning(f"{unreachable(exc, url)}; trying again in {delay:g} s")
             time.sleep(delay)
             delay = min(delay * 2, 30.0)
-
-
-def _messenger():  # type: ignore[no-untyped-def]
-    if os.environ.get("SLACK_BOT_TOKEN"):
-        from bot.slack_messenger import SlackMessenger
-
-        return SlackMessenger.from_env()
-    from bot.messenger import ConsoleMessenger
-
-    return ConsoleMessenger()
 
 
 # -- seen simulate -----------------------------------------------------------------------------

@@ -34,8 +34,8 @@ from time import monotonic, perf_counter, sleep
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.messenger import DeliveryError, Messenger, OutgoingMessage
 from scheduler.messages import when
+from scheduler.messenger import DeliveryError, Messenger, OutgoingMessage
 from scheduler.outbox import add_pending
 from scheduler.policies import load_policy
 from scheduler.recipients import Recipient

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.messenger import Messenger
 from scheduler.delivery import DeliveryReport, deliver_due, run_deadline, write_late_summaries
 from scheduler.duelist import write_due_lists
 from scheduler.leader import take_lease
+from scheduler.messenger import Messenger
 from scheduler.metrics import record_sweep
 from scheduler.sweep import SweepReport, sweep
 from storage.models import Outbox, Team

@@ -1,6 +1,6 @@
 """Prometheus metrics and the health check, computed from the database when asked.
 
-The HTTP server (`bot/server.py`) serves `render(factory)` (bytes; content type `CONTENT_TYPE`) at
+The HTTP server (`bot/slack/server.py`) serves `render(factory)` (bytes; content type `CONTENT_TYPE`) at
 /metrics to a bearer of SEEN_METRICS_TOKEN, and `health` at /healthz (503 when the sweep is
 overdue).
 

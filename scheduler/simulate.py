@@ -29,8 +29,8 @@ from typing import Any, TextIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.messenger import OutgoingMessage
 from scheduler.loop import Runtime
+from scheduler.messenger import OutgoingMessage
 from scheduler.policies import load_policy
 from scheduler.rules.casefile import CaseFileError, parse_contact, parse_decision, parse_sighting
 from scheduler.stages import morning

@@ -42,7 +42,14 @@ STAFF_ROLES: tuple[str, ...] = (
 )
 MEETING_KINDS: tuple[str, ...] = ("review_conference", "core_group_meeting")
 OUTBOX_STATUSES: tuple[str, ...] = ("pending", "sent", "parked")
-CASE_NOTE_SOURCES: tuple[str, ...] = ("slack_thread", "command", "decision", "import", "system")
+CASE_NOTE_SOURCES: tuple[str, ...] = (
+    "slack_thread",
+    "teams_thread",
+    "command",
+    "decision",
+    "import",
+    "system",
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

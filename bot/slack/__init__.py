@@ -1,1 +1,1 @@
-"""Slack: renderers of the chat-neutral model (the Bolt app moves here with the split of bot/app.py)."""
+"""Slack: the Bolt app, Block Kit views and renderer, the Slack messenger, Socket Mode and HTTP."""

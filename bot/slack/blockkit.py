@@ -4,7 +4,7 @@ Text is shown as written: sections and context are `plain_text`; field values, t
 have `&`, `<` and `>` escaped (Slack's rule) and are `verbatim`, so nothing becomes a link or a
 mention. A button's value is its Action's value as compact JSON; an open-form button's action id
 is the form's id (the app opens the modal in its action listener). Each input block's id is the
-field's id, its element's action id is `v`, as in `bot.views`.
+field's id, its element's action id is `v`, as in `bot.slack.views`.
 """
 
 from __future__ import annotations

@@ -6,10 +6,11 @@ signature against the signing keys published beside the OpenID metadata, the iss
 that fails gets 401 and reaches no handler. Unauthenticated requests are never allowed, whatever
 the SDK's DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS says.
 
-What the app does today: it records where each person and each team channel can be reached
+What the app does: it records where each person and each team channel can be reached
 (`bot.teams.conversations`) on installation, on conversation updates and on every message a person
-sends, so the outbox's reminders and prompts can go as proactive messages (`bot.teams.messenger`).
-Commands, buttons and dialogs arrive with the chat-neutral core.
+sends, so the outbox's reminders and prompts can go as proactive messages (`bot.teams.messenger`);
+and it answers typed commands in the 1:1 chat and @mentions in a channel (`bot.teams.commands`,
+through the same chat-neutral core as Slack). Buttons and dialogs are still to come.
 """
 
 from __future__ import annotations
@@ -22,12 +23,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from microsoft_teams.api import AdaptiveCardActionCardResponse, AdaptiveCardActionMessageResponse
+from microsoft_teams.api.activities.utils import strip_mentions_text
 from microsoft_teams.api.auth.cloud_environment import PUBLIC, CloudEnvironment, with_overrides
 from microsoft_teams.apps import App
 from microsoft_teams.apps.http import FastAPIAdapter
+from microsoft_teams.cards import AdaptiveCard
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.teams.buttons import TeamsButtons
+from bot.teams.cards import message_card
+from bot.teams.commands import TeamsCommands
 from bot.teams.conversations import Reference, base_conversation_id, forget_person, remember, utcnow
+from bot.teams.threads import TeamsThreads
 
 log = logging.getLogger("seen.teams")
 
@@ -104,6 +112,9 @@ class TeamsBot:
         self.settings = settings
         self.factory = factory
         self.now = now
+        self.commands = TeamsCommands(factory, now)
+        self.buttons = TeamsButtons(factory, now)
+        self.threads = TeamsThreads(factory, now)
         self.adapter = FastAPIAdapter()
         self.app = App(
             client_id=settings.client_id,
@@ -120,6 +131,7 @@ class TeamsBot:
         self.app.on_installation_update(self._installation)
         self.app.on_conversation_update(self._conversation)
         self.app.on_message(self._message)
+        self.app.on_card_action(self._card_action)
 
     async def initialize(self) -> None:
         await self.app.initialize()
@@ -153,4 +165,38 @@ class TeamsBot:
         await self._keep(ctx.activity)
 
     async def _message(self, ctx: Any) -> None:
-        await self._keep(ctx.activity)
+        activity = ctx.activity
+        ref = reference_of(activity)
+        if ref is None or not self._ours(ref):
+            return
+        await asyncio.to_thread(remember, self.factory, ref, self.now)
+        person = activity.from_.aad_object_id if activity.from_ else None
+        text = (strip_mentions_text(activity) or "").strip()
+        conversation = activity.conversation.id if activity.conversation else ""
+        note = await asyncio.to_thread(self.threads.reply, person, conversation, text, activity.id or "")
+        if note is not None:  # a reply in the thread of Seen's post about a child: a case note
+            answers = [note]
+        elif ref.scope == "channel" and not activity.is_recipient_mentioned():
+            return  # a channel message not addressed to Seen
+        else:
+            answers = await asyncio.to_thread(self.commands.reply, person, text, activity.id or "")
+        for part in answers:
+            try:
+                await ctx.send(part)
+            except Exception as exc:  # the answer is lost, not the command: it is stored and audited
+                log.warning("could not answer a command: %s", type(exc).__name__)
+                return
+
+    async def _card_action(self, ctx: Any) -> Any:
+        """A card's `Action.Execute` button: the card that replaces it, or a message why not."""
+        activity = ctx.activity
+        ref = reference_of(activity)
+        if ref is None or not self._ours(ref):
+            return AdaptiveCardActionMessageResponse(value="Seen does not act on this conversation.")
+        action = activity.value.action
+        data = action.data if isinstance(action.data, dict) else {}
+        person = activity.from_.aad_object_id if activity.from_ else None
+        answer = await asyncio.to_thread(self.buttons.clicked, person, str(action.verb or ""), data)
+        if isinstance(answer, str):
+            return AdaptiveCardActionMessageResponse(value=answer)
+        return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(message_card(answer)))

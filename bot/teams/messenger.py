@@ -37,10 +37,10 @@ from microsoft_teams.common import ClientOptions
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.model import Action, Message
-from bot.messenger import DeliveryError, OutgoingMessage
+from bot.slack.views import ACTION_IDS, button_value
 from bot.teams.cards import message_card
 from bot.teams.conversations import Reference, for_channel, for_conversation, for_person
-from bot.views import ACTION_IDS, button_value
+from scheduler.messenger import DeliveryError, OutgoingMessage
 
 T = TypeVar("T")
 TIMEOUT = 10.0  # seconds a call may take before it counts as a lost connection

@@ -1,6 +1,6 @@
 """Crash safety of the bot (issue 5 item 3): `seen serve` (a real process, HTTP mode) is killed with
 SIGKILL between receiving a form submission and answering it, either just before the write
-transaction commits or just after it (the fault-injection points of bot.app.crash_point, chosen by
+transaction commits or just after it (the fault-injection points of bot.slack.app.crash_point, chosen by
 SEEN_TEST_KILL_AT). The database then holds the whole fact or none of it: every table's row count
 moved by exactly what a complete submission writes, or not at all. Slack's retry of that request
 (the same body, X-Slack-Retry-Num, re-signed with a fresh timestamp as Slack does) to the restarted

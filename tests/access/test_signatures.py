@@ -365,7 +365,7 @@ def test_the_sender_used_by_the_other_tests_signs_like_slack(app: Running) -> No
 def test_metrics_answer_only_the_bearer_of_the_metrics_token() -> None:
     """/metrics (README: for a bearer of SEEN_METRICS_TOKEN only) is the one other path that answers
     without a Slack signature: it wants its own token, and refuses anything else with 401."""
-    from bot.server import SeenASGI
+    from bot.slack.server import SeenASGI
     from tests.bot.conftest import UvicornThread
 
     server = UvicornThread(SeenASGI(None, metrics=lambda: b"seen_up 1\n", metrics_token="m3trics"))
@@ -440,7 +440,7 @@ def _raw_post(url: str, body: bytes, headers: dict[str, str], *, chunked: bool =
 def test_a_body_over_the_limit_is_refused_with_413_before_its_signature_is_checked(app: Running) -> None:
     """Issue 9 item 1: over MAX_BODY_BYTES (1 MiB) is 413, correctly signed or not, whether the
     length is declared or the body comes in chunks; at the limit a signed body is read and checked."""
-    from bot.server import MAX_BODY_BYTES
+    from bot.slack.server import MAX_BODY_BYTES
 
     now = str(int(time.time()))
     base = command_body(app, "help", "trig.sig.size") + "&pad="

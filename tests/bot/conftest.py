@@ -26,8 +26,8 @@ import uvicorn
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.app import build_app
-from bot.server import SeenASGI, database_health
+from bot.slack.app import build_app
+from bot.slack.server import SeenASGI, database_health
 from storage.db import make_engine, session_factory, upgrade
 from storage.models import Child, Contact, Plan, Staff, Team
 from tests.bot.fake_slack import FakeSlack
@@ -460,7 +460,7 @@ def seen_form(callback: str, meta: dict[str, Any]) -> dict[str, Any]:
     """The form Seen opens for `callback` with this private metadata, as Slack hands it back on
     submission (for tests that submit a form they did not open): the visit record for the child
     "c" and the siblings "s" (each asked "seen awake?"), or the decision form."""
-    from bot import views
+    from bot.slack import views
 
     if callback == views.VISIT_CALLBACK:
         rows = [views.ChildRow(ref, "", baby=True) for ref in [meta.get("c"), *(meta.get("s") or [])]]
@@ -518,7 +518,7 @@ def clock_time(value: str) -> dict[str, Any]:
 
 def runtime_for(running: Running) -> Any:
     """The scheduler's Runtime delivering through the Slack messenger to the fake server."""
-    from bot.slack_messenger import SlackMessenger, make_client, outbox_locator
+    from bot.slack.messenger import SlackMessenger, make_client, outbox_locator
     from scheduler.loop import Runtime
 
     messenger = SlackMessenger(

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.commands_parse import (
+from bot.core.parse import (
     Child,
     Due,
     Help,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.forms import FormErrors, decision_choices, read_decision
+from bot.slack.forms import FormErrors, decision_choices, read_decision
 from scheduler.policies import HERE, load_policy
 from scheduler.rules.policy import policy_from_toml
 from tests.bot.conftest import radio, select

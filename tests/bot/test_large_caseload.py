@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.slack_messenger import SlackMessenger, make_client, outbox_locator
+from bot.slack.messenger import SlackMessenger, make_client, outbox_locator
 from scheduler.duelist import write_due_lists
 from scheduler.simulate import load_events, simulate
 from storage.models import Child, Plan

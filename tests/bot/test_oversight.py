@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import caseview
+from bot.core import caseview
 from scheduler.metrics import record_sweep
 from scheduler.sweep import sweep
 from storage.models import Outbox

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.server import UvicornRecords
+from bot.slack.server import UvicornRecords
 from scheduler.logs import WITHHELD
 from tests.bot.conftest import ROOT, SlackSender, free_port, serve_env, start_serve, wait_for_health
 
@@ -120,7 +120,7 @@ def test_serve_needs_its_tokens(tmp_path):
 def test_bolt_does_not_warn_of_an_unused_token(monkeypatch, caplog, factory):
     """Seen gives Bolt the client made from SLACK_BOT_TOKEN: Bolt's "As you gave `client` as well,
     `token` will be unused" is not logged at every start."""
-    from bot.app import build_app
+    from bot.slack.app import build_app
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
     with caplog.at_level(logging.INFO):

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.messenger import DeliveryError, OutgoingMessage
-from bot.slack_messenger import SlackMessenger, make_client, outbox_locator
+from bot.slack.messenger import SlackMessenger, make_client, outbox_locator
 from scheduler.delivery import deliver_due
+from scheduler.messenger import DeliveryError, OutgoingMessage
 from storage.models import Outbox
 from tests.bot.conftest import TOKEN
 
@@ -187,7 +187,7 @@ def test_text_is_escaped_for_mrkdwn_in_the_text_and_the_blocks(fake, messenger):
 
 
 def test_mentions_survive_escaping():
-    from bot.views import from_slack, mention, mrkdwn
+    from bot.slack.views import from_slack, mention, mrkdwn
 
     text = f"Acknowledged by {mention('U0TM')} for <C-1042> & co"
     assert mrkdwn(text) == "Acknowledged by <@U0TM> for &lt;C-1042&gt; &amp; co"

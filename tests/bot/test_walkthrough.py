@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
-from bot.caseview import open_obligations
+from bot.core.caseview import open_obligations
 from storage.models import CaseNote, Child, Contact, Decision
 from tests.bot.conftest import clock_time, day, radio, runtime_for, text
 from tests.bot.conftest import select as choose

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.slack_messenger import SlackMessenger, make_client, outbox_locator
+from bot.slack.messenger import SlackMessenger, make_client, outbox_locator
 from scheduler.loop import Runtime
 from scheduler.policy_catalogue import bundled_catalogue
 from storage.db import make_engine, session_factory, upgrade

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from bot.messenger import OutgoingMessage
 from scheduler import delivery
 from scheduler.delivery import OUTAGE_AFTER
+from scheduler.messenger import OutgoingMessage
 from tests.faults.conftest import START, Harness, tally
 from tests.faults.faulty_slack import FaultySlack
 

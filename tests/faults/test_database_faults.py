@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
-from bot.messenger import OutgoingMessage
 from scheduler.delivery import LEASE
+from scheduler.messenger import OutgoingMessage
 from storage.db import normalise_url
 from tests.faults.conftest import START, Harness, tally
 from tests.faults.test_chat_outages import at

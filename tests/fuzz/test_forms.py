@@ -1,7 +1,7 @@
 """Fuzz: the view_submission payloads of the visit record form (CB-RECORD, HI-RECORD-24H) and the
 decision form (CB-NOTSEEN-DISCUSS, CB-20CD-LSW, CB-30WD-ANY, CB-FREQ-CHANGE): values missing,
 odd, oversized or of the wrong type, unknown children, future and impossible times, bad block ids,
-tampered private metadata. The pure readers (bot.forms) over thousands of payloads; a few hundred
+tampered private metadata. The pure readers (bot.slack.forms) over thousands of payloads; a few hundred
 through the real Bolt app over HTTP. Every submission is stored whole or answered with per-field
 errors that Slack can show (block ids of the form, plain messages) and stores nothing."""
 
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import forms, views
+from bot.slack import forms, views
 from scheduler.policies import load_policy
 from storage.facts import FactError, check_new_contact
 from tests.bot.conftest import clock_time, day, radio, text, tick

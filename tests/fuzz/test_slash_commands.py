@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.commands_parse import HELP, Child, Due, Help, Log, Note, ParseError, Record, Team, parse, visit_time
+from bot.core.parse import HELP, Child, Due, Help, Log, Note, ParseError, Record, Team, parse, visit_time
 from tests.fuzz.conftest import snapshot
 from tests.fuzz.strategies import EDGE_DATES, EDGE_TIMES, WEIRD_STRINGS, long_text
 from tests.fuzz.tally import TALLY, fuzz_settings, looks_like_traceback, unchanged_but_refusal_audit

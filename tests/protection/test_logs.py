@@ -13,7 +13,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.messenger import DeliveryError, OutgoingMessage
 from scheduler.logs import (
     WITHHELD,
     JsonFormatter,
@@ -23,6 +22,7 @@ from scheduler.logs import (
     staff_terms,
 )
 from scheduler.loop import Runtime
+from scheduler.messenger import DeliveryError, OutgoingMessage
 from storage.demo import DEMO_AS_OF
 from tests.protection.helpers import demo_children, demo_free_text, demo_staff, load_demo_at
 

@@ -13,9 +13,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.messenger import DeliveryError, OutgoingMessage
 from scheduler import metrics
 from scheduler.loop import Runtime
+from scheduler.messenger import DeliveryError, OutgoingMessage
 from scheduler.policies import load_policy
 from scheduler.rules.engine import evaluate
 from storage.cases import cases_for_children

@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.messenger import OutgoingMessage
 from scheduler.delivery import deliver_due
 from scheduler.leader import LEASE, take_lease
 from scheduler.loop import Runtime
+from scheduler.messenger import OutgoingMessage
 from scheduler.policy_catalogue import bundled_catalogue
 from storage.demo import load_demo
 from storage.models import Outbox

@@ -106,7 +106,7 @@ def test_a_fault_in_the_engine_is_reported_not_raised(monkeypatch: pytest.Monkey
 def test_the_due_list_and_the_child_view_say_why_cb_visit_10wd(factory: sessionmaker[Session]) -> None:
     """The team's due list (and the lead worker's) put the child first, under Overdue, with the
     reason; `/seen child` says the same; the other children's lines are still there."""
-    from bot import caseview
+    from bot.core import caseview
     from scheduler.duelist import write_due_lists
 
     with factory.begin() as s:

@@ -55,6 +55,9 @@ class TeamsSender:
         self.client = httpx.Client(timeout=10)
 
     def post(self, activity: dict[str, Any], token: str | None = "", **claims: Any) -> httpx.Response:
+        conversation = (activity.get("conversation") or {}).get("id")
+        if conversation:  # the connector knows the conversation it delivers an activity from
+            self.connector.open(conversation)
         if token == "":
             token = self.connector.sign(**claims)
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
@@ -82,6 +85,25 @@ def personal_message(connector: FakeConnector, aad: str, text: str = "help", ten
         "conversation": {"id": f"a:chat-{aad}", "conversationType": "personal", "tenantId": tenant},
         "channelData": {"tenant": {"id": tenant}},
         "text": text,
+    }
+
+
+def channel_message(connector: FakeConnector, aad: str, text: str) -> dict[str, Any]:
+    """A message in the North channel that @mentions Seen, as the connector delivers it."""
+    channel = "19:north@thread.tacv2"
+    return {
+        "type": "message",
+        "id": "1700000000009",
+        "channelId": "msteams",
+        "serviceUrl": connector.url,
+        "from": {"id": f"29:{aad}", "aadObjectId": aad, "name": "A Manager"},
+        "recipient": {"id": f"28:{APP_ID}", "name": "Seen"},
+        "conversation": {"id": channel, "conversationType": "channel", "tenantId": TENANT, "isGroup": True},
+        "channelData": {"tenant": {"id": TENANT}, "team": {"id": channel}, "channel": {"id": channel}},
+        "text": f"<at>Seen</at> {text}",
+        "entities": [
+            {"type": "mention", "text": "<at>Seen</at>", "mentioned": {"id": f"28:{APP_ID}", "name": "Seen"}}
+        ],
     }
 
 

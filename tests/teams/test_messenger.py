@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import insert, select
 
 from bot.core.model import Message
-from bot.messenger import DeliveryError, OutgoingMessage
 from bot.teams.conversations import Reference, remember
 from bot.teams.messenger import TeamsMessenger, outgoing_message, plain
 from scheduler.delivery import deliver_due
+from scheduler.messenger import DeliveryError, OutgoingMessage
 from scheduler.outbox import pending_row
 from storage.models import Outbox, Staff, Team
 from tests.teams.conftest import TENANT

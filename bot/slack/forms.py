@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
-from bot.commands_parse import TIME_FORMAT
+from bot.core.parse import TIME_FORMAT
 from scheduler.rules import model
 from scheduler.rules.casefile import DECISION_OUTCOMES
 from scheduler.rules.policy import Policy

@@ -283,12 +283,12 @@ def database_health(factory: Any) -> Health:
     return health
 
 
-def start_scheduler(factory: Any, client: Any) -> threading.Thread:
-    """The scheduler loop (sweep, due lists, delivery through Slack) in a daemon thread."""
-    from bot.slack_messenger import SlackMessenger, outbox_locator
+def start_scheduler(factory: Any, messenger: Any) -> threading.Thread:
+    """The scheduler loop (sweep, due lists, delivery through the platform's messenger) in a daemon
+    thread."""
     from scheduler.loop import Runtime, policy_mornings, retention_schedule, run_forever
 
-    runtime = Runtime(factory, SlackMessenger(client, locate=outbox_locator(factory)))
+    runtime = Runtime(factory, messenger)
     minutes = float(os.environ.get("SEEN_SWEEP_MINUTES", 5))
     thread = threading.Thread(
         target=run_forever,
@@ -312,7 +312,7 @@ def slack_start_up(token_name: str) -> Iterator[None]:
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError, SlackClientError
 
-    from bot.slack_messenger import api_url
+    from bot.slack.messenger import api_url
 
     # they would log each failed try, the request and Slack's answer, before the one line
     quiet = [logging.getLogger(name) for name in ("slack_sdk.web.base_client", "slack_bolt.App")]
@@ -375,7 +375,7 @@ def serve(*, host: str, port: int, scheduler: bool = True, database_url: str | N
     """`seen serve`: the Slack app (HTTP or Socket Mode) and, unless told not to, the scheduler."""
     import uvicorn
 
-    from bot.app import build_app
+    from bot.slack.app import build_app
     from scheduler.logs import watch_staff
     from storage.db import make_engine, session_factory, upgrade
 
@@ -413,7 +413,9 @@ def serve(*, host: str, port: int, scheduler: bool = True, database_url: str | N
         log.info("Seen is serving Slack events on http://%s:%d%s", host, port, EVENTS_PATH)
         asgi = SeenASGI(app, **extras)
     if scheduler:
-        start_scheduler(factory, app.client)
+        from bot.slack.messenger import SlackMessenger, outbox_locator
+
+        start_scheduler(factory, SlackMessenger(app.client, locate=outbox_locator(factory)))
     route_uvicorn_logs()
     uvicorn.run(
         asgi,

@@ -28,8 +28,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.messenger import DeliveryError, OutgoingMessage
-from bot.views import SECTION_CHARS, line_chunks, message_blocks, mrkdwn
+from bot.slack.views import SECTION_CHARS, line_chunks, message_blocks, mrkdwn
+from scheduler.messenger import DeliveryError, OutgoingMessage
 
 log = logging.getLogger("seen.slack")
 

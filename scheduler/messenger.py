@@ -1,7 +1,7 @@
 """The Messenger port: how the scheduler's outbox reaches people, whatever the chat platform.
 
-The scheduler imports only this module; the Slack adapter lives in `bot.slack_messenger`, and a
-Teams adapter can be added beside it.
+It lives beside its consumer (delivery, the loop, the simulation), so `scheduler` imports nothing
+of `bot`; the chat adapters implement it in `bot/` (Slack, Teams), and `seen run` picks one.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Messenger(Protocol):
 
 
 class ConsoleMessenger:
-    """Prints each message as it would appear: the default when no Slack tokens are set."""
+    """Prints each message as it would appear: the default when no chat credentials are set."""
 
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out or sys.stdout

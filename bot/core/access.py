@@ -14,11 +14,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.rules.model import DECIDERS, MANAGERS, SENIOR_MANAGERS
+from scheduler.rules.policy import Rule
 from storage.models import Child, Staff
 
 UNKNOWN_STAFF = (
     "Seen does not know your Slack account yet, so it cannot act on this. "
     "Ask an administrator to add you (your Slack user id) to Seen."
+)
+UNKNOWN_TEAMS_STAFF = (
+    "Seen does not know your Microsoft Teams account yet, so it cannot act on this. "
+    "Ask an administrator to add you (your Entra object id) to Seen."
 )
 TEAM_MANAGERS = MANAGERS
 SENIOR = SENIOR_MANAGERS
@@ -29,13 +34,14 @@ class Refused(Exception):
     """The person may not do this; the message says why, for an ephemeral reply."""
 
 
-def staff_for(session: Session, chat_user_id: str | None) -> Staff:
-    """The active staff member with this Slack user id, or `Refused` with UNKNOWN_STAFF."""
+def staff_for(session: Session, chat_user_id: str | None, unknown: str = UNKNOWN_STAFF) -> Staff:
+    """The active staff member with this chat user id (a Slack user id, or on Teams the Entra
+    object id), or `Refused` with `unknown` (UNKNOWN_STAFF on Slack)."""
     staff = None
     if chat_user_id:
         staff = session.scalar(select(Staff).where(Staff.chat_user_id == chat_user_id))
     if staff is None or not staff.active:
-        raise Refused(UNKNOWN_STAFF)
+        raise Refused(unknown)
     return staff
 
 
@@ -83,6 +89,19 @@ def check_can_decide(staff: Staff, child: Child, owner: str) -> None:
     if not can_decide(staff, child, owner):
         who = "a CP chair" if owner == "cp_chair" else "a manager of the child's team"
         raise Refused(f"Only {who} can acknowledge or decide this prompt for {child.case_ref}.")
+
+
+def check_is_decider(staff: Staff, child: Child, rule: Rule | None) -> None:
+    """RULES.md R1, "the deciders are policy data, not code": a decision under a rule that names
+    its deciders is taken only from one of them (the engine would keep anyone else's and let it
+    meet nothing). Checked after `check_can_decide`, which says whose prompt it is."""
+    if rule is None or not rule.deciders or engine_role(staff, child) in rule.deciders:
+        return
+    roles = " or ".join(role.replace("_", " ") for role in rule.deciders)
+    raise Refused(
+        f"Under {rule.id} the decision is recorded by the {roles} (the council's policy), "
+        f"so Seen cannot take it from you for {child.case_ref}."
+    )
 
 
 def engine_role(staff: Staff, child: Child) -> str:

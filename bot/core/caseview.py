@@ -122,7 +122,7 @@ def children_of_team(session: Session, staff: Staff, now: datetime) -> Covered:
             list(session.scalars(query.where(Child.team_id == staff.team_id).order_by(Child.case_ref)))
         )
     if staff.role not in MANAGER_ROLES:
-        return Covered([])  # with no team, only managers and chairs cover every team (bot.access.can_see)
+        return Covered([])  # with no team, only managers and chairs cover every team (access.can_see)
     open_children = (
         session.scalar(select(func.count()).select_from(Child).where(Child.closed_at.is_(None))) or 0
     )

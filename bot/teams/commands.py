@@ -1,0 +1,48 @@
+"""Typed commands on Teams: in the 1:1 chat with Seen, or as an @mention of Seen in a channel
+(`due`, `team`, `child C-1042`, `note C-1042 …`, `help`), answered by the same chat-neutral core
+as Slack's `/seen` (bot.core.commands). Staff are matched by their Entra object id (which
+`Staff.chat_user_id` holds on a Teams deployment); anyone else is refused, as on Slack, and every
+answer and refusal is audited."""
+
+from __future__ import annotations
+
+from bot.core import access
+from bot.core.access import Refused
+from bot.core.commands import answer
+from bot.core.context import Core
+from bot.core.parse import HELP, Child, Due, Help, Note, ParseError, Team, parse
+from storage.facts import FactError
+
+NOT_YET = (
+    "`{word}` opens a form, which Seen shows on Teams from a reminder's buttons; "
+    "on Teams type `due`, `team`, `child C-1042`, `note C-1042 …` or `help`."
+)
+
+
+def on_teams(text: str) -> str:
+    """Slack's `/seen due` is typed `due` on Teams."""
+    return text.replace("/seen ", "")
+
+
+class TeamsCommands(Core):
+    platform = "teams"
+
+    def reply(self, aad_object_id: str | None, text: str, activity_id: str) -> list[str]:
+        """The answer to a typed command, as messages in order; `activity_id` keys a note, so the
+        Bot Connector's retry of the same message stores it once."""
+        try:
+            cmd = parse(text.strip())
+        except ParseError as exc:
+            return [on_teams(f"⚠️ {exc}")]
+        if isinstance(cmd, Help):
+            return [on_teams(HELP)]
+        if not isinstance(cmd, Due | Team | Child | Note):
+            return [on_teams(NOT_YET.format(word=type(cmd).__name__.lower()))]
+        try:
+            with self.writing() as s:
+                staff = access.staff_for(s, aad_object_id, access.UNKNOWN_TEAMS_STAFF)
+                out = answer(s, staff, cmd, self.clock(), via="teams", note_key=f"teams:note:{activity_id}")
+        except (Refused, FactError) as exc:
+            self.refused(aad_object_id, type(cmd).__name__.lower(), str(exc), getattr(cmd, "case_ref", None))
+            return [on_teams(f"⚠️ {exc}")]
+        return [on_teams(part) for part in ([out] if isinstance(out, str) else out)]
