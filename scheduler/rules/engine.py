@@ -8,7 +8,7 @@ once, by `scheduler.rules.facts.Facts`.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from scheduler.rules.facts import CaseError, Facts, outcome_label
 from scheduler.rules.model import Case, Obligation
@@ -28,10 +28,11 @@ def evaluate(policy: Policy, case: Case, now: datetime) -> list[Obligation]:
     tz = policy.timezone
 
     def ends(o: Obligation) -> tuple[datetime, str, str]:
-        """By when it must be done: an instant, or the end of the local day of a date."""
+        """By when it must be done: an instant, or the end of the local day of a date (in UTC,
+        like the instants, so that sorting compares them without looking up zone offsets)."""
         if isinstance(o.due, datetime):
             return o.due, o.rule, o.owner
-        return datetime.combine(o.due + timedelta(days=1), time(), tz), o.rule, o.owner
+        return datetime.combine(o.due + timedelta(days=1), time(), tz).astimezone(UTC), o.rule, o.owner
 
     out.sort(key=ends)
     return out
