@@ -22,9 +22,8 @@ def evaluate(policy: Policy, case: Case, now: datetime) -> list[Obligation]:
     facts = Facts(policy, case, now)
     facts.interval_in_force  # noqa: B018 - a plan interval above the policy's floor is refused
     out: list[Obligation] = []
-    for rule, kind in policy.evaluators:
-        if facts.active or kind.when_ended:
-            out.extend(kind.evaluate(facts, rule))
+    for rule, kind in policy.evaluators if facts.active else policy.evaluators_after_end:
+        out.extend(kind.evaluate(facts, rule))
     tz = policy.timezone
 
     def ends(o: Obligation) -> tuple[datetime, str, str]:
