@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
 from typing import TYPE_CHECKING, Literal
 
 from scheduler.rules.facts import contact_anchor, hours_after
@@ -87,14 +88,13 @@ def record_flag(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-RISK-WORSE, CB-NEW-INJURY: the team manager is alerted at once; the window runs from
     when the record is made (RULES.md R9) and stays open until decided (R2)."""
     flag = rule.params.flag  # what the rule is about does not change with its dated values
-    for c in f.contacts:
-        if getattr(c, flag):
-            p: RecordFlag = rule.on(f.local_date(c.at))
-            yield from f.manager_prompt(
-                rule,
-                c.at,
-                p.respond_within_hours,
-                f"The record of the {f.label(c)} on {f.local_date(c.at)} {_FLAG_TEXT[p.flag]}",
-                f"visit record of {c.at.isoformat()}",
-                raised=c.recorded_at or c.at,
-            )
+    for c in filter(attrgetter(flag), f.contacts):
+        p: RecordFlag = rule.on(f.local_date(c.at))
+        yield from f.manager_prompt(
+            rule,
+            c.at,
+            p.respond_within_hours,
+            f"The record of the {f.label(c)} on {f.local_date(c.at)} {_FLAG_TEXT[p.flag]}",
+            f"visit record of {c.at.isoformat()}",
+            raised=c.recorded_at or c.at,
+        )
