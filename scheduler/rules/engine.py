@@ -8,9 +8,9 @@ once, by `scheduler.rules.facts.Facts`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
-from scheduler.rules.facts import CaseError, Facts, outcome_label
+from scheduler.rules.facts import CaseError, Facts, day_start, outcome_label
 from scheduler.rules.model import Case, Obligation
 from scheduler.rules.policy import Policy
 
@@ -31,7 +31,7 @@ def evaluate(policy: Policy, case: Case, now: datetime) -> list[Obligation]:
         like the instants, so that sorting compares them without looking up zone offsets)."""
         if isinstance(o.due, datetime):
             return o.due, o.rule, o.owner
-        return datetime.combine(o.due + timedelta(days=1), time(), tz).astimezone(UTC), o.rule, o.owner
+        return day_start(o.due + timedelta(days=1), tz), o.rule, o.owner
 
     out.sort(key=ends)
     return out

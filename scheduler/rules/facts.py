@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -172,10 +173,8 @@ class Facts:
         return instant.astimezone(self.tz).date()
 
     def day_start(self, day: date) -> datetime:
-        """The first instant of a local day: an instant is on or after `day` if it is not before.
-        Given in UTC, the zone contacts are kept in: comparing two instants of the same zone
-        skips both zones' offset look-ups, a cost paid on every comparison of a sweep."""
-        return datetime.combine(day, time(), self.tz).astimezone(UTC)
+        """The first instant of a local day: an instant is on or after `day` if it is not before."""
+        return day_start(day, self.tz)
 
     def visits_from(self, day: date) -> int:
         """The index in `visits` of the first qualifying visit on or after the local `day`."""
@@ -260,6 +259,14 @@ class Facts:
         if not self.decided(rule.id, trigger, by=rule.deciders):
             due = hours_after(raised or trigger, hours)
             yield self.obligation(rule, TEAM_MANAGER, due, summary, basis, trigger.isoformat())
+
+
+@lru_cache(maxsize=1 << 16)
+def day_start(day: date, tz: tzinfo) -> datetime:
+    """The first instant of the day `day` in the zone `tz`, in UTC, the zone contacts are kept in:
+    comparing two instants of one zone skips both zones' offset look-ups, a cost paid on every
+    comparison of a sweep. Kept once worked out (a sweep asks for the same few days again)."""
+    return datetime.combine(day, time(), tz).astimezone(UTC)
 
 
 def hours_after(instant: datetime, hours: int) -> datetime:
