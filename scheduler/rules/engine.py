@@ -8,9 +8,9 @@ once, by `scheduler.rules.facts.Facts`.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
-from scheduler.rules.facts import CaseError, Facts, outcome_label
+from scheduler.rules.facts import CaseError, Facts, day_start, outcome_label
 from scheduler.rules.model import Case, Obligation
 from scheduler.rules.policy import Policy
 
@@ -22,16 +22,16 @@ def evaluate(policy: Policy, case: Case, now: datetime) -> list[Obligation]:
     facts = Facts(policy, case, now)
     facts.interval_in_force  # noqa: B018 - a plan interval above the policy's floor is refused
     out: list[Obligation] = []
-    for rule, kind in policy.evaluators:
-        if facts.active or kind.when_ended:
-            out.extend(kind.evaluate(facts, rule))
+    for rule, kind in policy.evaluators if facts.active else policy.evaluators_after_end:
+        out.extend(kind.evaluate(facts, rule))
     tz = policy.timezone
 
     def ends(o: Obligation) -> tuple[datetime, str, str]:
-        """By when it must be done: an instant, or the end of the local day of a date."""
+        """By when it must be done: an instant, or the end of the local day of a date (in UTC,
+        like the instants, so that sorting compares them without looking up zone offsets)."""
         if isinstance(o.due, datetime):
             return o.due, o.rule, o.owner
-        return datetime.combine(o.due + timedelta(days=1), time(), tz), o.rule, o.owner
+        return day_start(o.due + timedelta(days=1), tz), o.rule, o.owner
 
     out.sort(key=ends)
     return out

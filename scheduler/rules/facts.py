@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -71,10 +72,11 @@ class Facts:
         need_qualified = policy.require_qualified
 
         # The contacts since the plan started that have happened by `now` (a case keeps them in
-        # time order).
-        start = datetime.combine(plan.started, time(), self.tz)
+        # time order; most cases have none outside, and are not searched).
+        start = self.day_start(plan.started)
         contacts = case.contacts
-        contacts = contacts[bisect_left(contacts, start, key=_at) : bisect_right(contacts, now, key=_at)]
+        if contacts and (contacts[0].at < start or contacts[-1].at > now):
+            contacts = contacts[bisect_left(contacts, start, key=_at) : bisect_right(contacts, now, key=_at)]
         visits: list[Contact] = []  # qualifying (statutory) home visits: child seen
         chain: list[Contact] = []  # home visits not seeing the child since the last that did
         last_seen_lead: Contact | None = None
@@ -172,7 +174,7 @@ class Facts:
 
     def day_start(self, day: date) -> datetime:
         """The first instant of a local day: an instant is on or after `day` if it is not before."""
-        return datetime.combine(day, time(), self.tz)
+        return day_start(day, self.tz)
 
     def visits_from(self, day: date) -> int:
         """The index in `visits` of the first qualifying visit on or after the local `day`."""
@@ -257,6 +259,14 @@ class Facts:
         if not self.decided(rule.id, trigger, by=rule.deciders):
             due = hours_after(raised or trigger, hours)
             yield self.obligation(rule, TEAM_MANAGER, due, summary, basis, trigger.isoformat())
+
+
+@lru_cache(maxsize=1 << 16)
+def day_start(day: date, tz: tzinfo) -> datetime:
+    """The first instant of the day `day` in the zone `tz`, in UTC, the zone contacts are kept in:
+    comparing two instants of one zone skips both zones' offset look-ups, a cost paid on every
+    comparison of a sweep. Kept once worked out (a sweep asks for the same few days again)."""
+    return datetime.combine(day, time(), tz).astimezone(UTC)
 
 
 def hours_after(instant: datetime, hours: int) -> datetime:

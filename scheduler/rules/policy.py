@@ -125,8 +125,14 @@ class Policy:
 
     @cached_property
     def evaluators(self) -> tuple[tuple[Rule, Kind], ...]:
-        """Each rule with its kind (its function and whether it is owed after the plan ends)."""
-        return tuple((rule, KINDS[rule.kind]) for rule in self.rules.values())
+        """Each rule that can owe something, with its kind (its function and whether it is owed
+        after the plan ends); a constraint on the other rules owes nothing of its own."""
+        return tuple((rule, KINDS[rule.kind]) for rule in self.rules.values() if KINDS[rule.kind].owners)
+
+    @cached_property
+    def evaluators_after_end(self) -> tuple[tuple[Rule, Kind], ...]:
+        """The evaluators of the rules still owed after the plan has ended."""
+        return tuple((rule, kind) for rule, kind in self.evaluators if kind.when_ended)
 
     def rules_of_kind(self, kind: str) -> list[Rule]:
         return self._by_kind.get(kind, [])

@@ -6,7 +6,7 @@ visits see (RULES.md R2).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,12 +19,12 @@ if TYPE_CHECKING:
     from scheduler.rules.policy import Rule
 
 
-def runs(visits: list[Contact], inside: Callable[[Contact], bool]) -> Iterator[tuple[int, Contact]]:
-    """Each maximal run of consecutive visits for which `inside` holds: (its length, its last visit)."""
+def runs(visits: list[Contact], marks: list[bool]) -> Iterator[tuple[int, Contact]]:
+    """Each maximal run of consecutive visits marked True: (its length, its last visit)."""
     run = 0
     last: Contact | None = None
-    for v in visits:
-        if inside(v):
+    for v, inside in zip(visits, marks, strict=True):
+        if inside:
             run += 1
             last = v
         elif run:
@@ -77,7 +77,7 @@ def bedroom_alternate(f: Facts, rule: Rule) -> Iterator[Obligation]:
             day,
         )
     shortest = rule.least("breach_after_visits")
-    for run, end in runs(f.visits, lambda v: not v.bedroom_seen):
+    for run, end in runs(f.visits, [not v.bedroom_seen for v in f.visits]):
         if run < shortest:
             continue
         day = f.local_date(end.at)
@@ -109,9 +109,7 @@ def seen_alone_run(f: Facts, rule: Rule) -> Iterator[Obligation]:
     if grown is None:
         return  # the age is unknown
 
-    def inside(v: Contact) -> bool:
-        if v.seen_alone is not None and v.seen_alone != "no":
-            return False
+    def old_enough(v: Contact) -> bool:
         if not rule.changes:
             return v.at >= grown  # type: ignore[operator]
         day = f.local_date(v.at)
@@ -119,8 +117,9 @@ def seen_alone_run(f: Facts, rule: Rule) -> Iterator[Obligation]:
         age = f.age_years(day)
         return age is not None and age >= min_age
 
+    not_alone = [(v.seen_alone is None or v.seen_alone == "no") and old_enough(v) for v in f.visits]
     shortest = rule.least("consecutive_visits")
-    for run, end in runs(f.visits, inside):
+    for run, end in runs(f.visits, not_alone):
         if run < shortest:
             continue
         p: SeenAloneRun = rule.on(f.local_date(end.at))

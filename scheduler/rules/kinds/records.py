@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
 from typing import TYPE_CHECKING, Literal
 
 from scheduler.rules.facts import contact_anchor, hours_after
@@ -25,19 +26,18 @@ class WithinHours:
 def _each_contact_within_hours(
     f: Facts,
     rule: Rule,
-    pending: Callable[[Contact], bool],
+    pending: list[Contact],
     words: Callable[[Contact, date, int], tuple[str, str]],
 ) -> Iterator[Obligation]:
     """For each contact still `pending`, the lead social worker acts within the rule's hours of it;
     `words` gives the obligation's summary and basis."""
-    for c in f.contacts:
-        if pending(c):
-            day = f.local_date(c.at)
-            hours = rule.on(day).within_hours
-            summary, basis = words(c, day, hours)
-            yield f.obligation(
-                rule, LEAD_SOCIAL_WORKER, hours_after(c.at, hours), summary, basis, contact_anchor(c)
-            )
+    for c in pending:
+        day = f.local_date(c.at)
+        hours = rule.on(day).within_hours
+        summary, basis = words(c, day, hours)
+        yield f.obligation(
+            rule, LEAD_SOCIAL_WORKER, hours_after(c.at, hours), summary, basis, contact_anchor(c)
+        )
 
 
 @kind("record_within", WithinHours, owners=(LEAD_SOCIAL_WORKER,), when_ended=True)
@@ -52,7 +52,8 @@ def record_within(f: Facts, rule: Rule) -> Iterator[Obligation]:
             f"{f.label(c)} at {c.at.isoformat()} not yet recorded",
         )
 
-    return _each_contact_within_hours(f, rule, lambda c: c.recorded_at is None and c.by in roles, words)
+    unrecorded = [c for c in f.contacts if c.recorded_at is None and c.by in roles]
+    return _each_contact_within_hours(f, rule, unrecorded, words)
 
 
 @kind("no_one_home_note", WithinHours, owners=(LEAD_SOCIAL_WORKER,), when_ended=True)
@@ -66,10 +67,8 @@ def no_one_home_note(f: Facts, rule: Rule) -> Iterator[Obligation]:
             f"visit at {c.at.isoformat()} with no one home, no note recorded",
         )
 
-    def pending(c: Contact) -> bool:
-        return c.no_one_home and not (c.note_left or c.note_not_left_reason)
-
-    return _each_contact_within_hours(f, rule, pending, words)
+    unnoted = [c for c in f.contacts if c.no_one_home and not (c.note_left or c.note_not_left_reason)]
+    return _each_contact_within_hours(f, rule, unnoted, words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +88,13 @@ def record_flag(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-RISK-WORSE, CB-NEW-INJURY: the team manager is alerted at once; the window runs from
     when the record is made (RULES.md R9) and stays open until decided (R2)."""
     flag = rule.params.flag  # what the rule is about does not change with its dated values
-    for c in f.contacts:
-        if getattr(c, flag):
-            p: RecordFlag = rule.on(f.local_date(c.at))
-            yield from f.manager_prompt(
-                rule,
-                c.at,
-                p.respond_within_hours,
-                f"The record of the {f.label(c)} on {f.local_date(c.at)} {_FLAG_TEXT[p.flag]}",
-                f"visit record of {c.at.isoformat()}",
-                raised=c.recorded_at or c.at,
-            )
+    for c in filter(attrgetter(flag), f.contacts):
+        p: RecordFlag = rule.on(f.local_date(c.at))
+        yield from f.manager_prompt(
+            rule,
+            c.at,
+            p.respond_within_hours,
+            f"The record of the {f.label(c)} on {f.local_date(c.at)} {_FLAG_TEXT[p.flag]}",
+            f"visit record of {c.at.isoformat()}",
+            raised=c.recorded_at or c.at,
+        )
