@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.slack_messenger import SlackMessenger, make_client, outbox_locator
+from bot.slack.messenger import SlackMessenger, make_client, outbox_locator
 from scheduler.loop import Runtime
 from storage.db import make_engine, session_factory, upgrade
 from storage.models import Outbox

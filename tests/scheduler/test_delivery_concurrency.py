@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.messenger import DeliveryError, OutgoingMessage
-from bot.slack_messenger import SlackMessenger, make_client, outbox_locator
+from bot.slack.messenger import SlackMessenger, make_client, outbox_locator
 from scheduler.delivery import deliver_due
+from scheduler.messenger import DeliveryError, OutgoingMessage
 from scheduler.outbox import pending_row
 from storage.models import Outbox, Staff, Team
 from tests.bot.fake_slack import FakeSlack
