@@ -115,9 +115,12 @@ def test_app_home_holds_every_overdue_child_within_100_blocks(big: Running) -> N
 
 
 class SimulatedSlack(SlackMessenger):
-    """The Slack messenger as `seen simulate` drives it (it sets `now` before each step)."""
+    """The Slack messenger as `seen simulate` drives it (it sets `now` before each step). The week
+    runs on a simulated clock and this fake Slack sets no per-conversation limit, so posts are not
+    paced in real time (at one a second a conversation the week took many minutes)."""
 
     now: datetime | None = None
+    conversation_interval = 0.0
 
 
 def test_a_week_of_a_150_child_team_sends_only_what_slack_takes(tmp_path: Path) -> None:
