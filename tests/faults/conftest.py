@@ -191,6 +191,10 @@ def build_harness(url: str, fake: FaultySlack) -> Harness:
     messenger = SlackMessenger(
         make_client(TOKEN, fake.api_url, timeout=CLIENT_TIMEOUT), locate=outbox_locator(factory)
     )
+    # The harness runs simulated days against a fake Slack with no per-conversation limit: pacing
+    # posts one real second apart would only stretch every fault's wall time (the pacing itself is
+    # tested in tests/scheduler/test_delivery_concurrency.py).
+    messenger.conversation_interval = 0.0
     return Harness(url, engine, factory, fake, Runtime(factory, messenger, holder="faults"))
 
 
