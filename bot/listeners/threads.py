@@ -70,18 +70,23 @@ class Threads(Core):
                 if not access.can_see(staff, child):
                     raise Refused(f"{child.case_ref} is not a child of your team: the reply was not kept.")
                 thread_ref = f"{channel}:{thread_ts}"
-                if kind == "new":
+
+                def keep(text: str, at: Any, source_key: str, **change: Any) -> None:
                     facts.add_case_note(
                         s,
                         child,
                         staff,
-                        msg.get("text") or "",
-                        at=ts_time(ts, now),
+                        text,
+                        at=ts_time(at, now),
                         source="slack_thread",
                         thread_ref=thread_ref,
-                        source_key=f"slack:msg:{reply_key}",
+                        source_key=source_key,
                         now=now,
+                        **change,
                     )
+
+                if kind == "new":
+                    keep(msg.get("text") or "", ts, f"slack:msg:{reply_key}")
                 else:
                     latest = latest_note(s, f"slack:msg:{reply_key}")
                     if kind == "edit":
@@ -94,31 +99,19 @@ class Threads(Core):
                             latest.text == (msg.get("text") or "") or ts_time(edited, now) <= latest.at
                         ):
                             return  # the words kept already, or an edit older than the version kept
-                        facts.add_case_note(
-                            s,
-                            child,
-                            staff,
+                        keep(
                             msg.get("text") or "",
-                            at=ts_time(edited, now),
-                            source="slack_thread",
-                            thread_ref=thread_ref,
+                            edited,
+                            f"slack:edit:{reply_key}:{edited}",
                             supersedes=latest,
-                            source_key=f"slack:edit:{reply_key}:{edited}",
-                            now=now,
                         )
                     elif latest is not None and not latest.deleted:
-                        facts.add_case_note(
-                            s,
-                            child,
-                            staff,
+                        keep(
                             "",
-                            at=ts_time(event.get("event_ts") or event.get("ts"), now),
-                            source="slack_thread",
-                            thread_ref=thread_ref,
+                            event.get("event_ts") or event.get("ts"),
+                            f"slack:delete:{reply_key}",
                             supersedes=latest,
                             deleted=True,
-                            source_key=f"slack:delete:{reply_key}",
-                            now=now,
                         )
                     else:
                         return
