@@ -11,7 +11,7 @@ Text is plain: a renderer escapes it for its platform. `*bold*` is not markup he
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 from typing import Any, Literal
 
@@ -120,7 +120,11 @@ class Message:
     actions: tuple[Action, ...] = ()
 
 
-FieldKind = Literal["text", "multiline", "date", "time", "select", "checkbox"]
+FieldKind = Literal[
+    "text", "multiline", "date", "time", "select", "radio", "multiselect", "checkbox", "section", "heading"
+]
+CHOICE_KINDS = ("select", "radio", "multiselect")
+SHOWN_KINDS = ("section", "heading")  # words only, no input: the label is the text (a heading starts a part)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,14 +135,19 @@ class Option:
 
 @dataclass(frozen=True, slots=True)
 class FormField:
+    """One input of a form, or (`section`, `heading`) words between them. A field with `dispatch`
+    reports a change of its value at once (the form is shown again, e.g. with one part per child
+    chosen): Slack's element action id, a Teams dialog's extra button."""
+
     id: str
     label: str
     kind: FieldKind
     required: bool = False
-    initial: str | bool | date | time | None = None
-    options: tuple[Option, ...] = ()  # select
+    initial: str | bool | date | time | tuple[str, ...] | None = None  # multiselect: the values
+    options: tuple[Option, ...] = ()  # select, radio, multiselect
     hint: str | None = None
     max_length: int = 3000  # text, multiline
+    dispatch: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,5 +163,14 @@ class Form:
         if len(ids) != len(set(ids)):
             raise ValueError(f"form {self.id}: field ids repeat")
         for f in self.fields:
-            if f.kind == "select" and not f.options:
-                raise ValueError(f"form {self.id}: select {f.id} has no options")
+            if f.kind in CHOICE_KINDS and not f.options:
+                raise ValueError(f"form {self.id}: {f.kind} {f.id} has no options")
+
+    @property
+    def inputs(self) -> tuple[FormField, ...]:
+        return tuple(f for f in self.fields if f.kind not in SHOWN_KINDS)
+
+    def with_initial(self, values: dict[str, Any]) -> Form:
+        """The same form showing `values` (field id -> value as entered) instead of its initial ones."""
+        fields = tuple(replace(f, initial=values[f.id]) if f.id in values else f for f in self.fields)
+        return replace(self, fields=fields)

@@ -21,6 +21,7 @@ LABEL_MAX = 75  # button texts, labels, option texts
 TITLE_MAX = 24  # a modal's title and submit label
 VALUE_MAX = 2000  # a button's value
 METADATA_MAX = 3000  # a modal's private_metadata
+VIEW_BLOCKS = 100  # blocks of a modal
 
 
 def escape(text: str) -> str:
@@ -90,20 +91,29 @@ def _element(f: FormField) -> dict[str, Any]:
         element = {"type": "timepicker"}
         if isinstance(initial, time):
             element["initial_time"] = initial.strftime("%H:%M")
-    elif f.kind == "select":
-        element = {
-            "type": "static_select",
-            "placeholder": _plain("Choose", LABEL_MAX),
-            "options": [_option(o.value, o.label) for o in f.options],
-        }
+    elif f.kind in ("select", "radio"):
+        element = {"type": "radio_buttons"} if f.kind == "radio" else {"type": "static_select"}
+        if f.kind == "select":
+            element["placeholder"] = _plain("Choose", LABEL_MAX)
+        element["options"] = [_option(o.value, o.label) for o in f.options]
         chosen = [o for o in f.options if o.value == initial]
         if chosen:
             element["initial_option"] = _option(chosen[0].value, chosen[0].label)
+    elif f.kind == "multiselect":
+        element = {
+            "type": "multi_static_select",
+            "placeholder": _plain("Choose", LABEL_MAX),
+            "options": [_option(o.value, o.label) for o in f.options[:100]],
+        }
+        values = initial if isinstance(initial, tuple) else ()
+        chosen = [_option(o.value, o.label) for o in f.options if o.value in values]
+        if chosen:
+            element["initial_options"] = chosen
     else:  # checkbox
         element = {"type": "checkboxes", "options": [_option("yes", f.label)]}
         if initial is True:
             element["initial_options"] = [_option("yes", f.label)]
-    return {**element, "action_id": "v"}
+    return {**element, "action_id": f.dispatch or "v"}
 
 
 def input_block(f: FormField) -> dict[str, Any]:
@@ -116,7 +126,26 @@ def input_block(f: FormField) -> dict[str, Any]:
     }
     if f.hint:
         block["hint"] = _plain(f.hint, 2000)
+    if f.dispatch:
+        block["dispatch_action"] = True
     return block
+
+
+def form_blocks(form: Form) -> list[dict[str, Any]]:
+    """Each field as an input block; a `section` as a section, a `heading` as a divider (unless it
+    opens the form) and a bold section. Slack takes at most 100 blocks in a modal."""
+    blocks: list[dict[str, Any]] = []
+    for f in form.fields:
+        if f.kind == "section":
+            blocks.append({"type": "section", "text": _plain(f.label)})
+        elif f.kind == "heading":
+            if blocks:
+                blocks.append({"type": "divider"})
+            text = {"type": "mrkdwn", "text": f"*{escape(f.label)[: TEXT_MAX - 2]}*", "verbatim": True}
+            blocks.append({"type": "section", "text": text})
+        else:
+            blocks.append(input_block(f))
+    return blocks[:VIEW_BLOCKS]
 
 
 def modal(form: Form) -> dict[str, Any]:
@@ -127,5 +156,5 @@ def modal(form: Form) -> dict[str, Any]:
         "submit": _plain(form.submit, TITLE_MAX),
         "close": _plain("Cancel", TITLE_MAX),
         "private_metadata": _compact(form.metadata, METADATA_MAX, f"form {form.id} metadata"),
-        "blocks": [input_block(f) for f in form.fields],
+        "blocks": form_blocks(form),
     }

@@ -1,4 +1,5 @@
-"""Block Kit: the messages with buttons, the visit record and decision modals, and App Home.
+"""Block Kit: the messages with buttons, the visit record and decision modals (the chat-neutral
+forms of bot.core.visit_form and bot.core.decision_form, rendered by bot.slack.blockkit), and App Home.
 
 Pure builders (data in, JSON-able dicts out). Children appear by case reference and initials
 only; button values carry keys and case references, never names or note text.
@@ -8,9 +9,20 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+
+from bot.core.decision_form import DECISION_FORM, DECISION_TEXT, decision_form
+from bot.core.visit_form import (
+    CONTACT_KIND_TEXT,
+    OUTCOME_TEXT,
+    SIBLINGS_ACTION,
+    VISIT_FORM,
+    ChildRow,
+    VisitForm,
+    visit_form,
+)
+from bot.slack import blockkit
 
 # Buttons of the outbox payload's "actions" -> action ids.
 ACTION_IDS = {
@@ -23,35 +35,16 @@ ACTION_IDS = {
 RESPONSE_URL_POSTS = 5  # answers Slack takes on one response_url
 SECTION_CHARS = 3_000  # text of a section block
 VIEW_BLOCKS = 100  # blocks of a modal or Home tab
-VISIT_CALLBACK = "seen_visit_record"
-DECISION_CALLBACK = "seen_decision"
-SIBLINGS_ACTION = "seen_siblings"
-CONTACT_KIND_TEXT = {
-    "home_visit": "Home visit",
-    "school_visit": "Visit at school",
-    "office": "Seen at the office",
-    "other": "Other contact",
-}
-OUTCOME_TEXT = {
-    "seen": "Seen",
-    "not-seen": "Not seen",
-    "no-one-home": "No one home",
-}
-DECISION_TEXT = {
-    "emergency_action": "Emergency action",
-    "further_visit": "A further visit",
-    "risk_assessed": "Risks assessed: not immediate, contact the family",
-    "family_contacted": "Family contacted to meet the parent",
-    "written_agreement": "Parent met: written agreement, core group informed",
-    "core_group_meeting": "Urgent core group meeting arranged",
-    "chair_notified": "CP Chair notified and agrees the action plan",
-    "access_difficulty": "There is difficulty obtaining access",
-    "another_agency_to_see": "Another agency is to see the child (authorised)",
-    "review_conference": "A Review CP Conference is called",
-    "interval_changed": "Visit interval changed",
-    "cin_arrangement_recorded": "Child in Need visiting arrangement recorded",
-    "reviewed": "Reviewed and recorded (e.g. in supervision)",
-}
+VISIT_CALLBACK = VISIT_FORM
+DECISION_CALLBACK = DECISION_FORM
+__all__ = [
+    "CONTACT_KIND_TEXT",
+    "DECISION_TEXT",
+    "OUTCOME_TEXT",
+    "SIBLINGS_ACTION",
+    "ChildRow",
+    "VisitForm",
+]
 
 
 # A mention of a Slack user inside Seen's text, kept apart from the text's own characters until
@@ -179,249 +172,15 @@ def updated_blocks(text: str, note: str, keep: list[str], value: str) -> list[di
     return blocks
 
 
-# -- the visit record modal ---------------------------------------------------------------------
-@dataclass
-class ChildRow:
-    ref: str
-    initials: str
-    baby: bool = False  # under the policy's baby age: "seen awake?" is asked
-    outcome: str | None = None  # prefill: seen / not-seen / no-one-home
-    alone: str | None = None  # prefill: yes / no / not_applicable
-    alone_reason: str | None = None
-    bedroom: bool | None = None
-    awake: bool | None = None
-
-    @property
-    def label(self) -> str:
-        return f"{self.ref} ({self.initials})" if self.initials else self.ref
-
-
-@dataclass
-class VisitForm:
-    children: list[ChildRow]  # the first is the child the form is for; the others are siblings
-    at: datetime  # local wall time to prefill
-    candidates: list[tuple[str, str]] = field(default_factory=list)  # (ref, label) of siblings
-    kind: str = "home_visit"
-    no_one_home_note: str | None = None  # rule ID asking for the note (HI-NOONE-NOTE), if any
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-
-def _input(
-    block_id: str,
-    label: str,
-    element: dict[str, Any],
-    *,
-    hint: str | None = None,
-    dispatch: bool = False,
-) -> dict[str, Any]:
-    block: dict[str, Any] = {
-        "type": "input",
-        "block_id": block_id,
-        "optional": True,
-        "label": _plain(label),
-        "element": {**element, "action_id": "v"},
-    }
-    if hint:
-        block["hint"] = _plain(hint)
-    if dispatch:
-        block["dispatch_action"] = True
-    return block
-
-
-def _radio(options: list[tuple[str, str]], initial: str | None = None) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "radio_buttons", "options": [_option(v, t) for v, t in options]}
-    if initial is not None and initial in {v for v, _ in options}:
-        element["initial_option"] = _option(initial, dict(options)[initial])
-    return element
-
-
-def _select(options: list[tuple[str, str]], initial: str | None = None) -> dict[str, Any]:
-    element: dict[str, Any] = {
-        "type": "static_select",
-        "placeholder": _plain("Choose"),
-        "options": [_option(v, t) for v, t in options],
-    }
-    if initial is not None and initial in {v for v, _ in options}:
-        element["initial_option"] = _option(initial, dict(options)[initial])
-    return element
-
-
-def _textbox(multiline: bool = True, initial: str | None = None) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "plain_text_input", "multiline": multiline, "max_length": 3000}
-    if initial:
-        element["initial_value"] = initial
-    return element
-
-
-def _check(value: str, text: str) -> dict[str, Any]:
-    return {"type": "checkboxes", "options": [_option(value, text)]}
-
-
-YES_NO = [("yes", "Yes"), ("no", "No")]
-ALONE = [("yes", "Yes"), ("no", "No"), ("not_applicable", "Not applicable (age or understanding)")]
-
-
-def _yes_no(value: bool | None) -> str | None:
-    return None if value is None else ("yes" if value else "no")
-
-
+# -- the forms ---------------------------------------------------------------------------------
 def visit_modal(form: VisitForm) -> dict[str, Any]:
     """The Record of a Child Protection Visit (RULES.md "Visit record"), one outcome per child."""
-    blocks: list[dict[str, Any]] = [
-        section(
-            "*Record of a Child Protection Visit* for "
-            + ", ".join(c.label for c in form.children[:1])
-            + ". Brothers or sisters seen on the same visit can be added below, one outcome each."
-        ),
-        _input(
-            "at_date",
-            "Date of the visit",
-            {"type": "datepicker", "initial_date": form.at.date().isoformat()},
-        ),
-        _input(
-            "at_time",
-            "Time of the visit",
-            {"type": "timepicker", "initial_time": form.at.strftime("%H:%M")},
-        ),
-        _input("kind", "Kind of contact", _select(list(CONTACT_KIND_TEXT.items()), form.kind)),
-        _input(
-            "title",
-            "Title (for a contact other than a home visit)",
-            _textbox(False),
-            hint='e.g. "visit to a child at school"',
-        ),
-        _input("present", "Who was present", _textbox()),
-    ]
-    if form.candidates:
-        selected = [_option(c.ref, c.label) for c in form.children[1:]]
-        element: dict[str, Any] = {
-            "type": "multi_static_select",
-            "action_id": SIBLINGS_ACTION,
-            "placeholder": _plain("Choose brothers or sisters"),
-            "options": [_option(ref, label) for ref, label in form.candidates[:100]],
-        }
-        if selected:
-            element["initial_options"] = selected
-        blocks.append(
-            {
-                "type": "input",
-                "block_id": "siblings",
-                "optional": True,
-                "dispatch_action": True,
-                "label": _plain("Other children seen on this visit (one outcome each)"),
-                "element": element,
-            }
-        )
-    for child in form.children:
-        r = child.ref
-        blocks += [
-            {"type": "divider"},
-            section(f"*{child.label}*"),
-            _input(f"outcome__{r}", f"{r}: outcome", _radio(list(OUTCOME_TEXT.items()), child.outcome)),
-            _input(f"alone__{r}", f"{r}: seen alone?", _select(ALONE, child.alone)),
-            _input(f"alone_reason__{r}", f"{r}: why not seen alone", _textbox(initial=child.alone_reason)),
-            _input(
-                f"alone_concerns__{r}",
-                f"{r}: concerns",
-                _check("yes", "Not seen alone, and I have concerns (the team manager is told)"),
-            ),
-            _input(f"spoken__{r}", f"{r}: spoken with?", _radio(YES_NO)),
-            _input(f"bedroom__{r}", f"{r}: bedroom seen?", _radio(YES_NO, _yes_no(child.bedroom))),
-        ]
-        if child.baby:
-            blocks.append(
-                _input(f"awake__{r}", f"{r}: baby seen awake?", _radio(YES_NO, _yes_no(child.awake)))
-            )
-        blocks += [
-            _input(f"presentation__{r}", f"{r}: presentation and behaviour", _textbox()),
-            _input(
-                f"wishes__{r}",
-                f"{r}: wishes and feelings",
-                _textbox(),
-                hint="Best written in the child's own words",
-            ),
-        ]
-    blocks += [
-        {"type": "divider"},
-        _input("observations", "Observations on the identified risks", _textbox()),
-        _input(
-            "risk_worsened",
-            "Risks",
-            _check("yes", "The risks have worsened greatly (a manager is told at once)"),
-        ),
-        _input("family", "Circumstances of all family members", _textbox()),
-        _input("new_adults", "New adults or young people in the home", _textbox()),
-        _input("sleeping", "Sleeping arrangements", _textbox()),
-        _input("incident", "New incident or injury", _textbox()),
-        _input(
-            "new_injury",
-            "Child protection enquiries",
-            _check("yes", "There is a new incident or injury (full CP enquiries start)"),
-        ),
-    ]
-    if form.no_one_home_note:
-        blocks += [
-            _input(
-                "note_left",
-                f"No one home: was a note left? [{form.no_one_home_note}]",
-                _radio(YES_NO),
-                hint="With the call-back time and contact details",
-            ),
-            _input("note_reason", "Why no note was left", _textbox()),
-        ]
-    return _modal(VISIT_CALLBACK, "Child protection visit", "Save record", form.metadata, blocks)
+    return blockkit.modal(visit_form(form))
 
 
-# -- the decision modal ------------------------------------------------------------------------
-def decision_modal(
-    *,
-    rule: str,
-    child_label: str,
-    summary: str,
-    outcomes: list[str],
-    max_days: int | None,
-    metadata: dict[str, Any],
-    days_label: str = "Further visit within (working days)",
-) -> dict[str, Any]:
-    blocks: list[dict[str, Any]] = [
-        section(f"*{child_label}* · [{rule}]\n{summary}"),
-        _input("outcome", "Decision", _radio([(o, _choice_text(o)) for o in outcomes])),
-    ]
-    if max_days is not None:
-        blocks.append(
-            _input(
-                "days",
-                days_label,
-                _select([(str(n), f"{n} working day{'s' if n > 1 else ''}") for n in range(1, max_days + 1)]),
-                hint=f"At most {max_days} working days ({metadata.get('limit_rule') or rule})",
-            )
-        )
-    blocks += [
-        _input("informed", "Who was informed (roles, not names)", _textbox(False)),
-        _input("note", "Reasons and what happens next (kept as a case note)", _textbox()),
-    ]
-    return _modal(DECISION_CALLBACK, "Record decision", "Record decision", metadata, blocks)
-
-
-def _modal(
-    callback_id: str, title: str, submit: str, metadata: dict[str, Any], blocks: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """A form with a Cancel button; its metadata comes back with the submission. Slack takes at most
-    100 blocks in a modal."""
-    return {
-        "type": "modal",
-        "callback_id": callback_id,
-        "title": _plain(title),
-        "submit": _plain(submit),
-        "close": _plain("Cancel"),
-        "private_metadata": json.dumps(metadata, separators=(",", ":")),
-        "blocks": blocks[:100],
-    }
-
-
-def _choice_text(outcome: str) -> str:
-    text = DECISION_TEXT.get(outcome, outcome)
-    return f"{text} within a timeframe (below)" if outcome in ("further_visit", "interval_changed") else text
+def decision_modal(**kwargs: Any) -> dict[str, Any]:
+    """The decision form (bot.core.decision_form.decision_form's arguments) as a modal."""
+    return blockkit.modal(decision_form(**kwargs))
 
 
 # -- App Home -----------------------------------------------------------------------------------
