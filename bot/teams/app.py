@@ -10,7 +10,8 @@ What the app does: it records where each person and each team channel can be rea
 (`bot.teams.conversations`) on installation, on conversation updates and on every message a person
 sends, so the outbox's reminders and prompts can go as proactive messages (`bot.teams.messenger`);
 and it answers typed commands in the 1:1 chat and @mentions in a channel (`bot.teams.commands`,
-through the same chat-neutral core as Slack). Buttons and dialogs are still to come.
+through the same chat-neutral core as Slack), and opens and stores the visit record and decision
+dialogs and the "Record a visit" message extension (`bot.teams.dialogs`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from microsoft_teams.api import AdaptiveCardActionCardResponse, AdaptiveCardActionMessageResponse
+from microsoft_teams.api import (
+    AdaptiveCardActionCardResponse,
+    AdaptiveCardActionMessageResponse,
+    MessageActivityInput,
+)
 from microsoft_teams.api.activities.utils import strip_mentions_text
 from microsoft_teams.api.auth.cloud_environment import PUBLIC, CloudEnvironment, with_overrides
 from microsoft_teams.apps import App
@@ -31,10 +36,12 @@ from microsoft_teams.apps.http import FastAPIAdapter
 from microsoft_teams.cards import AdaptiveCard
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.model import Message
 from bot.teams.buttons import TeamsButtons
 from bot.teams.cards import message_card
 from bot.teams.commands import TeamsCommands
 from bot.teams.conversations import Reference, base_conversation_id, forget_person, remember, utcnow
+from bot.teams.dialogs import TeamsDialogs
 from bot.teams.threads import TeamsThreads
 
 log = logging.getLogger("seen.teams")
@@ -98,6 +105,12 @@ def reference_of(activity: Any) -> Reference | None:
     return None  # group chats: Seen does not post there
 
 
+def card_activity(message: Message) -> MessageActivityInput:
+    return MessageActivityInput(text=message.fallback).add_card(
+        AdaptiveCard.model_validate(message_card(message))
+    )
+
+
 class TeamsBot:
     """The SDK app with Seen's handlers; `asgi` is what uvicorn serves once `initialize` ran."""
 
@@ -115,6 +128,7 @@ class TeamsBot:
         self.commands = TeamsCommands(factory, now)
         self.buttons = TeamsButtons(factory, now)
         self.threads = TeamsThreads(factory, now)
+        self.dialogs = TeamsDialogs(factory, now)
         self.adapter = FastAPIAdapter()
         self.app = App(
             client_id=settings.client_id,
@@ -132,6 +146,10 @@ class TeamsBot:
         self.app.on_conversation_update(self._conversation)
         self.app.on_message(self._message)
         self.app.on_card_action(self._card_action)
+        self.app.on_dialog_open(self._dialog_open)
+        self.app.on_dialog_submit(self._dialog_submit)
+        self.app.on_message_ext_open(self._extension_open)
+        self.app.on_message_ext_submit(self._extension_submit)
 
     async def initialize(self) -> None:
         await self.app.initialize()
@@ -179,10 +197,12 @@ class TeamsBot:
         elif ref.scope == "channel" and not activity.is_recipient_mentioned():
             return  # a channel message not addressed to Seen
         else:
-            answers = await asyncio.to_thread(self.commands.reply, person, text, activity.id or "")
+            typed = await asyncio.to_thread(self.dialogs.typed, person, text)  # `record C-1042`
+            answers = [typed] if typed is not None else []
+            answers = answers or await asyncio.to_thread(self.commands.reply, person, text, activity.id or "")
         for part in answers:
             try:
-                await ctx.send(part)
+                await ctx.send(part if isinstance(part, str) else card_activity(part))
             except Exception as exc:  # the answer is lost, not the command: it is stored and audited
                 log.warning("could not answer a command: %s", type(exc).__name__)
                 return
@@ -200,3 +220,29 @@ class TeamsBot:
         if isinstance(answer, str):
             return AdaptiveCardActionMessageResponse(value=answer)
         return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(message_card(answer)))
+
+    # -- dialogs (bot.teams.dialogs) ----------------------------------------------------------
+    def _sender(self, ctx: Any) -> str | None:
+        """The Entra object id of the invoke's sender, None when it is not for this tenant."""
+        ref = reference_of(ctx.activity)
+        if ref is not None and not self._ours(ref):
+            return None
+        person = ctx.activity.from_
+        return person.aad_object_id if person else None
+
+    async def _dialog_open(self, ctx: Any) -> Any:
+        data = ctx.activity.value.data if ctx.activity.value else None
+        return await asyncio.to_thread(self.dialogs.open, self._sender(ctx), data)
+
+    async def _dialog_submit(self, ctx: Any) -> Any:
+        data = ctx.activity.value.data if ctx.activity.value else None
+        return await asyncio.to_thread(self.dialogs.submit, self._sender(ctx), data, ctx.activity.id or "")
+
+    async def _extension_open(self, ctx: Any) -> Any:
+        value = ctx.activity.value.model_dump(by_alias=True, exclude_none=True) if ctx.activity.value else {}
+        return await asyncio.to_thread(self.dialogs.extension_open, self._sender(ctx), value)
+
+    async def _extension_submit(self, ctx: Any) -> Any:
+        value = ctx.activity.value.model_dump(by_alias=True, exclude_none=True) if ctx.activity.value else {}
+        activity_id = ctx.activity.id or ""
+        return await asyncio.to_thread(self.dialogs.extension_submit, self._sender(ctx), value, activity_id)

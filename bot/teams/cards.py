@@ -16,13 +16,14 @@ import re
 from datetime import date, time
 from typing import Any
 
-from bot.core.model import Action, Form, FormField, Message
+from bot.core.model import CHOICE_KINDS, Action, Form, FormField, Message
 
 VERSION = "1.5"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 FORM_KEY = "seen_form"  # in an open-form button's data: the form to open
 METADATA_KEY = "seen_metadata"  # in a form's submit data: its private metadata
+DISPATCH_KEY = "seen_dispatch"  # in a form's data: the field whose change asks for the form again
 TEXT_MAX = 5000  # characters a TextBlock carries before the card is cut (Teams' messages are ~28 KB)
 
 _INLINE = re.compile(r"([\\`*_~\[\]()<>!|])")
@@ -84,7 +85,7 @@ def attachment(card: dict[str, Any]) -> dict[str, Any]:
 # -- forms --------------------------------------------------------------------------------------
 def _initial(f: FormField) -> str | None:
     value = f.initial
-    if value is None:
+    if value is None or value == "":
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -92,6 +93,8 @@ def _initial(f: FormField) -> str | None:
         return value.strftime("%H:%M")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, tuple):
+        return ",".join(value) or None
     return str(value)
 
 
@@ -109,39 +112,64 @@ def form_input(f: FormField) -> dict[str, Any]:
         element = {"type": "Input.Date", **base}
     elif f.kind == "time":
         element = {"type": "Input.Time", **base}
-    elif f.kind == "select":
+    elif f.kind in CHOICE_KINDS:
         choices = [{"title": o.label, "value": o.value} for o in f.options]
         element = {"type": "Input.ChoiceSet", **base, "choices": choices}  # compact: the default
-        if value is not None and value not in {o.value for o in f.options}:
+        if f.kind == "radio":
+            element["style"] = "expanded"
+        known = {o.value for o in f.options}
+        if f.kind == "multiselect":
+            element["isMultiSelect"] = True
+            value = ",".join(v for v in (value or "").split(",") if v in known) or None
+        elif value is not None and value not in known:
             value = None
     else:  # checkbox
         element = {"type": "Input.Toggle", **base, "title": f.label}  # on "true", off "false"
-        value = value or "false"
+        value = value if value in ("true", "false") else "false"
     if value is not None:
         element["value"] = value
     return element
 
 
-def form_card(form: Form) -> dict[str, Any]:
+def form_card(form: Form, errors: dict[str, str] | None = None) -> dict[str, Any]:
+    """The form as a dialog's card: its inputs (their ids the fields' ids), words between them,
+    and under each input the message `errors` holds for it (a submission shown again). A field
+    that reports its changes (`dispatch`) gets a button sending the form back to be shown again."""
+    errors = errors or {}
     body: list[dict[str, Any]] = []
+    if errors:
+        body.append(_text("Some answers need a change: see the messages below them.", color="Attention"))
+    actions: list[dict[str, Any]] = []
+    metadata = {FORM_KEY: form.id, METADATA_KEY: dict(form.metadata)}
     for f in form.fields:
+        if f.kind == "section":
+            body.append(_text(f.label))
+            continue
+        if f.kind == "heading":
+            body.append(
+                _text(f.label, weight="Bolder", separator=True) if body else _text(f.label, weight="Bolder")
+            )
+            continue
         body.append(form_input(f))
         if f.hint:
             body.append(_text(f.hint, size="Small", isSubtle=True, spacing="None"))
-    submit = {
-        "type": "Action.Submit",
-        "title": form.submit,
-        "style": "positive",
-        "data": {FORM_KEY: form.id, METADATA_KEY: dict(form.metadata)},
-    }
-    return _card(body, [submit], None)
+        if f.id in errors:
+            body.append(_text(errors[f.id], color="Attention", spacing="None"))
+        if f.dispatch:
+            data = {**metadata, DISPATCH_KEY: f.dispatch}
+            actions.append({"type": "Action.Submit", "title": f"Update the form: {f.label}", "data": data})
+    submit = {"type": "Action.Submit", "title": form.submit, "style": "positive", "data": metadata}
+    return _card(body, [submit, *actions], None)
 
 
-def task_module(form: Form) -> dict[str, Any]:
-    """The answer to a `task/fetch` invoke: the form as a dialog."""
+def task_module(form: Form, errors: dict[str, str] | None = None) -> dict[str, Any]:
+    """The answer to a `task/fetch` invoke (or a `task/submit` to show again): the form as a dialog."""
+    card = attachment(form_card(form, errors))
     return {
-        "task": {
-            "type": "continue",
-            "value": {"title": form.title[:80], "width": "medium", "card": attachment(form_card(form))},
-        }
+        "task": {"type": "continue", "value": {"title": form.title[:80], "width": "medium", "card": card}}
     }
+
+
+def task_message(text: str) -> dict[str, Any]:
+    """The answer to a `task/submit` that closes the dialog showing `text`."""
+    return {"task": {"type": "message", "value": text}}
