@@ -36,6 +36,7 @@ from bot.core.parse import ParseError, Record, parse
 from bot.core.visit_form import SIBLINGS_ACTION, VISIT_FORM, visit_form
 from bot.core.visit_form_store import VisitRecording
 from bot.teams.cards import DISPATCH_KEY, FORM_KEY, METADATA_KEY, task_message, task_module
+from bot.teams.package import RECORD_VISIT
 from scheduler.messages import child_label
 from storage.caseload import CASE_REF
 from storage.facts import FactError
@@ -45,7 +46,6 @@ LOG_VISIT = "seen_log_visit"  # a reminder's "Log visit": a new visit
 OPEN_RECORD = "seen_open_record"  # "Record a visit": completes the latest visit not yet recorded
 DECIDE = "seen_decide"  # a prompt's "Record decision"
 PICK_CHILD = "seen_pick_child"  # the message extension's first step when no child is named
-EXTENSION_COMMAND = "recordVisit"
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_/.-]{0,63}")
 OURS = (FORM_KEY, METADATA_KEY, DISPATCH_KEY, "msteams")
 
@@ -191,7 +191,7 @@ class TeamsDialogs(VisitRecording, DecisionRecording):
         """`composeExtension/fetchTask` of "Record a visit": the visit dialog for the child the
         message names, else a first dialog choosing one of the person's children."""
         value = value if isinstance(value, dict) else {}
-        if value.get("commandId") != EXTENSION_COMMAND:
+        if value.get("commandId") != RECORD_VISIT:
             return task_message(f"⛔ {FORM_UNREADABLE}")
         try:
             with self.factory() as s:

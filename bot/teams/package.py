@@ -5,7 +5,8 @@ registration's client id (TEAMS_CLIENT_ID); the developer's pages come from SEEN
 (with SEEN_TEAMS_PRIVACY_URL and SEEN_TEAMS_TERMS_URL, by default its /privacy and /terms). The bot
 is installed personally and in teams; its typed commands are listed for both; the team scope's
 resource-specific consent ChannelMessage.Read.Group lets it read replies in a channel without an
-@mention; the action message extension "Record a visit" opens the visit form.
+@mention; the action message extension "Record a visit" opens the visit record dialog
+(bot.teams.dialogs) for the child the message it is started from names, else for a child chosen first.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def manifest(env: Mapping[str, str]) -> dict[str, Any]:
                         "id": RECORD_VISIT,
                         "type": "action",
                         "title": "Record a visit",
-                        "description": "Record a visit to a child: the same form as `log`",
+                        "description": "Record of a Child Protection Visit for the child a message names",
                         "context": ["compose", "commandBox", "message"],
                         "fetchTask": True,
                     }

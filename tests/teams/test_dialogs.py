@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from bot.core.context import FORM_UNREADABLE
 from bot.teams.app import TeamsBot
 from bot.teams.cards import FORM_KEY, METADATA_KEY
+from bot.teams.package import RECORD_VISIT, manifest
 from scheduler.rules import model
 from storage import facts
 from storage.models import AuditLog, CaseNote, Child, Contact, Decision, Staff
@@ -455,7 +456,7 @@ def test_a_decision_by_a_worker_or_a_non_decider_is_refused_and_nothing_stored(s
 
 # -- the message extension -----------------------------------------------------------------------
 def _extension(connector, aad: str, name: str, value: dict[str, Any], activity_id: str = "f:me-1") -> dict:
-    return _invoke(connector, aad, name, {"commandId": "recordVisit", **value}, activity_id)
+    return _invoke(connector, aad, name, {"commandId": RECORD_VISIT, **value}, activity_id)
 
 
 def test_the_message_extension_opens_the_dialog_for_the_child_a_message_names_and_stores_it(
@@ -524,3 +525,16 @@ def test_the_message_extension_from_the_compose_box_asks_which_child_first(sende
     assert _errors_under(_card(reply.json()["task"])) == {"at_date": "Give the date of the visit"}
     with factory() as s:
         assert s.scalar(select(Contact).where(Contact.source_key.like("teams:dialog:%"))) is None
+
+
+def test_the_manifest_declares_the_message_extension_the_app_answers() -> None:
+    """The app package's action command is the one the app handles, on the bot, from a message,
+    the compose box and the command box, opening its dialog by fetchTask."""
+    data = manifest(
+        {"TEAMS_CLIENT_ID": APP_ID, "SEEN_TEAMS_WEBSITE_URL": "https://council.example.gov.uk/seen"}
+    )
+    (extension,) = data["composeExtensions"]
+    (command,) = extension["commands"]
+    assert extension["botId"] == APP_ID
+    assert (command["id"], command["type"], command["fetchTask"]) == (RECORD_VISIT, "action", True)
+    assert sorted(command["context"]) == ["commandBox", "compose", "message"]
