@@ -192,14 +192,17 @@ class TeamsBot:
         text = (strip_mentions_text(activity) or "").strip()
         conversation = activity.conversation.id if activity.conversation else ""
         note = await asyncio.to_thread(self.threads.reply, person, conversation, text, activity.id or "")
+        answers: list[str | Message]
         if note is not None:  # a reply in the thread of Seen's post about a child: a case note
             answers = [note]
         elif ref.scope == "channel" and not activity.is_recipient_mentioned():
             return  # a channel message not addressed to Seen
         else:
-            typed = await asyncio.to_thread(self.dialogs.typed, person, text)  # `record C-1042`
-            answers = [typed] if typed is not None else []
-            answers = answers or await asyncio.to_thread(self.commands.reply, person, text, activity.id or "")
+            typed = await asyncio.to_thread(self.dialogs.typed, person, text)  # `record C-1042`: a card
+            if typed is not None:
+                answers = [typed]
+            else:
+                answers = list(await asyncio.to_thread(self.commands.reply, person, text, activity.id or ""))
         for part in answers:
             try:
                 await ctx.send(part if isinstance(part, str) else card_activity(part))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from typing import Any
 
 from sqlalchemy import select
@@ -137,7 +138,7 @@ class TeamsDialogs(VisitRecording, DecisionRecording):
         which = data.get(FORM_KEY)
         meta = data.get(METADATA_KEY) if isinstance(data.get(METADATA_KEY), dict) else {}
         refused_as = "decision" if which == DECISION_FORM else "visit record"
-        key = f"teams:dialog:{activity_id}"
+        key = f"teams:dialog:{activity_id or uuid.uuid4()}"  # the connector's retry has the same id
         answers = DataAnswers(data)
         now = self.clock()
         try:
