@@ -36,6 +36,7 @@ from bot.core.model import Action, Form, FormField, Message, Option
 from bot.core.parse import ParseError, Record, parse
 from bot.core.visit_form import SIBLINGS_ACTION, VISIT_FORM, visit_form
 from bot.core.visit_form_store import VisitRecording
+from bot.slack.views import ACTION_IDS
 from bot.teams.cards import DISPATCH_KEY, FORM_KEY, METADATA_KEY, task_message, task_module
 from bot.teams.package import RECORD_VISIT
 from scheduler.messages import child_label
@@ -43,9 +44,10 @@ from storage.caseload import CASE_REF
 from storage.facts import FactError
 from storage.models import Child, Decision, Staff
 
-LOG_VISIT = "seen_log_visit"  # a reminder's "Log visit": a new visit
-OPEN_RECORD = "seen_open_record"  # "Record a visit": completes the latest visit not yet recorded
-DECIDE = "seen_decide"  # a prompt's "Record decision"
+# The open-form buttons' ids, as the outbox's messages name them on both platforms.
+LOG_VISIT = ACTION_IDS["Log visit"]  # a new visit
+OPEN_RECORD = ACTION_IDS["Open record"]  # "Record a visit": completes the latest visit not yet recorded
+DECIDE = ACTION_IDS["Record decision"]
 PICK_CHILD = "seen_pick_child"  # the message extension's first step when no child is named
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_/.-]{0,63}")
 OURS = (FORM_KEY, METADATA_KEY, DISPATCH_KEY, "msteams")
