@@ -30,8 +30,6 @@ from tests.teams.conftest import APP_ID, TENANT, TeamsSender, settings_for, team
 from tests.teams.fake_connector import FakeConnector
 from tests.walkthrough.drivers import Answer, FormView, Input, Shown, filled
 
-INVOKE_CARD = "application/vnd.microsoft.card.adaptive"
-
 
 def channel_of(team: Team) -> str:
     return f"19:{team.name.split()[0].lower()}@thread.tacv2"
@@ -216,7 +214,7 @@ class TeamsDriver:
         }
         body = self._invoke(user, message, "adaptiveCard/action", {**value, "trigger": "manual"})
         assert body is not None and body.get("statusCode") == 200, body
-        if body.get("type") != INVOKE_CARD:
+        if body.get("type") != CONTENT_TYPE:
             raise AssertionError(f"{button!r} was answered with a message, not a card: {body.get('value')}")
         self.connector.replace(message.conversation, message.id, body["value"])  # as Teams does
 
@@ -308,7 +306,7 @@ class TeamsDriver:
         for call in self.connector.activity_calls():
             found += cards_of(call.body)
         for name, body in self.received:
-            if name == "adaptiveCard/action" and body and body.get("type") == INVOKE_CARD:
+            if name == "adaptiveCard/action" and body and body.get("type") == CONTENT_TYPE:
                 found.append(body["value"])
             elif name == "task/fetch" and body and (body.get("task") or {}).get("type") == "continue":
                 found.append(body["task"]["value"]["card"]["content"])

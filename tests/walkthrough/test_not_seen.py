@@ -80,8 +80,10 @@ def test_not_seen_visit_walkthrough(driver: Driver) -> None:
 
     # 11:10: the manager acknowledges; the prompt changes in place, Record decision kept.
     clock.now = at(23, 11, 10)
+    manager_seen = len(driver.messages_to("tm"))
     driver.click("tm", prompt, "Acknowledge")
     [acknowledged] = driver.updates_of(prompt)
+    assert len(driver.messages_to("tm")) == manager_seen  # the same message, not a new one
     assert acknowledged.text.endswith(
         f"Acknowledged by {driver.who('tm')} at Mon 23 Nov 2026 11:10. "
         "The rule is met by the recorded decision."
