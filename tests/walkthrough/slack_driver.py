@@ -67,6 +67,9 @@ class SlackDriver:
         self.factory = running.factory
         self.world = running.world
         self.runtime = runtime_for(running)
+        # This fake Slack sets no per-conversation limit: posts paced a real second apart would only
+        # stretch the walkthrough (the pacing is tested in tests/scheduler/test_delivery_concurrency.py).
+        self.runtime.messenger.conversation_interval = 0.0
         self.forms = 0  # views.open calls taken as forms so far
         self.submitted = 0
         self.reactions = 0
