@@ -318,10 +318,14 @@ class TeamsDriver:
         return list(unique.values())
 
     def finish(self) -> None:
+        """Every card through Microsoft's library: no parse or validation event, nothing dropped in
+        its round trip; and no call the connector refused."""
         cards = self.cards()
         assert cards, "no card reached Teams"
         for card, result in zip(cards, npm_tools.parse_cards(self.npm, cards), strict=True):
             assert result["events"] == [], (result["events"], card)
             assert result["validation"] == [], (result["validation"], card)
+            kept = {k: v for k, v in result["roundtrip"].items() if k != "$schema"}
+            assert kept == {k: v for k, v in card.items() if k != "$schema"}, ("dropped or changed", card)
         failed = [c for c in self.connector.activity_calls() if c.status >= 400]
         assert failed == [], [(c.method, c.path, c.status) for c in failed]
