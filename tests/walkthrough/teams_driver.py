@@ -269,31 +269,44 @@ class TeamsDriver:
         return {"dialog": texts_of(task["value"]["card"]["content"])}
 
     def reply_in_thread(self, user: str, message: Shown, text: str) -> None:
-        if message.conversation.startswith("a:chat-"):
-            raise AssertionError(
-                "Teams has no threads in a 1:1 chat: a reply to this message there reaches Seen as a "
-                "new message of the chat (bot/teams/threads.py keeps only replies in a channel thread)"
-            )
-        thread = f"{message.conversation}{THREAD}{message.id}"
+        """A reply in a channel post's thread (`<channel>;messageid=<post>`); in a 1:1 chat, which has
+        no threads, Teams' quoted reply: a message of the chat with a `quotedReply` entity naming
+        the message (the SDK's `get_quoted_messages`), its text led by the `<quoted …/>` placeholder
+        the SDK writes. Seen answers that the reply was kept as a case note."""
         aad = self.aad(user)
-        activity = {
-            **self._from(aad, thread),
-            "type": "message",
-            "text": text,
-            "conversation": {
-                "id": thread,
-                "conversationType": "channel",
-                "tenantId": TENANT,
-                "isGroup": True,
-            },
-            "channelData": {
-                "tenant": {"id": TENANT},
-                "team": {"id": message.conversation},
-                "channel": {"id": message.conversation},
-            },
-        }
-        answers = self._post(activity, thread)
-        assert [a.text for a in answers][:1] and answers[0].text.startswith("Kept as a case note"), answers
+        if message.conversation.startswith("a:chat-"):
+            where = message.conversation
+            quoted = {"messageId": message.id, "senderId": f"28:{APP_ID}", "senderName": "Seen"}
+            activity = {
+                **self._from(aad, where),
+                "type": "message",
+                "text": f'<quoted messageId="{message.id}"/> {text}',
+                "entities": [
+                    {"type": "quotedReply", "quotedReply": {**quoted, "preview": message.text[:80]}}
+                ],
+            }
+        else:
+            where = f"{message.conversation}{THREAD}{message.id}"
+            activity = {
+                **self._from(aad, where),
+                "type": "message",
+                "text": text,
+                "conversation": {
+                    "id": where,
+                    "conversationType": "channel",
+                    "tenantId": TENANT,
+                    "isGroup": True,
+                },
+                "channelData": {
+                    "tenant": {"id": TENANT},
+                    "team": {"id": message.conversation},
+                    "channel": {"id": message.conversation},
+                },
+            }
+        answers = [a.text for a in self._post(activity, where)]
+        assert answers[:1] and answers[0].startswith("Kept as a case note"), (
+            f"the reply to the message was not kept as a case note; Seen answered {answers}"
+        )
 
     # -- checks -----------------------------------------------------------------------------------
     def sent(self) -> list[tuple[str, str]]:
