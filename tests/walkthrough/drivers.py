@@ -68,6 +68,7 @@ class Driver(Protocol):
     world: World
     runtime: Runtime
     thread_source: str  # the CaseNote.source of a thread reply on this platform
+    forms_from_commands: bool  # a typed command can open a form (Slack); on Teams only a button can
 
     def shown(self, text: str) -> str:
         """How the platform shows the outbox's text (written with Slack's `*bold*` and `code`)."""

@@ -57,6 +57,7 @@ def _state(kind: str, value: str) -> dict[str, Any]:
 
 class SlackDriver:
     name = "slack"
+    forms_from_commands = True
     thread_source = "slack_thread"
 
     def __init__(self, running: Running) -> None:

@@ -69,6 +69,7 @@ def shown_text(activity: dict[str, Any]) -> str:
 
 class TeamsDriver:
     name = "teams"
+    forms_from_commands = False
     thread_source = "teams_thread"
 
     def __init__(self, connector: FakeConnector, world: World, clock: Clock) -> None:
