@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.models import Team
 from tests.bot.conftest import Clock, World
 
 
@@ -128,3 +130,11 @@ def filled(form: FormView, values: dict[str, str]) -> dict[str, str]:
             assert value in spec.options, f"{key}: {value!r} is not offered ({spec.options})"
         out[key] = value
     return out
+
+
+def team_channel(factory: sessionmaker[Session], team: str) -> str:
+    """The chat channel of the team named `team`."""
+    with factory() as s:
+        channel = s.scalar(select(Team.slack_channel_id).where(Team.name == team))
+    assert channel, f"no channel for the team {team!r}"
+    return channel

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from tests.bot.conftest import Running, runtime_for
-from tests.walkthrough.drivers import Answer, FormView, Input, Shown, filled
+from tests.walkthrough.drivers import Answer, FormView, Input, Shown, filled, team_channel
 
 
 def _buttons(message: dict[str, Any]) -> tuple[str, ...]:
@@ -97,16 +97,8 @@ class SlackDriver:
         return [self._shown(channel, m) for m in self.fake.messages(channel)]
 
     def channel_messages(self, team: str) -> list[Shown]:
-        channel = next(t.slack_channel_id for t in self._teams() if t.name == team)
+        channel = team_channel(self.factory, team)
         return [self._shown(channel, m) for m in self.fake.messages(channel)]
-
-    def _teams(self) -> list[Any]:
-        from sqlalchemy import select
-
-        from storage.models import Team
-
-        with self.factory() as s:
-            return list(s.scalars(select(Team)))
 
     def updates_of(self, message: Shown, count: int = 1) -> list[Shown]:
         def same(call: Any) -> bool:

@@ -28,7 +28,7 @@ from tests.bot.conftest import Clock, UvicornThread, World
 from tests.teams import npm_tools
 from tests.teams.conftest import APP_ID, TENANT, TeamsSender, settings_for, team_installation
 from tests.teams.fake_connector import FakeConnector
-from tests.walkthrough.drivers import Answer, FormView, Input, Shown, filled
+from tests.walkthrough.drivers import Answer, FormView, Input, Shown, filled, team_channel
 
 
 def channel_of(team: Team) -> str:
@@ -155,8 +155,7 @@ class TeamsDriver:
         return [self._shown(chat, i, a) for i, a in self._activities(chat) if i not in self.answers]
 
     def channel_messages(self, team: str) -> list[Shown]:
-        with self.factory() as s:
-            channel = str(s.scalar(select(Team.slack_channel_id).where(Team.name == team)))
+        channel = team_channel(self.factory, team)
         return [self._shown(channel, i, a) for i, a in self._activities(channel) if i not in self.answers]
 
     def updates_of(self, message: Shown, count: int = 1) -> list[Shown]:
