@@ -6,7 +6,9 @@ from `<openid metadata>/…/keys`), signs activities the way the Bot Connector d
 serves `/v3/conversations/{id}/activities` (POST creates, PUT updates) for the conversations it
 knows, as strictly as the real one: the bot's bearer token is required, the activity must be a
 message, and each Adaptive Card attachment must parse with the SDK's own card model. Every call is
-recorded; `fail(status, retry_after)` makes the next call answer that instead.
+recorded; `fail(status, retry_after)` makes the next call answer that instead. Every replacement of
+an activity in place is kept in `updates`: a PUT by the bot, or (`replace`) the card Teams itself
+puts in the place of the clicked one when the bot answers an `Action.Execute` with a card.
 """
 
 from __future__ import annotations
@@ -48,6 +50,17 @@ class Call:
     at: float = field(default_factory=time.monotonic)
 
 
+@dataclass
+class Update:
+    """An activity replaced in place: `via` "PUT" (the bot's call) or "invoke" (Teams, with the
+    card the bot answered an `Action.Execute` with)."""
+
+    conversation: str
+    activity_id: str
+    via: str
+    activity: dict[str, Any]
+
+
 class FakeConnector:
     def __init__(self, app_id: str) -> None:
         self.app_id = app_id
@@ -55,6 +68,7 @@ class FakeConnector:
         self.calls: list[Call] = []
         self.failures: list[tuple[int, float | None]] = []
         self.conversations: dict[str, dict[str, dict[str, Any]]] = {}  # id -> activity id -> activity
+        self.updates: list[Update] = []
         self.lock = threading.Lock()
         self._next = 1000
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -92,6 +106,17 @@ class FakeConnector:
         body = {k: v for k, v in body.items() if v is not None}
         return jwt.encode(body, key or self.key, algorithm="RS256", headers={"kid": KID})
 
+    def replace(self, conversation_id: str, activity_id: str, card: dict[str, Any]) -> None:
+        """What Teams does with the card the bot answered an `Action.Execute` with: it takes the
+        clicked card's place in the conversation (the activity keeps its id)."""
+        AdaptiveCard.model_validate(card)
+        with self.lock:
+            activity = self.conversations[conversation_id][activity_id]
+            attachment = {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
+            activity = {**activity, "attachments": [attachment]}
+            self.conversations[conversation_id][activity_id] = activity
+            self.updates.append(Update(conversation_id, activity_id, "invoke", activity))
+
     def activity_calls(self) -> list[Call]:
         with self.lock:
             return [c for c in self.calls if c.path.startswith("/v3/")]
@@ -126,6 +151,7 @@ class FakeConnector:
                 if match.group(2) not in conversation:
                     return 404, {"error": {"code": "ActivityNotFound"}}, {}
                 activity_id = match.group(2)
+                self.updates.append(Update(match.group(1), activity_id, "PUT", body))
             else:
                 self._next += 1
                 activity_id = f"1:{self._next}"
