@@ -207,3 +207,17 @@ def test_a_team_without_a_channel_sends_its_post_to_its_team_managers(running):
     assert weekly_report_job(runtime, MONDAY_0900) == 4
     assert _shares(running) == {"C0NORTH": 1, "D0STM": 1, "C0HILL": 1, "D0PM": 1}
     assert running.fake.files["D0STM"][0]["comment"].startswith("*Timeliness this week: South CP*")
+
+
+def test_the_console_messenger_says_an_image_is_attached():
+    """`make run` without chat tokens prints the post and its chart's name and size, no bytes."""
+    import io
+
+    from scheduler.messenger import ConsoleMessenger, Image, OutgoingMessage, with_image
+
+    out = io.StringIO()
+    image = Image(PNG + b"\0" * 100, "North CP statutory visits on time 2026-11.png", "North CP: bars")
+    payload = with_image({}, image)
+    ConsoleMessenger(out).send(OutgoingMessage("report:team1:2026-W48", "*Timeliness*", payload=payload))
+    said = "[image North CP statutory visits on time 2026-11.png, 108 bytes: North CP: bars]"
+    assert said in out.getvalue()
