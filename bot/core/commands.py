@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from bot.core import access, caseview
 from bot.core.access import Refused
+from bot.core.context import Core
 from bot.core.parse import Child, Due, Note, Stats, Team
 from scheduler.messages import child_label
-from scheduler.weekly_report import covered_teams
+from scheduler.weekly_report import Post, covered_teams, stats_post
 from storage import facts
 from storage.audit import write_audit
 from storage.models import Staff
@@ -83,3 +84,20 @@ def stats_teams(s: Session, staff: Staff, cmd: Stats, now: datetime, *, via: str
     detail = {"via": via, "teams": [t.name for t in mine]}
     write_audit(s, "stats.viewed", actor=staff.id, at=now, detail=detail)
     return [t.id for t in mine]
+
+
+def stats_answer(
+    core: Core, user: str | None, cmd: Stats, *, via: str, action: str, unknown: str = access.UNKNOWN_STAFF
+) -> Post:
+    """The answer to `stats [team]` from the chat user `user` (`unknown`: what someone Seen does not
+    know is told): who may ask is checked and the answer audited in one transaction, then the
+    figures are counted outside it (they take a moment). A refusal is audited and raised."""
+    now = core.clock()
+    try:
+        with core.writing() as s:
+            teams = stats_teams(s, access.staff_for(s, user, unknown), cmd, now, via=via)
+    except Refused as exc:
+        core.refused(user, action, str(exc))
+        raise
+    with core.factory() as s:
+        return stats_post(s, [s.get_one(TeamRow, i) for i in teams], now)

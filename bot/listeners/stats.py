@@ -4,7 +4,7 @@ chart, as in the weekly post (scheduler.weekly_report).
 Acknowledged at once, answered after (lazy listener), as every `/seen` command. The numbers come
 back where the command was typed (ephemeral, as every answer); the numbers with the chart go to the
 asker's direct messages with Seen, because a file cannot be shown to one person only in a channel,
-and a team's figures are for its staff. Who may ask, and which teams, is `bot.core.commands.stats_teams`'s.
+and a team's figures are for its staff. Who may ask, and which teams, is `bot.core.commands`'.
 This listener is registered before `bot.listeners.commands`' `/seen` and takes only `stats`.
 """
 
@@ -14,16 +14,13 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.core import access
 from bot.core.access import Refused
-from bot.core.commands import stats_teams
+from bot.core.commands import stats_answer
 from bot.core.context import Core
 from bot.core.parse import ParseError, Stats, parse
 from bot.slack.errors import say
 from bot.slack.messenger import SlackMessenger
 from scheduler.messenger import DeliveryError, OutgoingMessage, with_image
-from scheduler.weekly_report import stats_post
-from storage.models import Team
 
 CHART_SENT = "_The chart, with these numbers, is in your direct messages with Seen._"
 CHART_NOT_SENT = ":warning: The chart could not be sent to your direct messages ({why}): try again later."
@@ -46,17 +43,13 @@ class StatsCommand(Core):
     def run_stats(self, command: dict[str, Any], respond: Any, client: Any) -> None:
         user = command.get("user_id")
         cmd = parse(command.get("text") or "")
-        assert isinstance(cmd, Stats)
-        now = self.clock()
+        if not isinstance(cmd, Stats):  # not for this listener (is_stats): nothing to do
+            return
         try:
-            with self.writing() as s:
-                teams = stats_teams(s, access.staff_for(s, user), cmd, now, via="slack")
+            answer = stats_answer(self, user, cmd, via="slack", action="/seen stats")
         except Refused as exc:
-            self.refused(user, "/seen stats", str(exc))
             say(respond, f":warning: {exc}")
             return
-        with self.factory() as s:  # counted outside the write transaction: it takes a moment
-            answer = stats_post(s, [s.get_one(Team, i) for i in teams], now)
         message = OutgoingMessage(
             key=f"stats:{command.get('trigger_id')}",
             text=answer.text,

@@ -97,3 +97,22 @@ def test_the_messenger_sends_the_post_as_that_card_to_the_channel(teams_bot, fac
     assert _images(card)[0]["url"] == "data:image/png;base64," + base64.b64encode(post.image.png).decode()
     assert call.body["text"].startswith("Timeliness of North CP")  # the notification's words, plain
     assert len(json.dumps(call.body)) < 25_000
+
+
+def test_stats_typed_on_teams_answers_with_the_card_or_says_why_not(factory, summaries) -> None:
+    """`stats` in the 1:1 chat: the same card; another team's name or an unknown person is refused."""
+    from microsoft_teams.cards import AdaptiveCard
+
+    from bot.teams.commands import TeamsCommands
+
+    commands = TeamsCommands(factory, lambda: NOW)
+    [card] = commands.reply("U0SW", "stats", "a1")  # the test world's chat ids stand for Entra ids
+    assert isinstance(card, AdaptiveCard)
+    shown = card.model_dump(by_alias=True, exclude_none=True)
+    assert shown["body"][0]["text"].startswith("Timeliness of North CP")
+    assert any(b["type"] == "Image" for b in shown["body"])
+    assert commands.reply("U0SW", "stats South CP", "a2") == [
+        "⚠️ South CP is not your team, so Seen cannot show you its figures. Yours: North CP."
+    ]
+    [unknown] = commands.reply("aad-nobody", "stats", "a3")
+    assert unknown.startswith("⚠️ Seen does not know your Microsoft Teams account yet")
