@@ -128,7 +128,8 @@ def stats_post(session: Session, teams: list[Team], now: datetime) -> Post:
     """What `/seen stats` answers: the summary of `teams` (one at least) as known now."""
     figs = [figures(session, t, now) for t in teams]
     who = figs[0].team.name if len(figs) == 1 else "your teams"
-    return post(figs, f"*Timeliness of {who}* · {now.astimezone(figs[0].policy.timezone):%-d %B %Y %H:%M}")
+    local = now.astimezone(figs[0].policy.timezone)
+    return post(figs, f"*Timeliness of {who}* · {local.day} {local:%B %Y %H:%M}")
 
 
 # -- the weekly post --------------------------------------------------------------------------
@@ -184,12 +185,15 @@ def write_weekly_reports(factory: sessionmaker[Session], now: datetime) -> int:
             if not mine:
                 continue
             week, at = mine[0]
+            key = f"report:staff{manager.id}:{week}"
+            if session.scalar(select(Outbox.id).where(Outbox.key == key)) is not None:
+                continue  # written when another of their teams' posts went this week
             note = _late(figs_of(teams[0]).policy, now, at)
             who = "your teams" if len(teams) > 1 else teams[0].name
             heading = f"*Timeliness this week: {who}* · week {week}"
             summary = post([figs_of(t) for t in teams], heading, note)
             to = f"{manager.role.replace('_', ' ')} (staff {manager.id})"
-            rows.append(_row(f"report:staff{manager.id}:{week}", manager.id, None, summary, to, now, note))
+            rows.append(_row(key, manager.id, None, summary, to, now, note))
     with factory.begin() as session:
         done = set(session.scalars(select(SchedulerState.name).where(SchedulerState.name.in_(markers))))
         done |= set(session.scalars(select(Outbox.key).where(Outbox.key.in_([r["key"] for r in rows]))))

@@ -221,3 +221,33 @@ def test_the_console_messenger_says_an_image_is_attached():
     ConsoleMessenger(out).send(OutgoingMessage("report:team1:2026-W48", "*Timeliness*", payload=payload))
     said = "[image North CP statutory visits on time 2026-11.png, 108 bytes: North CP: bars]"
     assert said in out.getvalue()
+
+
+def test_the_fake_refuses_completing_an_upload_whose_bytes_never_came(running):
+    """The fake Slack is as strict as Slack: no filename or length, or a completion before the
+    upload, is refused (so the tests above could fail)."""
+    from slack_sdk.errors import SlackApiError
+
+    client = make_client(TOKEN, running.fake.api_url)
+    with pytest.raises(SlackApiError) as missing:
+        client.api_call("files.getUploadURLExternal", params={"filename": "a.png"})
+    assert missing.value.response["error"] == "invalid_arguments"
+    got = client.files_getUploadURLExternal(filename="a.png", length=10)
+    with pytest.raises(SlackApiError) as early:
+        client.files_completeUploadExternal(files=[{"id": got["file_id"]}], channel_id="C0NORTH")
+    assert early.value.response["error"] == "invalid_arguments"
+    assert running.fake.files == {}
+    running.fake.rejected.clear()  # provoked here, not Seen's
+
+
+def test_a_channel_seen_is_not_in_parks_its_post_and_the_others_go(running):
+    """not_in_channel from files.completeUploadExternal: that row is parked (visibly), not retried."""
+    running.fake.bad_channels.add("C0SOUTH")
+    runtime = _fast(runtime_for(running))
+    assert weekly_report_job(runtime, MONDAY_0900) == 4
+    assert _shares(running) == {"C0NORTH": 1, "C0HILL": 1, "D0PM": 1}
+    with running.factory() as s:
+        query = select(Outbox.key, Outbox.status).where(Outbox.stage == "weekly-report")
+        status = dict(s.execute(query).all())
+    assert status["report:team2:2026-W48"] == "parked"
+    running.fake.rejected.clear()  # provoked here, not Seen's
