@@ -24,6 +24,7 @@ from scheduler.leader import take_lease
 from scheduler.messenger import Messenger
 from scheduler.metrics import record_sweep
 from scheduler.sweep import SweepReport, sweep
+from scheduler.weekly_report import weekly_report_job
 from storage.models import Outbox, Team
 from storage.retention import PurgeReport, purge_closed
 
@@ -204,6 +205,8 @@ def build_scheduler(
             id=f"morning-sweep-{i}",
         )
     scheduler.add_job(deliver_job, IntervalTrigger(seconds=deliver_seconds), id="deliver", next_run_time=now)
+    weekly = IntervalTrigger(minutes=1)  # each team's weekly timeliness post, within a minute of its time
+    scheduler.add_job(lambda: weekly_report_job(runtime, clock()), weekly, id="weekly", next_run_time=now)
     running = "Seen scheduler running: sweep every %s min, delivery every %s s"
     if retention_at is None:  # log arguments are checked for personal data: words stay in the format
         log.info(running + ", retention purge off", sweep_minutes, deliver_seconds)

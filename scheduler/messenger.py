@@ -6,6 +6,8 @@ of `bot`; the chat adapters implement it in `bot/` (Slack, Teams), and `seen run
 
 from __future__ import annotations
 
+import base64
+import binascii
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TextIO
@@ -18,7 +20,38 @@ class OutgoingMessage:
     to_user: str | None = None  # chat user id (a direct message)
     to_channel: str | None = None  # a team channel
     recipient: str = ""  # display of who it is for (role and staff id), never a name
-    payload: dict[str, Any] = field(default_factory=dict)  # rule, child, stage, buttons
+    payload: dict[str, Any] = field(default_factory=dict)  # rule, child, stage, buttons, image
+
+
+IMAGE = "image"  # the payload's key for a picture sent with the message (`with_image`, `image_of`)
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A picture sent with a message (the weekly report's chart): PNG bytes, the file's name, and
+    words saying what it shows (for screen readers, and where the picture cannot be shown)."""
+
+    png: bytes
+    name: str
+    alt: str
+
+
+def with_image(payload: dict[str, Any], image: Image) -> dict[str, Any]:
+    """`payload` carrying `image` (base64 in the outbox's JSON, so the row holds all it sends)."""
+    png = base64.b64encode(image.png).decode("ascii")
+    return {**payload, IMAGE: {"png": png, "name": image.name, "alt": image.alt}}
+
+
+def image_of(message: OutgoingMessage) -> Image | None:
+    """The picture a message carries, or None (none, or not readable: the words still go)."""
+    found = message.payload.get(IMAGE)
+    if not isinstance(found, dict):
+        return None
+    try:
+        png = base64.b64decode(str(found.get("png") or ""), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return Image(png, str(found.get("name") or "image.png"), str(found.get("alt") or "")) if png else None
 
 
 class DeliveryError(Exception):
@@ -50,5 +83,8 @@ class ConsoleMessenger:
         print(message.text, file=self.out)
         if buttons:
             print(buttons, file=self.out)
+        image = image_of(message)
+        if image is not None:
+            print(f"[image {image.name}, {len(image.png):,} bytes: {image.alt}]", file=self.out)
         print(file=self.out, flush=True)
         return f"console:{message.key}"

@@ -72,9 +72,9 @@ def overdue_by_worker_chart(counts: dict[str, int], team: str, as_of: str, path:
     plt.close(fig)
 
 
-HEADLINE = (
+HEADLINE = (  # the four headline numbers: visits on time, seen alone, not-seen, records
     ("visits_on_time_percent", "statutory visits on time (%)"),
-    ("visits_overdue", "statutory visits overdue"),
+    ("seen_alone_at_last_visit", "children seen alone at their last visit"),
     ("not_seen_discussions_decided_in_time", "not-seen discussions decided in time"),
     ("records_within_window", "records made in time"),
 )

@@ -5,6 +5,7 @@ says exactly what was wrong and how to write it; the caller shows it ephemerally
               [awake|not-awake] [at 2026-12-21 10:30] [because <why not seen alone>]
     /seen record C-1042
     /seen due | /seen team | /seen child C-1042 | /seen note C-1042 <text> | /seen help
+    /seen stats [team]
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ logs a visit outcome, then opens the Record of a Child Protection Visit form (ad
 • `/seen team`: your team's list, overdue first
 • `/seen child C-1042`: the child's next deadlines, open prompts and last visits
 • `/seen note C-1042 text`: a case note on the child
+• `/seen stats [team]`: your team's timeliness this month, four numbers and a chart (practice \
+managers and heads of service: their teams)
 • `/seen help`: this message
 Reply in the thread of any reminder or prompt to keep the reply as a case note on that child."""
 
@@ -41,6 +44,7 @@ USAGE = {
     "due": "/seen due",
     "team": "/seen team",
     "help": "/seen help",
+    "stats": "/seen stats [team]",
 }
 
 
@@ -93,7 +97,12 @@ class Help:
     pass
 
 
-Command = Log | Record | Child | Note | Due | Team | Help
+@dataclass(frozen=True, slots=True)
+class Stats:
+    team: str | None = None  # a team's name as written; None: the asker's own team(s)
+
+
+Command = Log | Record | Child | Note | Due | Team | Help | Stats
 
 
 def parse(text: str) -> Command:
@@ -110,6 +119,9 @@ def parse(text: str) -> Command:
         return Due() if name == "due" else Team()
     if name == "log":
         return _log(rest)
+    if name == "stats":
+        named = (text or "").strip().split(None, 1)
+        return Stats(" ".join(named[1].split()) if len(named) > 1 else None)
     if name in ("record", "child"):
         ref = _ref(rest, name)
         if len(rest) > 1:
@@ -123,7 +135,7 @@ def parse(text: str) -> Command:
             raise ParseError(f"write the note after the case reference: `{USAGE['note']}`")
         return Note(ref, note)
     raise ParseError(
-        f"unknown command {words[0]!r}: use log, record, due, team, child, note or help "
+        f"unknown command {words[0]!r}: use log, record, due, team, child, note, stats or help "
         "(`/seen help` shows them all)"
     )
 

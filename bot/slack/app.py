@@ -22,13 +22,14 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.context import Clock, utcnow
-from bot.listeners import commands, decision_form, home, prompts, threads, visit_form
+from bot.listeners import commands, decision_form, home, prompts, stats, threads, visit_form
 from bot.slack.messenger import make_client
 
 log = logging.getLogger("seen.bot")
 
 
 class SeenBot(
+    stats.StatsCommand,
     commands.Commands,
     visit_form.VisitForm,
     prompts.Prompts,
@@ -73,7 +74,7 @@ def build_app(
         listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="seen-bot"),
     )
     bot = SeenBot(factory, clock)
-    for listeners in (commands, visit_form, prompts, decision_form, threads, home):
+    for listeners in (stats, commands, visit_form, prompts, decision_form, threads, home):  # stats first
         listeners.register(app, bot)
 
     @app.error

@@ -9,12 +9,19 @@ message can be updated in place and thread replies can be traced back to the chi
 Slack errors map to the port's `DeliveryError`: 429 -> retry after Slack's Retry-After; 5xx and
 connection failures -> retry with backoff; a channel or user that does not exist, an app not in
 the channel, or a bad token -> not retryable (the row is parked, visibly).
+
+A message with a picture (the weekly report's chart) is one file share: the PNG uploaded with the
+files API (`files_upload_v2`: files.getUploadURLExternal, the upload, files.completeUploadExternal
+into the conversation, the words as its comment; scope `files:write`). A file share carries no
+metadata, so the file is named after the outbox key (`file_name`), which is what `find_sent` looks
+for; its ref is `"<channel>:file:<file id>"` (a weekly post is never updated in place).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -29,7 +36,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.slack.views import SECTION_CHARS, line_chunks, message_blocks, mrkdwn
-from scheduler.messenger import DeliveryError, OutgoingMessage
+from scheduler.messenger import DeliveryError, Image, OutgoingMessage, image_of
 
 log = logging.getLogger("seen.slack")
 
@@ -149,7 +156,11 @@ class SlackMessenger:
     def send(self, message: OutgoingMessage) -> str:
         """Post the message; a text longer than a section holds (3,000 characters) is posted in
         parts of whole lines, the first with the metadata and buttons, the rest as replies in its
-        thread. A reply Slack refuses is logged, not retried: the message itself is delivered."""
+        thread. A reply Slack refuses is logged, not retried: the message itself is delivered. A
+        message with a picture goes as one file share (`send_image`)."""
+        image = image_of(message)
+        if image is not None:
+            return self.send_image(message, image)
         first, *rest = line_chunks(message.text.split("\n"), SECTION_CHARS)
         try:
             channel = message.to_channel or self._im(message.to_user)
@@ -182,6 +193,24 @@ class SlackMessenger:
                 log.warning("part %d of message %s was not posted: %s", n, message.key, delivery_error(exc))
         return f"{response['channel']}:{response['ts']}"
 
+    def send_image(self, message: OutgoingMessage, image: Image) -> str:
+        """Upload the picture into the conversation, the message's words as its comment."""
+        try:
+            channel = message.to_channel or self._im(message.to_user)
+            response = self.client.files_upload_v2(
+                channel=channel,
+                file=image.png,
+                filename=file_name(message.key),
+                title=image.name,
+                alt_txt=image.alt,
+                initial_comment=mrkdwn(message.text),
+            )
+        except DeliveryError:
+            raise
+        except Exception as exc:
+            raise delivery_error(exc) from exc
+        return f"{channel}:file:{(response.get('file') or {}).get('id', '')}"
+
     def find_sent(self, key: str) -> str | None:
         """The ref of the message with this outbox key, if it is in its conversation already."""
         if self.locate is None:
@@ -205,7 +234,7 @@ class SlackMessenger:
                     if (
                         meta.get("event_type") == METADATA_EVENT
                         and (meta.get("event_payload") or {}).get("key") == key
-                    ):
+                    ) or any(f.get("name") == file_name(key) for f in m.get("files") or []):
                         return f"{channel}:{m['ts']}"
                 cursor = (response.get("response_metadata") or {}).get("next_cursor")
                 if not response.get("has_more") or not cursor:
@@ -229,6 +258,11 @@ class SlackMessenger:
         with self._lock:
             self._ims[user] = channel
         return channel
+
+
+def file_name(key: str) -> str:
+    """The name of the file a message with a picture is uploaded as: from its outbox key."""
+    return "seen-" + re.sub(r"[^A-Za-z0-9-]+", "-", key).strip("-") + ".png"
 
 
 def outbox_locator(factory: Any) -> Locate:

@@ -1,16 +1,20 @@
 """Typed commands on Teams: in the 1:1 chat with Seen, or as an @mention of Seen in a channel
-(`due`, `team`, `child C-1042`, `note C-1042 …`, `help`), answered by the same chat-neutral core
-as Slack's `/seen` (bot.core.commands). Staff are matched by their Entra object id (which
+(`due`, `team`, `child C-1042`, `note C-1042 …`, `stats [team]`, `help`), answered by the same
+chat-neutral core as Slack's `/seen` (bot.core.commands); `stats` answers with the weekly post's
+card, the chart inline (bot.teams.stats). Staff are matched by their Entra object id (which
 `Staff.chat_user_id` holds on a Teams deployment); anyone else is refused, as on Slack, and every
 answer and refusal is audited."""
 
 from __future__ import annotations
 
+from microsoft_teams.cards import AdaptiveCard
+
 from bot.core import access
 from bot.core.access import Refused
-from bot.core.commands import answer
+from bot.core.commands import answer, stats_answer
 from bot.core.context import Core
-from bot.core.parse import HELP, Child, Due, Help, Note, ParseError, Team, parse
+from bot.core.parse import HELP, Child, Due, Help, Note, ParseError, Stats, Team, parse
+from bot.teams.stats import stats_card
 from storage.facts import FactError
 
 NOT_YET = (
@@ -27,7 +31,7 @@ def on_teams(text: str) -> str:
 class TeamsCommands(Core):
     platform = "teams"
 
-    def reply(self, aad_object_id: str | None, text: str, activity_id: str) -> list[str]:
+    def reply(self, aad_object_id: str | None, text: str, activity_id: str) -> list[str | AdaptiveCard]:
         """The answer to a typed command, as messages in order; `activity_id` keys a note, so the
         Bot Connector's retry of the same message stores it once."""
         try:
@@ -36,6 +40,13 @@ class TeamsCommands(Core):
             return [on_teams(f"⚠️ {exc}")]
         if isinstance(cmd, Help):
             return [on_teams(HELP)]
+        if isinstance(cmd, Stats):
+            unknown = access.UNKNOWN_TEAMS_STAFF
+            try:
+                post = stats_answer(self, aad_object_id, cmd, via="teams", action="stats", unknown=unknown)
+            except Refused as exc:
+                return [on_teams(f"⚠️ {exc}")]
+            return [AdaptiveCard.model_validate(stats_card(post.text, post.image))]
         if not isinstance(cmd, Due | Team | Child | Note):
             return [on_teams(NOT_YET.format(word=type(cmd).__name__.lower()))]
         try:

@@ -40,7 +40,8 @@ from bot.core.model import Action, Message
 from bot.slack.views import ACTION_IDS, button_value
 from bot.teams.cards import message_card
 from bot.teams.conversations import Reference, for_channel, for_conversation, for_person
-from scheduler.messenger import DeliveryError, OutgoingMessage
+from bot.teams.stats import stats_card
+from scheduler.messenger import DeliveryError, OutgoingMessage, image_of
 
 T = TypeVar("T")
 TIMEOUT = 10.0  # seconds a call may take before it counts as a lost connection
@@ -141,11 +142,13 @@ class TeamsMessenger:
     # -- the port -----------------------------------------------------------------------------
     def send(self, message: OutgoingMessage) -> str:
         ref = self._target(message)
-        return self.post(ref, outgoing_message(message))
+        image = image_of(message)  # the weekly report: a card of its own, the chart inline
+        card = stats_card(message.text, image) if image is not None else None
+        return self.post(ref, outgoing_message(message), card)
 
-    def post(self, ref: Reference, message: Message) -> str:
+    def post(self, ref: Reference, message: Message, card: dict[str, Any] | None = None) -> str:
         activity = MessageActivityInput(text=message.fallback).add_card(
-            AdaptiveCard.model_validate(message_card(message))
+            AdaptiveCard.model_validate(card or message_card(message))
         )
         conversations = self.api.conversations.activities(ref.conversation_id)
         sent = self._run(conversations.create(activity, service_url=ref.service_url))

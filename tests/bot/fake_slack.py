@@ -15,6 +15,12 @@ takes 5 posts; a second identical reaction is `already_reacted`; ids are Slack-s
 `C0…`, upper case). Everything refused or cut, and text Slack would misread (a `<`, `>` or `&` left
 unescaped in mrkdwn), is kept in `rejected` for tests to assert on.
 
+Files (`files_upload_v2`) go as Slack takes them: files.getUploadURLExternal (a filename and a
+length in bytes, both required) gives an upload URL on this server; a POST of exactly that many
+bytes to it uploads the file, once; files.completeUploadExternal takes only files whose upload
+finished (else `invalid_arguments`) and, with a `channel_id`, shares them there as one message whose
+text is the `initial_comment` (kept in `history`, its `files` named as uploaded) and in `files`.
+
 Point a WebClient at `fake.api_url`; `response_url`s handed to the app are `fake.response_url(…)`.
 """
 
@@ -79,6 +85,8 @@ class FakeSlack:
         self.responses: dict[str, int] = {}  # response_url path -> posts taken
         self.reactions: set[tuple[str, str, str]] = set()
         self.rejected: list[tuple[str, str]] = []  # (method, Slack's error or warning)
+        self.uploads: dict[str, dict[str, Any]] = {}  # file id -> its name, length, bytes (None: not yet)
+        self.files: dict[str, list[dict[str, Any]]] = {}  # conversation -> files shared there, in order
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
@@ -291,6 +299,8 @@ class FakeSlack:
             self._views += 1
             view = _decode(body.get("view")) or {}
             return {"ok": True, "view": {**view, "id": f"V0{self._views:08d}", "hash": "h"}}
+        if method in ("files.getUploadURLExternal", "files.completeUploadExternal"):
+            return self._file(method, body)
         if method == "reactions.add":
             reaction = (str(body.get("channel")), str(body.get("timestamp")), str(body.get("name")))
             if reaction in self.reactions:
@@ -298,6 +308,48 @@ class FakeSlack:
             self.reactions.add(reaction)
             return {"ok": True}
         return {"ok": False, "error": "unknown_method"}
+
+    def _file(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The two files API calls around an upload (see the module's docstring)."""
+        if method == "files.getUploadURLExternal":
+            length = str(body.get("length") or "")
+            if not body.get("filename") or not length.isdigit() or int(length) < 1:
+                return {"ok": False, "error": "invalid_arguments"}
+            file_id = f"F0{len(self.uploads) + 1:08d}"
+            self.uploads[file_id] = {"name": str(body["filename"]), "length": int(length), "data": None}
+            alt = body.get("alt_txt")
+            self.uploads[file_id]["alt_txt"] = alt if isinstance(alt, str) else None
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/v1/{file_id}"}
+        files = body.get("files")
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        for f in files:
+            if not isinstance(f, dict) or (self.uploads.get(str(f.get("id"))) or {}).get("data") is None:
+                return {"ok": False, "error": "invalid_arguments"}  # not uploaded (yet)
+        shared = [{**self.uploads[f["id"]], "id": f["id"], "title": f.get("title")} for f in files]
+        channel = body.get("channel_id")
+        if channel is not None:
+            channel = self._channel(str(channel))
+            if channel in self.bad_channels or not strict_slack.CONVERSATION_ID.fullmatch(channel):
+                return {"ok": False, "error": "channel_not_found"}
+            comment, warning = strict_slack.truncated(body.get("initial_comment"))
+            if warning or strict_slack.misread("chat.postMessage", {"text": comment}):
+                self.rejected.append((method, warning.get("warning") or "unescaped mrkdwn"))
+            names = [{"id": f["id"], "name": f["name"], "title": f["title"]} for f in shared]
+            message = {"type": "message", "ts": self._next_ts(), "text": comment or "", "files": names}
+            message["user"] = self.bot_user
+            self.history.setdefault(channel, []).append(message)
+            self.files.setdefault(channel, []).extend({**f, "comment": comment} for f in shared)
+        return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in shared]}
+
+    def upload(self, file_id: str, data: bytes) -> tuple[int, str]:
+        """A POST to an upload URL: exactly the bytes announced, once (called under the lock)."""
+        upload = self.uploads.get(file_id)
+        if upload is None or upload["data"] is not None or len(data) != upload["length"]:
+            self.rejected.append(("upload", "invalid_arguments"))
+            return 400, "upload refused"
+        upload["data"] = data
+        return 200, f"OK - {len(data)}"
 
     def _take_trigger(self, trigger: str) -> str | None:
         """Slack's error for a trigger_id that cannot open a view, or None (it is then used up)."""
@@ -350,7 +402,19 @@ class FakeSlack:
                 self.wfile.write(data)
 
             def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path.startswith("/upload/v1/"):  # a file's bytes, to the URL the API gave
+                    with fake.changed:
+                        fake.calls.append(Call("upload", {"file_id": self.path[11:], "bytes": len(data)}, {}))
+                        fake.changed.notify_all()
+                        status, text = fake.upload(self.path[len("/upload/v1/") :], data)
+                    self.send_response(status)
+                    self.send_header("Content-Type", "text/plain")
+                    self.send_header("Content-Length", str(len(text)))
+                    self.end_headers()
+                    self.wfile.write(text.encode())
+                    return
+                raw = data.decode()
                 ctype = self.headers.get("Content-Type", "")
                 if "json" in ctype:
                     body = json.loads(raw or "{}")

@@ -143,6 +143,7 @@ def test_manifest_declares_what_the_app_uses():
         "channels:history",
         "groups:history",
         "im:history",
+        "files:write",  # the weekly report's chart and /seen stats' (files_upload_v2)
     }
     assert set(settings["event_subscriptions"]["bot_events"]) == {
         "app_home_opened",

@@ -135,8 +135,9 @@ def test_the_team_summary_for_the_chat_side_says_four_numbers_and_draws_the_char
     rows = measures(children, "2026-11", "2026-12", DEMO_AS_OF)
     summary = team_summary(rows, CB, "2026-11", "2026-12", 90)
     assert summary.text == (
-        f"{CB}, 2026-12: statutory visits on time (%): 81.8; statutory visits overdue: 2; "
-        "not-seen discussions decided in time: 1/1; records made in time: 8/9"
+        f"{CB}, 2026-12: statutory visits on time (%): 81.8; "
+        "children seen alone at their last visit: 3/4; not-seen discussions decided in time: 1/1; "
+        "records made in time: 8/9"
     )
     assert summary.png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", summary.png[16:24]) == (800, 450)
     assert "C-" not in summary.text

@@ -29,7 +29,7 @@ def test_a_morning_sweep_per_policy_morning_on_weekdays() -> None:
     mornings = frozenset({("Europe/London", time(8, 30)), ("Europe/London", time(9, 0))})
     scheduler = build_scheduler(runtime, clock=lambda: FRIDAY_NOON, mornings=mornings, retention_at=None)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"sweep", "deliver", "morning-sweep-0", "morning-sweep-1"}
+    assert set(jobs) == {"sweep", "deliver", "weekly", "morning-sweep-0", "morning-sweep-1"}
     nexts = sorted(
         jobs[i].trigger.get_next_fire_time(None, FRIDAY_NOON) for i in ("morning-sweep-0", "morning-sweep-1")
     )
