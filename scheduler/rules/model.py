@@ -1,14 +1,16 @@
 """The facts the engine reads and the obligations it derives (DESIGN.md: facts in, obligations out).
 
-Plain frozen dataclasses: no I/O, no validation beyond types. `casefile.py` builds them from the
-JSON case-file contract; `storage` builds them from the database.
+Plain frozen dataclasses (and, for the obligation a sweep makes tens of thousands of, a named
+tuple: as immutable, and built in a third of the time): no I/O, no validation beyond types.
+`casefile.py` builds them from the JSON case-file contract; `storage` builds them from the
+database.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 Role = Literal[
     "lead_social_worker",
@@ -103,8 +105,7 @@ class Case:
     decisions: tuple[Decision, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Obligation:
+class Obligation(NamedTuple):
     """One open obligation: what is owed, by whom, by when, and which fact started its clock."""
 
     rule: str
@@ -113,7 +114,7 @@ class Obligation:
     owner: str
     summary: str
     basis: str
-    key: str = field(default="")
+    key: str = ""
 
     @property
     def is_instant(self) -> bool:

@@ -70,7 +70,7 @@ def test_the_deadline_and_its_words_do_not_move_cb_notseen_discuss() -> None:
     repeat says so."""
     from scheduler.messages import reminder_text
 
-    ob = dataclasses.replace(prompt("CB-NOTSEEN-DISCUSS", utc(2026, 11, 28, 20)), status="overdue")
+    ob = prompt("CB-NOTSEEN-DISCUSS", utc(2026, 11, 28, 20))._replace(status="overdue")
     send, _ = stages_to_send(CB, ob, utc(2026, 11, 30, 8, 30), utc(2026, 11, 27, 20), False)
     [repeat] = [s for s in send if s.name == "repeat"]
     text = reminder_text(CB, ob, repeat, "C-1", "AB")

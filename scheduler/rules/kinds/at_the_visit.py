@@ -6,8 +6,10 @@ visits see (RULES.md R2).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from scheduler.rules.kinds.registry import kind
@@ -19,19 +21,23 @@ if TYPE_CHECKING:
     from scheduler.rules.policy import Rule
 
 
-def runs(visits: list[Contact], marks: list[bool]) -> Iterator[tuple[int, Contact]]:
+_at = attrgetter("at")
+UNSAID_OR_NO = (None, "no")  # a record that does not say counts from the age R11 names
+
+
+def runs(visits: list[Contact], marks: list[bool]) -> list[tuple[int, Contact]]:
     """Each maximal run of consecutive visits marked True: (its length, its last visit)."""
+    out: list[tuple[int, Contact]] = []
     run = 0
-    last: Contact | None = None
-    for v, inside in zip(visits, marks, strict=True):
+    for i, inside in enumerate(marks):
         if inside:
             run += 1
-            last = v
         elif run:
-            yield run, last  # type: ignore[misc]
+            out.append((run, visits[i - 1]))
             run = 0
     if run:
-        yield run, last  # type: ignore[misc]
+        out.append((run, visits[-1]))
+    return out
 
 
 def not_seen_alone(f: Facts, v: Contact, min_age: int) -> bool:
@@ -109,17 +115,20 @@ def seen_alone_run(f: Facts, rule: Rule) -> Iterator[Obligation]:
     if grown is None:
         return  # the age is unknown
 
-    def old_enough(v: Contact) -> bool:
-        if not rule.changes:
-            return v.at >= grown  # type: ignore[operator]
-        day = f.local_date(v.at)
-        min_age = rule.on(day).min_age_years
-        age = f.age_years(day)
-        return age is not None and age >= min_age
+    visits = f.visits
+    if rule.changes:
 
-    not_alone = [(v.seen_alone is None or v.seen_alone == "no") and old_enough(v) for v in f.visits]
+        def old_enough(v: Contact) -> bool:
+            day = f.local_date(v.at)
+            age = f.age_years(day)
+            return age is not None and age >= rule.on(day).min_age_years
+
+        not_alone = [v.seen_alone in UNSAID_OR_NO and old_enough(v) for v in visits]
+    else:  # one birthday: the visits before it are all too young, those after all old enough
+        young = bisect_left(visits, grown, key=_at)
+        not_alone = [False] * young + [v.seen_alone in UNSAID_OR_NO for v in visits[young:]]
     shortest = rule.least("consecutive_visits")
-    for run, end in runs(f.visits, not_alone):
+    for run, end in runs(visits, not_alone):
         if run < shortest:
             continue
         p: SeenAloneRun = rule.on(f.local_date(end.at))
