@@ -3,7 +3,8 @@
 Teams lets a bot message someone only in a conversation it already has with them. The app records
 the reference (conversation id, service URL, tenant, and the person's Entra object id or the
 channel id) from every installation, conversation update and message a person sends; the
-messenger looks it up. A newer reference replaces the older one.
+messenger looks it up. A newer reference replaces the older one. A person's first reference makes
+them reachable: what was parked for them because they were not is released for delivery.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.unreachable import release
 from storage.models import TeamsConversation
 
 
@@ -59,6 +61,8 @@ def remember(factory: sessionmaker[Session], ref: Reference, now: Callable[[], d
                 row.service_url = ref.service_url
                 row.tenant_id = ref.tenant_id
                 row.updated_at = now()
+                if ref.scope == "personal" and ref.aad_object_id:
+                    release(session, ref.aad_object_id, row.updated_at)
             return
         except IntegrityError:
             if attempt:

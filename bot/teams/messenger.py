@@ -10,8 +10,9 @@ the equivalent of Slack's `chat.update`.
 Failures map to the port's `DeliveryError`, and the outbox's own backoff does the retrying:
 429 -> retry after the connector's Retry-After (Teams allows about 7 messages a second and 60 in
 30 s per conversation); 412, 5xx and lost connections -> retry with backoff; 400, 401, 403 (the
-bot was removed or blocked), 404 (no such conversation) and a person with no recorded conversation
--> not retryable (the row is parked, visibly).
+bot was removed or blocked) and 404 (no such conversation) -> not retryable (the row is parked,
+visibly); a person with no recorded conversation -> `Unreachable` (parked until the app is
+installed for them, their manager told once how to do that).
 
 No in-doubt check (`find_sent`): the Bot Connector cannot list a conversation's activities
 (Teams answers `GET /v3/conversations/{id}/activities` with an error), so a message whose first
@@ -40,12 +41,18 @@ from bot.core.model import Action, Message
 from bot.slack.views import ACTION_IDS, button_value
 from bot.teams.cards import message_card
 from bot.teams.conversations import Reference, for_channel, for_conversation, for_person
-from scheduler.messenger import DeliveryError, OutgoingMessage
+from scheduler.messenger import DeliveryError, OutgoingMessage, Unreachable
 
 T = TypeVar("T")
 TIMEOUT = 10.0  # seconds a call may take before it counts as a lost connection
 RETRYABLE = frozenset({408, 412, 429, 500, 502, 503, 504})
 OPEN_FORM = frozenset({"Log visit", "Record decision"})  # buttons that open a dialog on Teams
+INSTALL_HOW = (
+    "install the Seen app in Teams for them: Teams admin centre → Teams apps → Setup policies, add"
+    " Seen to Installed apps of their policy, or Microsoft Graph `POST /users/{their Entra object"
+    " id}/teamwork/installedApps` (README, Running on Microsoft Teams, step 6); or ask them to open"
+    " Seen in Teams and type `help`."
+)
 NOTE_HINT = "Reply in this thread to keep a case note on this child."
 _EMPHASIS = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])|`([^`\n]+)`")
 
@@ -177,8 +184,8 @@ class TeamsMessenger:
                 raise DeliveryError("no chat user id for the recipient", retryable=False)
             found = for_person(session, message.to_user)
         if found is None:
-            raise DeliveryError(
+            raise Unreachable(
                 "teams: the recipient has no conversation with Seen (the app is not installed for them)",
-                retryable=False,
+                how=INSTALL_HOW,
             )
         return found
