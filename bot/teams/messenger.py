@@ -25,22 +25,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import threading
 from collections.abc import Coroutine
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
 import httpx
-from microsoft_teams.api import ApiClient, MessageActivityInput
-from microsoft_teams.cards import AdaptiveCard
+from microsoft_teams.api import ApiClient
 from microsoft_teams.common import ClientOptions
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.model import Action, Message
 from bot.slack.views import ACTION_IDS, button_value
-from bot.teams.cards import message_card
 from bot.teams.conversations import Reference, for_channel, for_conversation, for_person
+from bot.teams.text import card_activity, plain
 from scheduler.messenger import DeliveryError, OutgoingMessage, Unreachable
 
 T = TypeVar("T")
@@ -54,12 +52,6 @@ INSTALL_HOW = (
     " Seen in Teams and type `help`."
 )
 NOTE_HINT = "Reply in this thread to keep a case note on this child."
-_EMPHASIS = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])|`([^`\n]+)`")
-
-
-def plain(text: str) -> str:
-    """The outbox's Slack-flavoured text (`*bold*`, `code`) as plain text."""
-    return _EMPHASIS.sub(lambda m: m.group(1) or m.group(2), text)
 
 
 def outgoing_message(message: OutgoingMessage) -> Message:
@@ -151,9 +143,7 @@ class TeamsMessenger:
         return self.post(ref, outgoing_message(message))
 
     def post(self, ref: Reference, message: Message) -> str:
-        activity = MessageActivityInput(text=message.fallback).add_card(
-            AdaptiveCard.model_validate(message_card(message))
-        )
+        activity = card_activity(message)
         conversations = self.api.conversations.activities(ref.conversation_id)
         sent = self._run(conversations.create(activity, service_url=ref.service_url))
         return f"{ref.conversation_id}|{sent.id}"
@@ -167,9 +157,7 @@ class TeamsMessenger:
         with self.factory() as session:
             ref = for_conversation(session, conversation_id)
         service_url = ref.service_url if ref else self.api.service_url
-        activity = MessageActivityInput(text=message.fallback).add_card(
-            AdaptiveCard.model_validate(message_card(message))
-        )
+        activity = card_activity(message)
         conversations = self.api.conversations.activities(conversation_id)
         self._run(conversations.update(activity_id, activity, service_url=service_url))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -120,3 +121,30 @@ def team_installation(connector: FakeConnector, team: str, action: str = "add") 
         "conversation": {"id": channel, "conversationType": "channel", "tenantId": TENANT, "isGroup": True},
         "channelData": {"tenant": {"id": TENANT}, "team": {"id": channel}, "channel": {"id": channel}},
     }
+
+
+@pytest.fixture
+def clock() -> list[datetime]:
+    """The Teams app's clock in `timed_sender`: a test sets clock[0]."""
+    return [datetime(2026, 11, 25, 11, 0, tzinfo=UTC)]
+
+
+@pytest.fixture
+def timed_sender(
+    connector: FakeConnector,
+    factory: sessionmaker[Session],  # noqa: F811
+    clock: list[datetime],
+) -> Iterator[TeamsSender]:
+    """As `sender`, to an app whose clock is `clock[0]`."""
+    bot = TeamsBot(
+        settings_for(connector),
+        factory,
+        token=lambda scope, tenant: connector.bot_token,
+        now=lambda: clock[0],
+    )
+    asyncio.run(bot.initialize())
+    server = UvicornThread(bot.asgi)
+    out = TeamsSender(server.start(), connector)
+    yield out
+    out.client.close()
+    server.stop()

@@ -6,19 +6,15 @@ replaced showing who (their role) and until when, keeping Log visit and Open rec
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import insert, select, update
 
-from bot.teams.app import TeamsBot
 from scheduler.outbox import pending_row
 from storage.models import Acknowledgement, AuditLog, Child, Outbox, Staff
-from tests.bot.conftest import UvicornThread, add_world
-from tests.teams.conftest import TeamsSender, settings_for
+from tests.bot.conftest import add_world
 from tests.teams.test_buttons import _execute, _texts, _titles
 
 SW_AAD = "aad-sam-worker"
@@ -27,28 +23,6 @@ HILL_AAD = "aad-hana-hill"
 WEDNESDAY = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 FRIDAY = datetime(2026, 11, 27, 11, 0, tzinfo=UTC)
 REMINDER = ["Log visit", "Open record", "Snooze until tomorrow"]
-
-
-@pytest.fixture
-def clock() -> list[datetime]:
-    return [WEDNESDAY]
-
-
-@pytest.fixture
-def at(connector, factory, clock) -> Iterator[TeamsSender]:
-    """The Teams app over real HTTP, on a clock the test sets."""
-    bot = TeamsBot(
-        settings_for(connector),
-        factory,
-        token=lambda scope, tenant: connector.bot_token,
-        now=lambda: clock[0],
-    )
-    asyncio.run(bot.initialize())
-    server = UvicornThread(bot.asgi)
-    out = TeamsSender(server.start(), connector)
-    yield out
-    out.client.close()
-    server.stop()
 
 
 def _reminder(factory, ref: str = "C-1042", rule: str = "CB-VISIT-10WD") -> dict[str, Any]:
@@ -75,12 +49,14 @@ def _reminder(factory, ref: str = "C-1042", rule: str = "CB-VISIT-10WD") -> dict
 
 
 @pytest.mark.parametrize(("now", "until"), [(WEDNESDAY, "Thu 26 Nov"), (FRIDAY, "Mon 30 Nov")])
-def test_snooze_replaces_the_card_until_the_next_working_day(at, factory, connector, clock, now, until):
+def test_snooze_replaces_the_card_until_the_next_working_day(
+    timed_sender, factory, connector, clock, now, until
+):
     """CB-VISIT-10WD reminder snoozed by its lead social worker: until the next working day (a
     Friday's snooze lasts until Monday), the reminder acknowledged, the snooze audited."""
     clock[0] = now
     data = _reminder(factory)
-    reply = at.post(_execute(connector, SW_AAD, data, verb="seen_snooze"))
+    reply = timed_sender.post(_execute(connector, SW_AAD, data, verb="seen_snooze"))
     assert reply.status_code == 200
     card = reply.json()["value"]
     assert "home visit due by Tue 01 Dec" in _texts(card)
@@ -93,9 +69,9 @@ def test_snooze_replaces_the_card_until_the_next_working_day(at, factory, connec
         assert audit.detail["until"] == {"Thu 26 Nov": "2026-11-26", "Mon 30 Nov": "2026-11-30"}[until]
 
 
-def test_a_worker_of_another_team_may_not_snooze_and_is_audited(at, factory, connector):
+def test_a_worker_of_another_team_may_not_snooze_and_is_audited(timed_sender, factory, connector):
     data = _reminder(factory)
-    body = at.post(_execute(connector, SOUTH_AAD, data, verb="seen_snooze")).json()
+    body = timed_sender.post(_execute(connector, SOUTH_AAD, data, verb="seen_snooze")).json()
     assert body["type"] == "application/vnd.microsoft.activity.message"
     assert body["value"].startswith("⛔ ")
     with factory() as s:
@@ -104,19 +80,19 @@ def test_a_worker_of_another_team_may_not_snooze_and_is_audited(at, factory, con
         assert (refused.detail["action"], refused.detail["child"]) == ("seen_snooze", "C-1042")
 
 
-def test_hillingdon_does_not_allow_snoozing(at, factory, connector):
+def test_hillingdon_does_not_allow_snoozing(timed_sender, factory, connector):
     """Hillingdon's policy has no snooze: refused with the policy's name, nothing stored."""
     data = _reminder(factory, "C-3001", "HI-VISIT-20WD")
-    body = at.post(_execute(connector, HILL_AAD, data, verb="seen_snooze")).json()
+    body = timed_sender.post(_execute(connector, HILL_AAD, data, verb="seen_snooze")).json()
     assert body["value"].startswith("⛔ ") and "does not allow snoozing reminders" in body["value"]
     with factory() as s:
         assert s.scalar(select(Acknowledgement)) is None
         assert s.scalar(select(AuditLog).where(AuditLog.action == "reminder.snoozed")) is None
 
 
-def test_a_button_that_opens_a_form_is_not_acted_on_here(at, factory, connector):
+def test_a_button_that_opens_a_form_is_not_acted_on_here(timed_sender, factory, connector):
     data = _reminder(factory)
-    body = at.post(_execute(connector, SW_AAD, data, verb="seen_open_record")).json()
+    body = timed_sender.post(_execute(connector, SW_AAD, data, verb="seen_open_record")).json()
     assert (
         body["value"]
         == "This button opens a form; on Teams, type `child C-1042` to see the child's deadlines."
