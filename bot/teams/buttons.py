@@ -17,6 +17,7 @@ from bot.core.access import Refused
 from bot.core.context import Core
 from bot.core.model import Message
 from bot.teams.messenger import outgoing_message
+from bot.teams.text import plain
 from scheduler.messenger import OutgoingMessage
 from storage.facts import FactError
 from storage.models import Outbox, Staff
@@ -36,7 +37,7 @@ class TeamsButtons(Core):
     def clicked(self, aad_object_id: str | None, verb: str, value: dict[str, Any]) -> Message | str:
         """The card that replaces the clicked one, or words saying why nothing was done."""
         if verb not in PRESSED:
-            return NOT_YET.format(ref=value.get("c") or "C-…")
+            return plain(NOT_YET.format(ref=value.get("c") or "C-…"))
         press, icon = PRESSED[verb]
         try:
             with self.writing() as s:
@@ -45,7 +46,7 @@ class TeamsButtons(Core):
                 text = row.text if row is not None and row.child_id == done.child.id else done.child.case_ref
         except (Refused, FactError) as exc:
             self.refused(aad_object_id, verb, str(exc), value.get("c"))
-            return f"⛔ {exc}"
+            return plain(f"⛔ {exc}")  # a message response shows as written: no Markdown
         payload = {
             "actions": done.keep,
             "obligation": value.get("o"),

@@ -94,8 +94,7 @@ def test_a_button_that_opens_a_form_is_not_acted_on_here(timed_sender, factory, 
     data = _reminder(factory)
     body = timed_sender.post(_execute(connector, SW_AAD, data, verb="seen_open_record")).json()
     assert (
-        body["value"]
-        == "This button opens a form; on Teams, type `child C-1042` to see the child's deadlines."
+        body["value"] == "This button opens a form; on Teams, type child C-1042 to see the child's deadlines."
     )
     with factory() as s:
         assert s.scalar(select(Acknowledgement)) is None
