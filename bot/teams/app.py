@@ -35,6 +35,7 @@ from bot.teams.buttons import TeamsButtons
 from bot.teams.cards import message_card
 from bot.teams.commands import TeamsCommands
 from bot.teams.conversations import Reference, base_conversation_id, forget_person, remember, utcnow
+from bot.teams.later import Later
 from bot.teams.threads import TeamsThreads
 
 log = logging.getLogger("seen.teams")
@@ -115,6 +116,7 @@ class TeamsBot:
         self.commands = TeamsCommands(factory, now)
         self.buttons = TeamsButtons(factory, now)
         self.threads = TeamsThreads(factory, now)
+        self.later = Later()
         self.adapter = FastAPIAdapter()
         self.app = App(
             client_id=settings.client_id,
@@ -165,6 +167,10 @@ class TeamsBot:
         await self._keep(ctx.activity)
 
     async def _message(self, ctx: Any) -> None:
+        """Acknowledged at once; the command and its answer follow (bot.teams.later)."""
+        self.later.run(self._answer(ctx))
+
+    async def _answer(self, ctx: Any) -> None:
         activity = ctx.activity
         ref = reference_of(activity)
         if ref is None or not self._ours(ref):

@@ -42,7 +42,15 @@ def utcnow() -> datetime:
 
 
 def remember(factory: sessionmaker[Session], ref: Reference, now: Callable[[], datetime] = utcnow) -> None:
-    """Insert or replace the reference for its person or channel (two writers at once: one wins)."""
+    """Insert or replace the reference for its person or channel (two writers at once: one wins).
+    A reference already held as it is writes nothing (every message a person sends carries it)."""
+    with factory() as session:
+        if ref.scope == "personal" and ref.aad_object_id:
+            held = for_person(session, ref.aad_object_id)
+        else:
+            held = for_channel(session, ref.channel_id or "")
+    if held == ref:
+        return
     for attempt in range(2):
         try:
             with factory.begin() as session:

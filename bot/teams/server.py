@@ -37,7 +37,16 @@ def run_messenger(factory: sessionmaker[Session]) -> TeamsMessenger:
     return messenger_for(TeamsSettings.from_env(), factory)
 
 
-def serve(*, host: str, port: int, scheduler: bool = True, database_url: str | None = None) -> None:
+def serve(
+    *,
+    host: str,
+    port: int,
+    scheduler: bool = True,
+    database_url: str | None = None,
+    token: TokenSource | None = None,
+) -> None:
+    """Serve until stopped. `token` replaces the app's Entra sign-in (the load check's fake
+    Bot Connector issues its own); None in production."""
     import uvicorn
 
     from bot.slack.server import route_uvicorn_logs, start_scheduler
@@ -51,7 +60,7 @@ def serve(*, host: str, port: int, scheduler: bool = True, database_url: str | N
     upgrade(engine)
     factory = session_factory(engine)
     watch_staff(factory)  # the log filter removes these staff names wherever they appear
-    bot = TeamsBot(settings, factory)
+    bot = TeamsBot(settings, factory, token=token)
     asyncio.run(bot.initialize())
     if scheduler:
         start_scheduler(factory, TeamsMessenger.for_app(bot.app, factory))
