@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import access, caseview
@@ -21,7 +22,7 @@ from bot.core.access import Refused
 from scheduler.messages import when
 from storage import facts
 from storage.audit import write_audit
-from storage.models import Child, Staff
+from storage.models import Child, Outbox, Staff
 
 ACKNOWLEDGE = "seen_ack"
 SNOOZE = "seen_snooze"
@@ -105,3 +106,15 @@ def snooze(
     )
     note = f"Snoozed by {who(staff)} until {tomorrow.strftime('%a %d %b')}: the next reminder comes then."
     return Pressed(staff, child, note, AFTER_SNOOZE)
+
+
+def prompt_copies(s: Session, obligation_key: str) -> list[tuple[str, str]]:
+    """Every delivered message (platform reference, text) of an obligation's prompt, at any stage
+    and to anyone: an acknowledgement shows on each of them, not only on the one clicked."""
+    rows = s.execute(
+        select(Outbox.message_ref, Outbox.text).where(
+            Outbox.key.startswith(obligation_key + ":", autoescape=True),
+            Outbox.message_ref.is_not(None),
+        )
+    )
+    return [(ref, text) for ref, text in rows]

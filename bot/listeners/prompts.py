@@ -8,7 +8,6 @@ from typing import Any
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import buttons, caseview
@@ -19,7 +18,7 @@ from bot.slack.errors import SlackFormNotOpened, noop_ack, say, slack_refused
 from bot.slack.messenger import split_ref, warned
 from storage.facts import FactError
 from storage.models import Child as ChildRecord
-from storage.models import Outbox, Staff
+from storage.models import Staff
 
 log = logging.getLogger("seen.bot")
 
@@ -110,13 +109,7 @@ class Prompts(Core):
     def _prompt_messages(self, obligation_key: str) -> list[tuple[str, str]]:
         """Every delivered message (reference, text) of an obligation's prompt, at any stage."""
         with self.factory() as s:
-            rows = s.execute(
-                select(Outbox.message_ref, Outbox.text).where(
-                    Outbox.key.startswith(obligation_key + ":", autoescape=True),
-                    Outbox.message_ref.is_not(None),
-                )
-            )
-            return [(ref, text) for ref, text in rows]
+            return buttons.prompt_copies(s, obligation_key)
 
     def _update_refs(
         self, client: Any, refs: dict[str, str], note: str, keep: list[str], value: dict[str, Any]

@@ -134,6 +134,7 @@ class TeamsBot:
         self.app.on_conversation_update(self._conversation)
         self.app.on_message(self._message)
         self.app.on_card_action(self._card_action)
+        self.buttons.updates_through(self.app)
 
     async def initialize(self) -> None:
         await self.app.initialize()

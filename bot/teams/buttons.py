@@ -8,6 +8,7 @@ Open record, Record decision) open a dialog and are not answered here."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import select
@@ -16,14 +17,29 @@ from bot.core import access, buttons
 from bot.core.access import Refused
 from bot.core.context import Core
 from bot.core.model import Message
-from bot.teams.messenger import outgoing_message
+from bot.teams.messenger import TeamsMessenger, outgoing_message, split_ref
 from bot.teams.text import plain
-from scheduler.messenger import OutgoingMessage
+from scheduler.messenger import DeliveryError, OutgoingMessage
 from storage.facts import FactError
 from storage.models import Outbox, Staff
 
+log = logging.getLogger("seen.teams")
 NOT_YET = "This button opens a form; on Teams, type `child {ref}` to see the child's deadlines."
 PRESSED = {buttons.ACKNOWLEDGE: (buttons.acknowledge, "✅"), buttons.SNOOZE: (buttons.snooze, "💤")}
+
+
+def card(value: dict[str, Any], text: str, note: str, keep: list[str]) -> Message:
+    """A prompt's or reminder's card once its button did its work: its words, the note, the kept buttons."""
+    payload = {
+        "actions": keep,
+        "obligation": value.get("o"),
+        "child": value.get("c"),
+        "rule": value.get("r"),
+        "owner": value.get("w"),
+    }
+    return outgoing_message(
+        OutgoingMessage(key=str(value.get("k") or ""), text=f"{text}\n{note}", payload=payload)
+    )
 
 
 def role_of(staff: Staff) -> str:
@@ -33,6 +49,29 @@ def role_of(staff: Staff) -> str:
 
 class TeamsButtons(Core):
     platform = "teams"
+    app: Any = None  # the SDK app (`updates_through`): the other copies of a prompt are updated through it
+    _messenger: TeamsMessenger | None = None
+
+    def updates_through(self, app: Any) -> None:
+        self.app = app
+
+    def _update_copies(self, value: dict[str, Any], note: str, keep: list[str]) -> None:
+        """As on Slack, an acknowledgement shows on every delivered copy of the prompt (the other
+        managers' too), each card replaced in place (`PUT …/activities/{id}`); a copy that cannot
+        be updated stays as it was, logged."""
+        if self.app is None or not isinstance(value.get("o"), str) or not value["o"]:
+            return
+        with self.factory() as s:
+            copies = [(ref, text) for ref, text in buttons.prompt_copies(s, value["o"]) if split_ref(ref)]
+        if not copies:
+            return
+        if self._messenger is None:
+            self._messenger = TeamsMessenger.for_app(self.app, self.factory)
+        for ref, text in copies:
+            try:
+                self._messenger.update(ref, card(value, text, note, keep))
+            except DeliveryError as exc:
+                log.warning("could not update a copy of a prompt: %s", exc)
 
     def clicked(self, aad_object_id: str | None, verb: str, value: dict[str, Any]) -> Message | str:
         """The card that replaces the clicked one, or words saying why nothing was done."""
@@ -47,15 +86,7 @@ class TeamsButtons(Core):
         except (Refused, FactError) as exc:
             self.refused(aad_object_id, verb, str(exc), value.get("c"))
             return plain(f"⛔ {exc}")  # a message response shows as written: no Markdown
-        payload = {
-            "actions": done.keep,
-            "obligation": value.get("o"),
-            "child": done.child.case_ref,
-            "rule": value.get("r"),
-            "owner": value.get("w"),
-        }
-        return outgoing_message(
-            OutgoingMessage(
-                key=str(value.get("k") or ""), text=f"{text}\n{icon} {done.note}", payload=payload
-            )
-        )
+        note = f"{icon} {done.note}"
+        if verb == buttons.ACKNOWLEDGE:
+            self._update_copies(value, note, done.keep)
+        return card(value, text, note, done.keep)
