@@ -88,12 +88,20 @@ def test_two_messages_for_an_unreachable_worker_tell_the_manager_once(world, mes
         ]
 
 
+def personal_installation(connector, aad: str) -> dict:
+    """The app installed for a person (a setup policy, Graph, or they added it): Teams tells the
+    bot in their new 1:1 chat."""
+    message = personal_message(connector, aad)
+    del message["text"]
+    return {**message, "type": "installationUpdate", "id": f"f:install-{aad}", "action": "add"}
+
+
 def test_once_the_app_is_installed_the_parked_messages_go(world, messenger, connector, factory, sender):
-    """The worker messages Seen (or the app is installed for them): their two parked messages are
-    released, audited, and delivered to their new 1:1 chat; the manager is not told again."""
+    """The app is installed for the worker: their two parked messages are released, audited, and
+    delivered to their new 1:1 chat; the manager is not told again."""
     deliver_due(factory, messenger, NOW)
     deliver_due(factory, messenger, NOW + timedelta(seconds=15))
-    assert sender.post(personal_message(connector, SW, "help")).status_code == 200
+    assert sender.post(personal_installation(connector, SW)).status_code == 200
     with factory() as s:
         released = s.scalars(select(AuditLog.detail).where(AuditLog.action == "outbox.released")).all()
         assert len(released) == 2
