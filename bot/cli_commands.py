@@ -10,10 +10,21 @@ from scheduler.usage import UsageError
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """`seen run`: the scheduler alone, delivering through Slack when SLACK_BOT_TOKEN is set, else
-    printing each message (the scheduler itself knows only the Messenger port)."""
+    """`seen run`: the scheduler alone, delivering through Teams when its three values are set, as
+    `seen serve` does, through Slack when SLACK_BOT_TOKEN is set, else printing each message (the
+    scheduler itself knows only the Messenger port). Both platforms, or half of Teams, stop the
+    start with one line."""
+    from bot.platform import platform
     from scheduler.commands import cmd_run as run_scheduler
 
+    try:
+        teams = platform() == "teams"
+    except RuntimeError as exc:
+        raise UsageError(str(exc)) from None
+    if teams:
+        from bot.teams.server import run_messenger
+
+        return run_scheduler(args, messenger_for=run_messenger)
     messenger = None
     if os.environ.get("SLACK_BOT_TOKEN"):
         from bot.slack.messenger import SlackMessenger

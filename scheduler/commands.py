@@ -9,8 +9,10 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from scheduler.messenger import ConsoleMessenger, Messenger
 from scheduler.policies import load_policy
@@ -94,9 +96,15 @@ def run_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def cmd_run(args: argparse.Namespace, messenger: Messenger | None = None) -> int:
-    """Run the scheduler, delivering through `messenger` (`seen run` gives the chat platform's
-    messenger from `bot.cli_commands`; the console messenger when none is given)."""
+def cmd_run(
+    args: argparse.Namespace,
+    messenger: Messenger | None = None,
+    messenger_for: Callable[[Any], Messenger] | None = None,
+) -> int:
+    """Run the scheduler, delivering through `messenger`, or through the one `messenger_for` makes
+    from the session factory (a platform whose messenger reads the database, as Teams's does);
+    `seen run` gives the chat platform's from `bot.cli_commands`; the console messenger when
+    neither is given."""
     from sqlalchemy import func, select
 
     from scheduler.logs import watch_staff
@@ -123,6 +131,8 @@ def cmd_run(args: argparse.Namespace, messenger: Messenger | None = None) -> int
 
             load_demo(session, policies=bundled_catalogue())
             logging.getLogger("seen").info("empty database: loaded the bundled demo caseload")
+    if messenger is None and messenger_for is not None:
+        messenger = messenger_for(factory)
     run_forever(
         Runtime(factory, messenger or ConsoleMessenger()),
         sweep_minutes=args.sweep_minutes,

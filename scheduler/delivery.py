@@ -6,7 +6,8 @@ once never take the same row. A claim whose lease ran out without being marked (
 mid-send) is *in doubt*, and so is a row whose earlier attempt failed (a timeout may hide a
 message the platform did post): before sending it again, the messenger is asked whether it
 already has it. A row the platform refuses (no such channel, ...) or that keeps failing for a
-day is parked, logged and audited: never silently dropped.
+day is parked, logged and audited: never silently dropped. A person the platform cannot reach yet
+is parked until they can be, and their managers are told once (`scheduler.unreachable`).
 
 The morning burst (thousands of reminders and due lists at once) is sent several at a time: up to
 the messenger's `max_in_flight` sends are under way together, each to a different conversation,
@@ -35,11 +36,12 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.messages import when
-from scheduler.messenger import DeliveryError, Messenger, OutgoingMessage
+from scheduler.messenger import DeliveryError, Messenger, OutgoingMessage, Unreachable
 from scheduler.outbox import add_pending
 from scheduler.policies import load_policy
 from scheduler.recipients import Recipient
 from scheduler.rules.policy import Policy
+from scheduler.unreachable import error_text, tell_manager
 from storage.models import AuditLog, Child, Outbox, Staff, Team
 
 log = logging.getLogger("seen.delivery")
@@ -332,7 +334,7 @@ def _attempt(
             .where(Outbox.id == row.id, Outbox.claimed_by == worker)
             .values(
                 status="parked" if park else "pending",
-                last_error=str(error)[:500],
+                last_error=error_text(error),
                 next_attempt_at=now + backoff(row.attempts, error.retry_after),
                 claimed_by=None,
                 claimed_until=None,
@@ -349,6 +351,8 @@ def _attempt(
                 )
             )
             log.error("parked %s after %d attempts: %s", row.key, row.attempts, error)
+            if isinstance(error, Unreachable):  # held until they can be reached; managers told once
+                tell_manager(session, row, error, now)
         else:
             log.warning("retrying %s (attempt %d): %s", row.key, row.attempts, error)
     return _Attempt(row, message, error, parked=park)

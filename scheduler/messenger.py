@@ -63,6 +63,16 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
 
 
+class Unreachable(DeliveryError):
+    """The platform cannot reach this person yet (on Teams: the app is not installed for them).
+    Not retried: the row is parked until they can be reached, and their team manager is told once,
+    with `how` (the platform's words) saying what makes them reachable."""
+
+    def __init__(self, message: str, *, how: str) -> None:
+        super().__init__(message, retryable=False)
+        self.how = how
+
+
 class Messenger(Protocol):
     def send(self, message: OutgoingMessage) -> str:
         """Deliver, returning the platform's reference to the message; raise DeliveryError."""

@@ -8,21 +8,17 @@ from typing import Any
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core import access, caseview
+from bot.core import buttons, caseview
 from bot.core.access import Refused
 from bot.core.context import Core, json_object
 from bot.slack import views
 from bot.slack.errors import SlackFormNotOpened, noop_ack, say, slack_refused
 from bot.slack.messenger import split_ref, warned
-from scheduler.messages import when
-from storage import facts
-from storage.audit import write_audit
 from storage.facts import FactError
 from storage.models import Child as ChildRecord
-from storage.models import Outbox, Staff
+from storage.models import Staff
 
 log = logging.getLogger("seen.bot")
 
@@ -35,13 +31,13 @@ class Prompts(Core):
         value = json_object(action.get("value"))
         action_id = action["action_id"]
         try:
-            if action_id == "seen_ack":
+            if action_id == buttons.ACKNOWLEDGE:
                 self._acknowledge(body, value, client)
             elif action_id == "seen_decide":
                 self._open_decision(body, value, client)
             elif action_id in ("seen_log_visit", "seen_open_record"):
                 self._open_visit_from_button(body, value, client, action_id == "seen_open_record")
-            elif action_id == "seen_snooze":
+            elif action_id == buttons.SNOOZE:
                 self._snooze(body, value, client)
         except (Refused, FactError) as exc:
             self.refused(user, action_id, str(exc), value.get("c"))
@@ -55,31 +51,13 @@ class Prompts(Core):
     def _clicked(
         s: Session, body: dict[str, Any], value: dict[str, Any], *, decide: bool
     ) -> tuple[Staff, ChildRecord]:
-        """Who clicked a button and the child its message is about ("c" in the button's value),
-        refused unless they may decide for the message's owner ("w", a prompt's buttons) or, with
-        `decide` False, log visits for the child (a reminder's buttons)."""
-        staff = access.staff_for(s, body["user"]["id"])
-        child = access.child_for(s, value.get("c") or "")
-        if decide:
-            access.check_can_decide(staff, child, value.get("w") or "team_manager")
-        else:
-            access.check_can_log(staff, child)
-        return staff, child
+        return buttons.clicked(s, body["user"]["id"], value, decide=decide)
 
     def _acknowledge(self, body: dict[str, Any], value: dict[str, Any], client: Any) -> None:
-        now = self.clock()
         user = body["user"]["id"]
         with self.writing() as s:
-            staff, child = self._clicked(s, body, value, decide=True)
-            if not value.get("o"):
-                raise Refused("This message has nothing to acknowledge.")
-            ack = facts.acknowledge(s, child, staff, value["o"], at=now, now=now)
-            policy = caseview.policy_of(s, child)
-            note = (
-                f":white_check_mark: Acknowledged by {views.mention(user)} at {when(policy, ack.at)}. "
-                "The rule is met by the recorded decision."
-            )
-        self._update_copies(client, body, value, note, ["Record decision"])
+            done = buttons.acknowledge(s, user, value, self.clock(), lambda _: views.mention(user))
+        self._update_copies(client, body, value, f":white_check_mark: {done.note}", done.keep)
 
     def _open_visit_from_button(
         self, body: dict[str, Any], value: dict[str, Any], client: Any, record: bool
@@ -101,30 +79,10 @@ class Prompts(Core):
             raise SlackFormNotOpened(failed)
 
     def _snooze(self, body: dict[str, Any], value: dict[str, Any], client: Any) -> None:
-        now = self.clock()
         user = body["user"]["id"]
         with self.writing() as s:
-            staff, child = self._clicked(s, body, value, decide=False)
-            policy = caseview.policy_of(s, child)
-            if not policy.reminders.snooze_allowed:
-                raise Refused(f"{policy.name} does not allow snoozing reminders.")
-            if not value.get("k"):
-                raise Refused("This message has nothing to snooze.")
-            facts.acknowledge(s, child, staff, value["k"], at=now, now=now)
-            tomorrow = policy.calendar.add_working_days(now.astimezone(policy.timezone).date(), 1)
-            write_audit(
-                s,
-                "reminder.snoozed",
-                child_id=child.id,
-                actor=staff.id,
-                at=now,
-                detail={"key": value["k"], "until": tomorrow.isoformat(), "rule": value.get("r")},
-            )
-        note = (
-            f":zzz: Snoozed by {views.mention(user)} until {tomorrow.strftime('%a %d %b')}: "
-            "the next reminder comes then."
-        )
-        self._update_copies(client, body, value, note, ["Log visit", "Open record"], only_clicked=True)
+            done = buttons.snooze(s, user, value, self.clock(), lambda _: views.mention(user))
+        self._update_copies(client, body, value, f":zzz: {done.note}", done.keep, only_clicked=True)
 
     def _update_copies(
         self,
@@ -151,13 +109,7 @@ class Prompts(Core):
     def _prompt_messages(self, obligation_key: str) -> list[tuple[str, str]]:
         """Every delivered message (reference, text) of an obligation's prompt, at any stage."""
         with self.factory() as s:
-            rows = s.execute(
-                select(Outbox.message_ref, Outbox.text).where(
-                    Outbox.key.startswith(obligation_key + ":", autoescape=True),
-                    Outbox.message_ref.is_not(None),
-                )
-            )
-            return [(ref, text) for ref, text in rows]
+            return buttons.prompt_copies(s, obligation_key)
 
     def _update_refs(
         self, client: Any, refs: dict[str, str], note: str, keep: list[str], value: dict[str, Any]

@@ -36,12 +36,14 @@ from microsoft_teams.apps.http import FastAPIAdapter
 from microsoft_teams.cards import AdaptiveCard
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core.model import Message
 from bot.teams.buttons import TeamsButtons
 from bot.teams.cards import message_card
 from bot.teams.commands import TeamsCommands
 from bot.teams.conversations import Reference, base_conversation_id, forget_person, remember, utcnow
 from bot.teams.dialogs import TeamsDialogs
+from bot.teams.later import Later
+from bot.teams.text import answer as text_answer
+from bot.teams.text import card_activity, on_teams
 from bot.teams.threads import TeamsThreads
 
 log = logging.getLogger("seen.teams")
@@ -105,12 +107,6 @@ def reference_of(activity: Any) -> Reference | None:
     return None  # group chats: Seen does not post there
 
 
-def card_activity(message: Message) -> MessageActivityInput:
-    return MessageActivityInput(text=message.fallback).add_card(
-        AdaptiveCard.model_validate(message_card(message))
-    )
-
-
 class TeamsBot:
     """The SDK app with Seen's handlers; `asgi` is what uvicorn serves once `initialize` ran."""
 
@@ -129,6 +125,7 @@ class TeamsBot:
         self.buttons = TeamsButtons(factory, now)
         self.threads = TeamsThreads(factory, now)
         self.dialogs = TeamsDialogs(factory, now)
+        self.later = Later()
         self.adapter = FastAPIAdapter()
         self.app = App(
             client_id=settings.client_id,
@@ -150,6 +147,7 @@ class TeamsBot:
         self.app.on_dialog_submit(self._dialog_submit)
         self.app.on_message_ext_open(self._extension_open)
         self.app.on_message_ext_submit(self._extension_submit)
+        self.buttons.updates_through(self.app)
 
     async def initialize(self) -> None:
         await self.app.initialize()
@@ -183,6 +181,10 @@ class TeamsBot:
         await self._keep(ctx.activity)
 
     async def _message(self, ctx: Any) -> None:
+        """Acknowledged at once; the command and its answer follow (bot.teams.later)."""
+        self.later.run(self._answer(ctx))
+
+    async def _answer(self, ctx: Any) -> None:
         activity = ctx.activity
         ref = reference_of(activity)
         if ref is None or not self._ours(ref):
@@ -192,7 +194,7 @@ class TeamsBot:
         text = (strip_mentions_text(activity) or "").strip()
         conversation = activity.conversation.id if activity.conversation else ""
         note = await asyncio.to_thread(self.threads.reply, person, conversation, text, activity.id or "")
-        answers: list[str | Message]
+        answers: list[MessageActivityInput]
         if note is not None:  # a reply in the thread of Seen's post about a child: a case note
             answers = [note]
         elif ref.scope == "channel" and not activity.is_recipient_mentioned():
@@ -200,12 +202,12 @@ class TeamsBot:
         else:
             typed = await asyncio.to_thread(self.dialogs.typed, person, text)  # `record C-1042`: a card
             if typed is not None:
-                answers = [typed]
+                answers = [text_answer(on_teams(typed)) if isinstance(typed, str) else card_activity(typed)]
             else:
                 answers = list(await asyncio.to_thread(self.commands.reply, person, text, activity.id or ""))
         for part in answers:
             try:
-                await ctx.send(part if isinstance(part, str) else card_activity(part))
+                await ctx.send(part)
             except Exception as exc:  # the answer is lost, not the command: it is stored and audited
                 log.warning("could not answer a command: %s", type(exc).__name__)
                 return

@@ -3,7 +3,8 @@
 Teams lets a bot message someone only in a conversation it already has with them. The app records
 the reference (conversation id, service URL, tenant, and the person's Entra object id or the
 channel id) from every installation, conversation update and message a person sends; the
-messenger looks it up. A newer reference replaces the older one.
+messenger looks it up. A newer reference replaces the older one. A person's first reference makes
+them reachable: what was parked for them because they were not is released for delivery.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.unreachable import release
 from storage.models import TeamsConversation
 
 
@@ -40,7 +42,15 @@ def utcnow() -> datetime:
 
 
 def remember(factory: sessionmaker[Session], ref: Reference, now: Callable[[], datetime] = utcnow) -> None:
-    """Insert or replace the reference for its person or channel (two writers at once: one wins)."""
+    """Insert or replace the reference for its person or channel (two writers at once: one wins).
+    A reference already held as it is writes nothing (every message a person sends carries it)."""
+    with factory() as session:
+        if ref.scope == "personal" and ref.aad_object_id:
+            held = for_person(session, ref.aad_object_id)
+        else:
+            held = for_channel(session, ref.channel_id or "")
+    if held == ref:
+        return
     for attempt in range(2):
         try:
             with factory.begin() as session:
@@ -59,6 +69,8 @@ def remember(factory: sessionmaker[Session], ref: Reference, now: Callable[[], d
                 row.service_url = ref.service_url
                 row.tenant_id = ref.tenant_id
                 row.updated_at = now()
+                if ref.scope == "personal" and ref.aad_object_id:
+                    release(session, ref.aad_object_id, row.updated_at)
             return
         except IntegrityError:
             if attempt:

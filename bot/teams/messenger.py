@@ -10,8 +10,9 @@ the equivalent of Slack's `chat.update`.
 Failures map to the port's `DeliveryError`, and the outbox's own backoff does the retrying:
 429 -> retry after the connector's Retry-After (Teams allows about 7 messages a second and 60 in
 30 s per conversation); 412, 5xx and lost connections -> retry with backoff; 400, 401, 403 (the
-bot was removed or blocked), 404 (no such conversation) and a person with no recorded conversation
--> not retryable (the row is parked, visibly).
+bot was removed or blocked) and 404 (no such conversation) -> not retryable (the row is parked,
+visibly); a person with no recorded conversation -> `Unreachable` (parked until the app is
+installed for them, their manager told once how to do that).
 
 No in-doubt check (`find_sent`): the Bot Connector cannot list a conversation's activities
 (Teams answers `GET /v3/conversations/{id}/activities` with an error), so a message whose first
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import threading
 from collections.abc import Coroutine
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -32,28 +32,27 @@ from typing import Any, TypeVar
 
 import httpx
 from microsoft_teams.api import ApiClient, MessageActivityInput
-from microsoft_teams.cards import AdaptiveCard
 from microsoft_teams.common import ClientOptions
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.model import Action, Message
 from bot.slack.views import ACTION_IDS, button_value
-from bot.teams.cards import message_card
 from bot.teams.conversations import Reference, for_channel, for_conversation, for_person
-from bot.teams.stats import stats_card
-from scheduler.messenger import DeliveryError, OutgoingMessage, image_of
+from bot.teams.stats import stats_activity
+from bot.teams.text import card_activity, plain
+from scheduler.messenger import DeliveryError, OutgoingMessage, Unreachable, image_of
 
 T = TypeVar("T")
 TIMEOUT = 10.0  # seconds a call may take before it counts as a lost connection
 RETRYABLE = frozenset({408, 412, 429, 500, 502, 503, 504})
 OPEN_FORM = frozenset({"Log visit", "Record decision"})  # buttons that open a dialog on Teams
+INSTALL_HOW = (
+    "install the Seen app in Teams for them: Teams admin centre → Teams apps → Setup policies, add"
+    " Seen to Installed apps of their policy, or Microsoft Graph `POST /users/{their Entra object"
+    " id}/teamwork/installedApps` (README, Running on Microsoft Teams, step 6); or ask them to open"
+    " Seen in Teams and type `help`."
+)
 NOTE_HINT = "Reply in this thread to keep a case note on this child."
-_EMPHASIS = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])|`([^`\n]+)`")
-
-
-def plain(text: str) -> str:
-    """The outbox's Slack-flavoured text (`*bold*`, `code`) as plain text."""
-    return _EMPHASIS.sub(lambda m: m.group(1) or m.group(2), text)
 
 
 def outgoing_message(message: OutgoingMessage) -> Message:
@@ -143,13 +142,14 @@ class TeamsMessenger:
     def send(self, message: OutgoingMessage) -> str:
         ref = self._target(message)
         image = image_of(message)  # the weekly report: a card of its own, the chart inline
-        card = stats_card(message.text, image) if image is not None else None
-        return self.post(ref, outgoing_message(message), card)
+        if image is not None:
+            return self._create(ref, stats_activity(message.text, image))
+        return self.post(ref, outgoing_message(message))
 
-    def post(self, ref: Reference, message: Message, card: dict[str, Any] | None = None) -> str:
-        activity = MessageActivityInput(text=message.fallback).add_card(
-            AdaptiveCard.model_validate(card or message_card(message))
-        )
+    def post(self, ref: Reference, message: Message) -> str:
+        return self._create(ref, card_activity(message))
+
+    def _create(self, ref: Reference, activity: MessageActivityInput) -> str:
         conversations = self.api.conversations.activities(ref.conversation_id)
         sent = self._run(conversations.create(activity, service_url=ref.service_url))
         return f"{ref.conversation_id}|{sent.id}"
@@ -163,9 +163,7 @@ class TeamsMessenger:
         with self.factory() as session:
             ref = for_conversation(session, conversation_id)
         service_url = ref.service_url if ref else self.api.service_url
-        activity = MessageActivityInput(text=message.fallback).add_card(
-            AdaptiveCard.model_validate(message_card(message))
-        )
+        activity = card_activity(message)
         conversations = self.api.conversations.activities(conversation_id)
         self._run(conversations.update(activity_id, activity, service_url=service_url))
 
@@ -180,8 +178,8 @@ class TeamsMessenger:
                 raise DeliveryError("no chat user id for the recipient", retryable=False)
             found = for_person(session, message.to_user)
         if found is None:
-            raise DeliveryError(
+            raise Unreachable(
                 "teams: the recipient has no conversation with Seen (the app is not installed for them)",
-                retryable=False,
+                how=INSTALL_HOW,
             )
         return found

@@ -1,17 +1,52 @@
 """`seen serve` on Microsoft Teams: the Teams SDK app behind uvicorn (the Azure Bot's messaging
 endpoint is `https://<host>/api/messages`) and, unless told not to, the scheduler delivering
-through the Teams messenger."""
+through the Teams messenger; `seen run` on Teams: the scheduler alone, delivering through the same
+messenger (`messenger_for`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+from typing import TYPE_CHECKING
 
 log = logging.getLogger("seen.teams")
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
-def serve(*, host: str, port: int, scheduler: bool = True, database_url: str | None = None) -> None:
+    from bot.teams.app import TeamsSettings, TokenSource
+    from bot.teams.messenger import TeamsMessenger
+
+
+def messenger_for(
+    settings: TeamsSettings, factory: sessionmaker[Session], *, token: TokenSource | None = None
+) -> TeamsMessenger:
+    """The Teams messenger on the app's credentials, for a process that sends without serving
+    (`seen run`): proactive messages need the app's token and the Bot Connector, not its endpoint."""
+    from bot.teams.app import TeamsBot
+    from bot.teams.messenger import TeamsMessenger
+
+    return TeamsMessenger.for_app(TeamsBot(settings, factory, token=token).app, factory)
+
+
+def run_messenger(factory: sessionmaker[Session]) -> TeamsMessenger:
+    """`seen run`'s messenger on Teams, from TEAMS_CLIENT_ID, TEAMS_CLIENT_SECRET, TEAMS_TENANT_ID."""
+    from bot.teams.app import TeamsSettings
+
+    return messenger_for(TeamsSettings.from_env(), factory)
+
+
+def serve(
+    *,
+    host: str,
+    port: int,
+    scheduler: bool = True,
+    database_url: str | None = None,
+    token: TokenSource | None = None,
+) -> None:
+    """Serve until stopped. `token` replaces the app's Entra sign-in (the load check's fake
+    Bot Connector issues its own); None in production."""
     import uvicorn
 
     from bot.slack.server import route_uvicorn_logs, start_scheduler
@@ -25,7 +60,7 @@ def serve(*, host: str, port: int, scheduler: bool = True, database_url: str | N
     upgrade(engine)
     factory = session_factory(engine)
     watch_staff(factory)  # the log filter removes these staff names wherever they appear
-    bot = TeamsBot(settings, factory)
+    bot = TeamsBot(settings, factory, token=token)
     asyncio.run(bot.initialize())
     if scheduler:
         start_scheduler(factory, TeamsMessenger.for_app(bot.app, factory))

@@ -21,7 +21,11 @@ import json
 import re
 from typing import Any
 
+from microsoft_teams.api import MessageActivityInput
+from microsoft_teams.cards import AdaptiveCard
+
 from bot.teams.cards import SCHEMA, TEXT_MAX, VERSION, escape
+from bot.teams.text import plain
 from scheduler.messenger import Image
 
 CARD_CHARS = 24_000  # the card's JSON at most (Teams' whole message: about 28 KB, 25 KB to be safe)
@@ -59,6 +63,12 @@ def stats_card(text: str, image: Image | None) -> dict[str, Any]:
         if len(json.dumps(card)) > CARD_CHARS:
             body[-1] = _block(TOO_LARGE.replace("`", ""), size="Small", isSubtle=True)
     return card
+
+
+def stats_activity(text: str, image: Image | None) -> MessageActivityInput:
+    """The weekly post (or a `stats` answer) as a message: the card, its words as the notification."""
+    card = AdaptiveCard.model_validate(stats_card(text, image))
+    return MessageActivityInput(text=plain(text)).add_card(card)
 
 
 def _block(text: str, **style: Any) -> dict[str, Any]:

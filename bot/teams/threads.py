@@ -5,11 +5,13 @@ reply stores it once."""
 
 from __future__ import annotations
 
+from microsoft_teams.api import MessageActivityInput
 from sqlalchemy import select
 
 from bot.core import access
 from bot.core.access import Refused
 from bot.core.context import Core
+from bot.teams.text import answer as rendered
 from scheduler.messages import child_label
 from storage import facts
 from storage.facts import FactError
@@ -31,9 +33,9 @@ class TeamsThreads(Core):
 
     def reply(
         self, aad_object_id: str | None, conversation_id: str, text: str, activity_id: str
-    ) -> str | None:
-        """Keep the reply as a case note: the answer to show, or None when it is not a reply to
-        one of Seen's posts about a child (then it may be a command)."""
+    ) -> MessageActivityInput | None:
+        """Keep the reply as a case note: the answer to show (rendered for Teams), or None when it
+        is not a reply to one of Seen's posts about a child (then it may be a command)."""
         where = thread_of(conversation_id)
         if where is None:
             return None
@@ -66,5 +68,5 @@ class TeamsThreads(Core):
                 label = child_label(child.case_ref, child.initials)
         except (Refused, FactError) as exc:
             self.refused(aad_object_id, "thread_reply", str(exc))
-            return f"⚠️ {exc}"
-        return f"Kept as a case note on {label}."
+            return rendered(f"⚠️ {exc}")
+        return rendered(f"Kept as a case note on {label}.")

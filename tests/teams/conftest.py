@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -49,9 +50,10 @@ def teams_bot(connector: FakeConnector, factory: sessionmaker[Session]) -> Teams
 class TeamsSender:
     """Posts activities to the app's messaging endpoint as the Bot Connector does."""
 
-    def __init__(self, url: str, connector: FakeConnector) -> None:
+    def __init__(self, url: str, connector: FakeConnector, bot: TeamsBot | None = None) -> None:
         self.url = url
         self.connector = connector
+        self.bot = bot  # given: each post returns once the app's work after acknowledging is done
         self.client = httpx.Client(timeout=10)
 
     def post(self, activity: dict[str, Any], token: str | None = "", **claims: Any) -> httpx.Response:
@@ -61,14 +63,17 @@ class TeamsSender:
         if token == "":
             token = self.connector.sign(**claims)
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-        return self.client.post(f"{self.url}/api/messages", json=activity, headers=headers)
+        response = self.client.post(f"{self.url}/api/messages", json=activity, headers=headers)
+        if self.bot is not None:
+            assert self.bot.later.wait_idle(), "the app's work after acknowledging did not finish"
+        return response
 
 
 @pytest.fixture
 def sender(teams_bot: TeamsBot, connector: FakeConnector) -> Iterator[TeamsSender]:
     server = UvicornThread(teams_bot.asgi)
     url = server.start()
-    out = TeamsSender(url, connector)
+    out = TeamsSender(url, connector, teams_bot)
     yield out
     out.client.close()
     server.stop()
@@ -120,3 +125,30 @@ def team_installation(connector: FakeConnector, team: str, action: str = "add") 
         "conversation": {"id": channel, "conversationType": "channel", "tenantId": TENANT, "isGroup": True},
         "channelData": {"tenant": {"id": TENANT}, "team": {"id": channel}, "channel": {"id": channel}},
     }
+
+
+@pytest.fixture
+def clock() -> list[datetime]:
+    """The Teams app's clock in `timed_sender`: a test sets clock[0]."""
+    return [datetime(2026, 11, 25, 11, 0, tzinfo=UTC)]
+
+
+@pytest.fixture
+def timed_sender(
+    connector: FakeConnector,
+    factory: sessionmaker[Session],  # noqa: F811
+    clock: list[datetime],
+) -> Iterator[TeamsSender]:
+    """As `sender`, to an app whose clock is `clock[0]`."""
+    bot = TeamsBot(
+        settings_for(connector),
+        factory,
+        token=lambda scope, tenant: connector.bot_token,
+        now=lambda: clock[0],
+    )
+    asyncio.run(bot.initialize())
+    server = UvicornThread(bot.asgi)
+    out = TeamsSender(server.start(), connector, bot)
+    yield out
+    out.client.close()
+    server.stop()

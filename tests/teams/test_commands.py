@@ -44,7 +44,7 @@ def test_help_on_teams_names_the_commands_without_the_slash(sender, factory, con
     _staff_on_teams(factory)
     sender.post(personal_message(connector, SW_AAD, "help"))
     (answer,) = _answers(connector, f"a:chat-{SW_AAD}")
-    assert "`due`" in answer and "/seen" not in answer
+    assert "<code>due</code>" in answer and "<code>home</code>" in answer and "/seen" not in answer
 
 
 def test_an_unknown_person_is_refused_as_on_slack_and_the_refusal_audited(sender, factory, connector):
