@@ -22,6 +22,7 @@ from bot.teams.app import TeamsBot
 from bot.teams.cards import CONTENT_TYPE
 from bot.teams.messenger import TeamsMessenger, plain
 from bot.teams.threads import THREAD
+from bot.teams.words import on_teams
 from scheduler.loop import Runtime
 from storage.models import Staff, Team
 from tests.bot.conftest import Clock, UvicornThread, World
@@ -119,7 +120,7 @@ class TeamsDriver:
         return f"a:chat-{self.aad(user)}"
 
     def shown(self, text: str) -> str:
-        return plain(text)
+        return plain(on_teams(text))
 
     def who(self, user: str) -> str:
         return "the " + self.world.staff(user).role.replace("_", " ")
