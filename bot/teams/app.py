@@ -36,13 +36,17 @@ from microsoft_teams.apps.http import FastAPIAdapter
 from microsoft_teams.cards import AdaptiveCard
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.decision_form import DECISION_FORM
 from bot.core.model import Message
 from bot.teams.buttons import TeamsButtons
-from bot.teams.cards import message_card
+from bot.teams.cards import FORM_KEY, METADATA_KEY, message_card
 from bot.teams.commands import TeamsCommands
 from bot.teams.conversations import Reference, base_conversation_id, forget_person, remember, utcnow
-from bot.teams.dialogs import TeamsDialogs
+from bot.teams.dialogs import TeamsDialogs, submission_key
+from bot.teams.messenger import TeamsMessenger
+from bot.teams.prompt_cards import PromptCards
 from bot.teams.threads import TeamsThreads
+from scheduler.messenger import DeliveryError
 
 log = logging.getLogger("seen.teams")
 
@@ -129,6 +133,8 @@ class TeamsBot:
         self.buttons = TeamsButtons(factory, now)
         self.threads = TeamsThreads(factory, now)
         self.dialogs = TeamsDialogs(factory, now)
+        self.prompt_cards = PromptCards(factory, now)
+        self._messenger: TeamsMessenger | None = None  # updates cards in place, made when first needed
         self.adapter = FastAPIAdapter()
         self.app = App(
             client_id=settings.client_id,
@@ -157,6 +163,10 @@ class TeamsBot:
     @property
     def asgi(self) -> Any:
         return self.adapter.app
+
+    def close(self) -> None:
+        if self._messenger is not None:
+            self._messenger.close()
 
     # -- handlers -----------------------------------------------------------------------------
     def _ours(self, ref: Reference) -> bool:
@@ -239,7 +249,24 @@ class TeamsBot:
 
     async def _dialog_submit(self, ctx: Any) -> Any:
         data = ctx.activity.value.data if ctx.activity.value else None
-        return await asyncio.to_thread(self.dialogs.submit, self._sender(ctx), data, ctx.activity.id or "")
+        activity_id = ctx.activity.id or ""
+        answer = await asyncio.to_thread(self.dialogs.submit, self._sender(ctx), data, activity_id)
+        if activity_id and isinstance(data, dict) and data.get(FORM_KEY) == DECISION_FORM:
+            meta = data.get(METADATA_KEY) if isinstance(data.get(METADATA_KEY), dict) else {}
+            await asyncio.to_thread(self._decided, submission_key(activity_id), meta.get("o"))
+        return answer
+
+    def _decided(self, key: str, obligation: Any) -> None:
+        """The prompt's messages updated in place once its decision is stored (bot.teams.prompt_cards)."""
+        cards = self.prompt_cards.decided_cards(key, obligation)
+        if cards and self._messenger is None:
+            self._messenger = TeamsMessenger.for_app(self.app, self.factory)
+        for ref, card in cards:
+            try:
+                assert self._messenger is not None
+                self._messenger.update(ref, card)
+            except DeliveryError as exc:  # the decision is stored: only the card keeps its old words
+                log.warning("could not update a prompt's message: %s", exc)
 
     async def _extension_open(self, ctx: Any) -> Any:
         value = ctx.activity.value.model_dump(by_alias=True, exclude_none=True) if ctx.activity.value else {}

@@ -109,6 +109,7 @@ class TeamsDriver:
 
     def close(self) -> None:
         self.messenger.close()
+        self.bot.close()
         self.sender.client.close()
         self.server.stop()
 
