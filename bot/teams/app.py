@@ -45,7 +45,7 @@ from bot.teams.conversations import Reference, base_conversation_id, forget_pers
 from bot.teams.dialogs import TeamsDialogs, submission_key
 from bot.teams.messenger import TeamsMessenger
 from bot.teams.prompt_cards import PromptCards
-from bot.teams.threads import TeamsThreads
+from bot.teams.threads import TeamsThreads, quoted_ids
 from scheduler.messenger import DeliveryError
 
 log = logging.getLogger("seen.teams")
@@ -151,6 +151,8 @@ class TeamsBot:
         self.app.on_installation_update(self._installation)
         self.app.on_conversation_update(self._conversation)
         self.app.on_message(self._message)
+        self.app.on_message_update(self._message_edited)
+        self.app.on_message_delete(self._message_deleted)
         self.app.on_card_action(self._card_action)
         self.app.on_dialog_open(self._dialog_open)
         self.app.on_dialog_submit(self._dialog_submit)
@@ -201,7 +203,10 @@ class TeamsBot:
         person = activity.from_.aad_object_id if activity.from_ else None
         text = (strip_mentions_text(activity) or "").strip()
         conversation = activity.conversation.id if activity.conversation else ""
-        note = await asyncio.to_thread(self.threads.reply, person, conversation, text, activity.id or "")
+        quoted = quoted_ids(activity) if ref.scope == "personal" else []
+        note = await asyncio.to_thread(
+            self.threads.reply, person, conversation, text, activity.id or "", quoted
+        )
         answers: list[str | Message]
         if note is not None:  # a reply in the thread of Seen's post about a child: a case note
             answers = [note]
@@ -219,6 +224,37 @@ class TeamsBot:
             except Exception as exc:  # the answer is lost, not the command: it is stored and audited
                 log.warning("could not answer a command: %s", type(exc).__name__)
                 return
+
+    async def _message_edited(self, ctx: Any) -> None:
+        """An edit of a reply kept as a case note: a new version (bot.teams.threads)."""
+        activity = ctx.activity
+        data = activity.channel_data
+        if data is None or data.event_type != "editMessage":
+            return  # undeleteMessage: the deleted version stays
+        await self._changed(ctx, strip_mentions_text(activity) or "")
+
+    async def _message_deleted(self, ctx: Any) -> None:
+        """A deletion of a reply kept as a case note: a deleted version (bot.teams.threads)."""
+        await self._changed(ctx, None)
+
+    async def _changed(self, ctx: Any, text: str | None) -> None:
+        activity = ctx.activity
+        ref = reference_of(activity)
+        if ref is None or not self._ours(ref) or not activity.id:
+            return
+        person = activity.from_.aad_object_id if activity.from_ else None
+        conversation = activity.conversation.id if activity.conversation else ""
+        at = activity.timestamp if activity.timestamp and activity.timestamp.tzinfo else None
+        where = (person, conversation, activity.id)
+        if text is None:
+            why_not = await asyncio.to_thread(self.threads.deleted, *where, at)
+        else:
+            why_not = await asyncio.to_thread(self.threads.edited, *where, text, at)
+        if why_not is not None:
+            try:
+                await ctx.send(why_not)
+            except Exception as exc:  # nothing was stored; only the answer is lost
+                log.warning("could not answer an edit: %s", type(exc).__name__)
 
     async def _card_action(self, ctx: Any) -> Any:
         """A card's `Action.Execute` button: the card that replaces it, or a message why not."""
