@@ -45,7 +45,7 @@ from bot.teams.conversations import Reference, base_conversation_id, forget_pers
 from bot.teams.dialogs import TeamsDialogs, submission_key
 from bot.teams.messenger import TeamsMessenger
 from bot.teams.prompt_cards import PromptCards
-from bot.teams.threads import TeamsThreads, quoted_ids
+from bot.teams.threads import TeamsThreads, quoted_ids, without_quotes
 from scheduler.messenger import DeliveryError
 
 log = logging.getLogger("seen.teams")
@@ -213,6 +213,7 @@ class TeamsBot:
         elif ref.scope == "channel" and not activity.is_recipient_mentioned():
             return  # a channel message not addressed to Seen
         else:
+            text = without_quotes(text)  # a command typed under a quote of another message
             typed = await asyncio.to_thread(self.dialogs.typed, person, text)  # `record C-1042`: a card
             if typed is not None:
                 answers = [typed]
