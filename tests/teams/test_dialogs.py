@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,13 +34,14 @@ VISIT_FIELDS = {"at_date", "at_time", "kind", "title", "present", "observations"
 
 
 @pytest.fixture
-def teams_bot(connector, factory) -> TeamsBot:
+def teams_bot(connector, factory) -> Iterator[TeamsBot]:
     """The app with its clock at NOW (Seen's checks compare with the time of the submission)."""
     bot = TeamsBot(
         settings_for(connector), factory, token=lambda scope, tenant: connector.bot_token, now=lambda: NOW
     )
     asyncio.run(bot.initialize())
-    return bot
+    yield bot
+    bot.close()
 
 
 @pytest.fixture(scope="module")
