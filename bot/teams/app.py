@@ -46,6 +46,7 @@ from bot.teams.dialogs import TeamsDialogs, submission_key
 from bot.teams.messenger import TeamsMessenger
 from bot.teams.prompt_cards import PromptCards
 from bot.teams.threads import TeamsThreads, quoted_ids, without_quotes
+from bot.teams.words import message_on_teams, on_teams
 from scheduler.messenger import DeliveryError
 
 log = logging.getLogger("seen.teams")
@@ -110,6 +111,7 @@ def reference_of(activity: Any) -> Reference | None:
 
 
 def card_activity(message: Message) -> MessageActivityInput:
+    message = message_on_teams(message)
     return MessageActivityInput(text=message.fallback).add_card(
         AdaptiveCard.model_validate(message_card(message))
     )
@@ -221,7 +223,7 @@ class TeamsBot:
                 answers = list(await asyncio.to_thread(self.commands.reply, person, text, activity.id or ""))
         for part in answers:
             try:
-                await ctx.send(part if isinstance(part, str) else card_activity(part))
+                await ctx.send(on_teams(part) if isinstance(part, str) else card_activity(part))
             except Exception as exc:  # the answer is lost, not the command: it is stored and audited
                 log.warning("could not answer a command: %s", type(exc).__name__)
                 return
@@ -253,7 +255,7 @@ class TeamsBot:
             why_not = await asyncio.to_thread(self.threads.edited, *where, text, at)
         if why_not is not None:
             try:
-                await ctx.send(why_not)
+                await ctx.send(on_teams(why_not))
             except Exception as exc:  # nothing was stored; only the answer is lost
                 log.warning("could not answer an edit: %s", type(exc).__name__)
 
@@ -268,8 +270,9 @@ class TeamsBot:
         person = activity.from_.aad_object_id if activity.from_ else None
         answer = await asyncio.to_thread(self.buttons.clicked, person, str(action.verb or ""), data)
         if isinstance(answer, str):
-            return AdaptiveCardActionMessageResponse(value=answer)
-        return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(message_card(answer)))
+            return AdaptiveCardActionMessageResponse(value=on_teams(answer))
+        card = message_card(message_on_teams(answer))
+        return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(card))
 
     # -- dialogs (bot.teams.dialogs) ----------------------------------------------------------
     def _sender(self, ctx: Any) -> str | None:

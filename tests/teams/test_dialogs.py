@@ -540,3 +540,13 @@ def test_the_manifest_declares_the_message_extension_the_app_answers() -> None:
     assert extension["botId"] == APP_ID
     assert (command["id"], command["type"], command["fetchTask"]) == (RECORD_VISIT, "action", True)
     assert sorted(command["context"]) == ["commandBox", "compose", "message"]
+
+
+def test_a_dialogs_refusal_names_the_commands_as_typed_on_teams(sender, factory, connector):
+    """Slack's `/seen due` is typed `due` on Teams: the refusal's hint says so (bot.teams.words)."""
+    _world(factory)
+    task = _fetch(sender, connector, SW_AAD, {"c": "C-9999", FORM_KEY: "seen_open_record"})
+    assert task == {
+        "type": "message",
+        "value": "⛔ unknown case reference C-9999: check it with `due` or `team`",
+    }
