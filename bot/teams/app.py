@@ -10,8 +10,11 @@ What the app does: it records where each person and each team channel can be rea
 (`bot.teams.conversations`) on installation, on conversation updates and on every message a person
 sends, so the outbox's reminders and prompts can go as proactive messages (`bot.teams.messenger`);
 and it answers typed commands in the 1:1 chat and @mentions in a channel (`bot.teams.commands`,
-through the same chat-neutral core as Slack), and opens and stores the visit record and decision
-dialogs and the "Record a visit" message extension (`bot.teams.dialogs`).
+through the same chat-neutral core as Slack), keeps replies to Seen's messages as case notes, with
+their edits and deletions (`bot.teams.threads`), and opens and stores the visit record and decision
+dialogs and the "Record a visit" message extension (`bot.teams.dialogs`), a decision updating its
+prompt's messages in place (`bot.teams.prompt_cards`). Every text it answers with names commands
+as typed on Teams (`bot.teams.words`).
 """
 
 from __future__ import annotations
@@ -210,7 +213,7 @@ class TeamsBot:
             self.threads.reply, person, conversation, text, activity.id or "", quoted
         )
         answers: list[str | Message]
-        if note is not None:  # a reply in the thread of Seen's post about a child: a case note
+        if note is not None:  # a reply to Seen's message about a child (thread or quote): a case note
             answers = [note]
         elif ref.scope == "channel" and not activity.is_recipient_mentioned():
             return  # a channel message not addressed to Seen
