@@ -251,3 +251,9 @@ class DecisionRecording(Core):
     def decision_saved(row: Decision) -> str:
         """What was decided, in words, with its rule ID."""
         return f"{decision_words(row.outcome, row.within_working_days)} [{row.rule}]"
+
+    @classmethod
+    def decision_recorded(cls, who: str, at: str, row: Decision) -> str:
+        """The line a prompt's messages show once its decision is recorded: "Decision recorded by
+        <who> at <when>: A further visit within 3 working days [CB-NOTSEEN-DISCUSS]."."""
+        return f"Decision recorded by {who} at {at}: {cls.decision_saved(row)}."

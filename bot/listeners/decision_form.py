@@ -64,10 +64,7 @@ class DecisionForm(DecisionRecording, Core):
             if row is None or child is None:
                 return
             policy = caseview.policy_of(s, child)
-        note = (
-            f":memo: Decision recorded by {views.mention(user)} at {when(policy, row.created_at)}: "
-            f"{self.decision_saved(row)}."
-        )
+        note = f":memo: {self.decision_recorded(views.mention(user), when(policy, row.created_at), row)}"
         refs = dict(self._prompt_messages(meta["o"])) if meta.get("o") else {}
         value = {
             "k": meta.get("k"),

@@ -10,8 +10,11 @@ What the app does: it records where each person and each team channel can be rea
 (`bot.teams.conversations`) on installation, on conversation updates and on every message a person
 sends, so the outbox's reminders and prompts can go as proactive messages (`bot.teams.messenger`);
 and it answers typed commands in the 1:1 chat and @mentions in a channel (`bot.teams.commands`,
-through the same chat-neutral core as Slack), and opens and stores the visit record and decision
-dialogs and the "Record a visit" message extension (`bot.teams.dialogs`).
+through the same chat-neutral core as Slack), keeps replies to Seen's messages as case notes, with
+their edits and deletions (`bot.teams.threads`), and opens and stores the visit record and decision
+dialogs and the "Record a visit" message extension (`bot.teams.dialogs`), a decision updating its
+prompt's messages in place (`bot.teams.prompt_cards`). Every text it answers with names commands
+as typed on Teams (`bot.teams.words`).
 """
 
 from __future__ import annotations
@@ -36,15 +39,20 @@ from microsoft_teams.apps.http import FastAPIAdapter
 from microsoft_teams.cards import AdaptiveCard
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.decision_form import DECISION_FORM
 from bot.teams.buttons import TeamsButtons
-from bot.teams.cards import message_card
+from bot.teams.cards import FORM_KEY, METADATA_KEY, message_card
 from bot.teams.commands import TeamsCommands
 from bot.teams.conversations import Reference, base_conversation_id, forget_person, remember, utcnow
-from bot.teams.dialogs import TeamsDialogs
+from bot.teams.dialogs import TeamsDialogs, submission_key
 from bot.teams.later import Later
+from bot.teams.messenger import TeamsMessenger
+from bot.teams.prompt_cards import PromptCards
 from bot.teams.text import answer as text_answer
-from bot.teams.text import card_activity, on_teams
-from bot.teams.threads import TeamsThreads
+from bot.teams.text import card_activity
+from bot.teams.threads import TeamsThreads, quoted_ids, without_quotes
+from bot.teams.words import message_on_teams, on_teams
+from scheduler.messenger import DeliveryError
 
 log = logging.getLogger("seen.teams")
 
@@ -126,6 +134,8 @@ class TeamsBot:
         self.threads = TeamsThreads(factory, now)
         self.dialogs = TeamsDialogs(factory, now)
         self.later = Later()
+        self.prompt_cards = PromptCards(factory, now)
+        self._messenger: TeamsMessenger | None = None  # updates cards in place, made when first needed
         self.adapter = FastAPIAdapter()
         self.app = App(
             client_id=settings.client_id,
@@ -142,6 +152,8 @@ class TeamsBot:
         self.app.on_installation_update(self._installation)
         self.app.on_conversation_update(self._conversation)
         self.app.on_message(self._message)
+        self.app.on_message_update(self._message_edited)
+        self.app.on_message_delete(self._message_deleted)
         self.app.on_card_action(self._card_action)
         self.app.on_dialog_open(self._dialog_open)
         self.app.on_dialog_submit(self._dialog_submit)
@@ -155,6 +167,10 @@ class TeamsBot:
     @property
     def asgi(self) -> Any:
         return self.adapter.app
+
+    def close(self) -> None:
+        if self._messenger is not None:
+            self._messenger.close()
 
     # -- handlers -----------------------------------------------------------------------------
     def _ours(self, ref: Reference) -> bool:
@@ -193,13 +209,17 @@ class TeamsBot:
         person = activity.from_.aad_object_id if activity.from_ else None
         text = (strip_mentions_text(activity) or "").strip()
         conversation = activity.conversation.id if activity.conversation else ""
-        note = await asyncio.to_thread(self.threads.reply, person, conversation, text, activity.id or "")
+        quoted = quoted_ids(activity) if ref.scope == "personal" else []
+        note = await asyncio.to_thread(
+            self.threads.reply, person, conversation, text, activity.id or "", quoted
+        )
         answers: list[MessageActivityInput]
-        if note is not None:  # a reply in the thread of Seen's post about a child: a case note
-            answers = [note]
+        if note is not None:  # a reply to Seen's message about a child (thread or quote): a case note
+            answers = [text_answer(on_teams(note))]
         elif ref.scope == "channel" and not activity.is_recipient_mentioned():
             return  # a channel message not addressed to Seen
         else:
+            text = without_quotes(text)  # a command typed under a quote of another message
             typed = await asyncio.to_thread(self.dialogs.typed, person, text)  # `record C-1042`: a card
             if typed is not None:
                 answers = [text_answer(on_teams(typed)) if isinstance(typed, str) else card_activity(typed)]
@@ -212,6 +232,37 @@ class TeamsBot:
                 log.warning("could not answer a command: %s", type(exc).__name__)
                 return
 
+    async def _message_edited(self, ctx: Any) -> None:
+        """An edit of a reply kept as a case note: a new version (bot.teams.threads)."""
+        activity = ctx.activity
+        data = activity.channel_data
+        if data is None or data.event_type != "editMessage":
+            return  # undeleteMessage: the deleted version stays
+        await self._changed(ctx, strip_mentions_text(activity) or "")
+
+    async def _message_deleted(self, ctx: Any) -> None:
+        """A deletion of a reply kept as a case note: a deleted version (bot.teams.threads)."""
+        await self._changed(ctx, None)
+
+    async def _changed(self, ctx: Any, text: str | None) -> None:
+        activity = ctx.activity
+        ref = reference_of(activity)
+        if ref is None or not self._ours(ref) or not activity.id:
+            return
+        person = activity.from_.aad_object_id if activity.from_ else None
+        conversation = activity.conversation.id if activity.conversation else ""
+        at = activity.timestamp if activity.timestamp and activity.timestamp.tzinfo else None
+        where = (person, conversation, activity.id)
+        if text is None:
+            why_not = await asyncio.to_thread(self.threads.deleted, *where, at)
+        else:
+            why_not = await asyncio.to_thread(self.threads.edited, *where, text, at)
+        if why_not is not None:
+            try:
+                await ctx.send(on_teams(why_not))
+            except Exception as exc:  # nothing was stored; only the answer is lost
+                log.warning("could not answer an edit: %s", type(exc).__name__)
+
     async def _card_action(self, ctx: Any) -> Any:
         """A card's `Action.Execute` button: the card that replaces it, or a message why not."""
         activity = ctx.activity
@@ -223,8 +274,9 @@ class TeamsBot:
         person = activity.from_.aad_object_id if activity.from_ else None
         answer = await asyncio.to_thread(self.buttons.clicked, person, str(action.verb or ""), data)
         if isinstance(answer, str):
-            return AdaptiveCardActionMessageResponse(value=answer)
-        return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(message_card(answer)))
+            return AdaptiveCardActionMessageResponse(value=on_teams(answer))
+        card = message_card(message_on_teams(answer))
+        return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(card))
 
     # -- dialogs (bot.teams.dialogs) ----------------------------------------------------------
     def _sender(self, ctx: Any) -> str | None:
@@ -241,7 +293,24 @@ class TeamsBot:
 
     async def _dialog_submit(self, ctx: Any) -> Any:
         data = ctx.activity.value.data if ctx.activity.value else None
-        return await asyncio.to_thread(self.dialogs.submit, self._sender(ctx), data, ctx.activity.id or "")
+        activity_id = ctx.activity.id or ""
+        answer = await asyncio.to_thread(self.dialogs.submit, self._sender(ctx), data, activity_id)
+        if activity_id and isinstance(data, dict) and data.get(FORM_KEY) == DECISION_FORM:
+            meta = data.get(METADATA_KEY) if isinstance(data.get(METADATA_KEY), dict) else {}
+            await asyncio.to_thread(self._decided, submission_key(activity_id), meta.get("o"))
+        return answer
+
+    def _decided(self, key: str, obligation: Any) -> None:
+        """The prompt's messages updated in place once its decision is stored (bot.teams.prompt_cards)."""
+        cards = self.prompt_cards.decided_cards(key, obligation)
+        if cards and self._messenger is None:
+            self._messenger = TeamsMessenger.for_app(self.app, self.factory)
+        for ref, card in cards:
+            try:
+                assert self._messenger is not None
+                self._messenger.update(ref, card)
+            except DeliveryError as exc:  # the decision is stored: only the card keeps its old words
+                log.warning("could not update a prompt's message: %s", exc)
 
     async def _extension_open(self, ctx: Any) -> Any:
         value = ctx.activity.value.model_dump(by_alias=True, exclude_none=True) if ctx.activity.value else {}

@@ -17,6 +17,7 @@ from datetime import date, time
 from typing import Any
 
 from bot.core.model import CHOICE_KINDS, Action, Form, FormField, Message
+from bot.teams.words import on_teams
 
 VERSION = "1.5"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -172,4 +173,4 @@ def task_module(form: Form, errors: dict[str, str] | None = None) -> dict[str, A
 
 def task_message(text: str) -> dict[str, Any]:
     """The answer to a `task/submit` that closes the dialog showing `text`."""
-    return {"task": {"type": "message", "value": text}}
+    return {"task": {"type": "message", "value": on_teams(text)}}

@@ -1,5 +1,6 @@
 """Typed commands on Teams: in the 1:1 chat with Seen, or as an @mention of Seen in a channel
-(`due`, `team`, `child C-1042`, `note C-1042 …`, `home`, `stats [team]`, `help`), answered by the
+(`due`, `team`, `child C-1042`, `note C-1042 …`, `home`, `stats [team]`, `help`, and `log C-1042 …`
+through bot.teams.visit_log), answered by the
 same chat-neutral core as Slack's `/seen` (bot.core.commands); `home` with the same content as
 Slack's App Home (bot.core.home) as a card, `stats` with the weekly post's card, the chart inline
 (bot.teams.stats). Staff are matched by their Entra object id (which
@@ -13,13 +14,13 @@ from microsoft_teams.api import MessageActivityInput
 from bot.core import access
 from bot.core.access import Refused
 from bot.core.commands import answer, stats_answer
-from bot.core.context import Core
 from bot.core.home import home_content
-from bot.core.parse import HELP, Child, Due, Help, Note, ParseError, Stats, Team, parse
+from bot.core.parse import HELP, Child, Due, Help, Log, Note, ParseError, Stats, Team, parse
 from bot.teams import text
 from bot.teams.home import home_message
 from bot.teams.stats import stats_activity
-from bot.teams.text import on_teams
+from bot.teams.visit_log import TeamsVisitLog
+from bot.teams.words import on_teams
 from storage.audit import write_audit
 from storage.facts import FactError
 
@@ -31,7 +32,7 @@ HOME_HELP = "• `home`: your children by deadline as a card (a manager: the tea
 HOME_WORDS = frozenset({"home"})
 
 
-class TeamsCommands(Core):
+class TeamsCommands(TeamsVisitLog):
     platform = "teams"
 
     def reply(self, aad_object_id: str | None, typed: str, activity_id: str) -> list[MessageActivityInput]:
@@ -60,6 +61,9 @@ class TeamsCommands(Core):
             except Refused as exc:
                 return [f"⚠️ {exc}"]
             return [stats_activity(post.text, post.image)]
+        if isinstance(cmd, Log):
+            logged = self.log_reply(aad_object_id, cmd, activity_id)
+            return [logged if isinstance(logged, str) else text.card_activity(logged)]
         if not isinstance(cmd, Due | Team | Child | Note):
             return [NOT_YET.format(word=type(cmd).__name__.lower())]
         try:

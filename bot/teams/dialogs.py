@@ -53,6 +53,11 @@ _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_/.-]{0,63}")
 OURS = (FORM_KEY, METADATA_KEY, DISPATCH_KEY, "msteams")
 
 
+def submission_key(activity_id: str) -> str:
+    """The key a dialog's submission is stored under: the invoke's activity id."""
+    return f"teams:dialog:{activity_id}"
+
+
 def entered(data: dict[str, Any]) -> dict[str, Any]:
     """A dialog's inputs as entered (field id -> string), without Seen's own keys."""
     return {k: v for k, v in data.items() if k not in OURS and isinstance(v, str)}
@@ -140,7 +145,7 @@ class TeamsDialogs(VisitRecording, DecisionRecording):
         which = data.get(FORM_KEY)
         meta = data.get(METADATA_KEY) if isinstance(data.get(METADATA_KEY), dict) else {}
         refused_as = "decision" if which == DECISION_FORM else "visit record"
-        key = f"teams:dialog:{activity_id or uuid.uuid4()}"  # the connector's retry has the same id
+        key = submission_key(activity_id or str(uuid.uuid4()))  # the connector's retry has the same id
         answers = DataAnswers(data)
         now = self.clock()
         try:

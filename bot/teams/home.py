@@ -7,13 +7,9 @@ from __future__ import annotations
 from bot.core.home import HomeContent
 from bot.core.model import Message
 from bot.teams.text import plain
+from bot.teams.words import on_teams
 
 HOME_LINES = 60
-
-
-def on_teams(text: str) -> str:
-    """Slack's `/seen due` is typed `due` on Teams."""
-    return text.replace("/seen ", "")
 
 
 def home_message(home: HomeContent) -> Message:

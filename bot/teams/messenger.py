@@ -40,12 +40,13 @@ from bot.slack.views import ACTION_IDS, button_value
 from bot.teams.conversations import Reference, for_channel, for_conversation, for_person
 from bot.teams.stats import stats_activity
 from bot.teams.text import card_activity, plain
+from bot.teams.words import on_teams
 from scheduler.messenger import DeliveryError, OutgoingMessage, Unreachable, image_of
 
 T = TypeVar("T")
 TIMEOUT = 10.0  # seconds a call may take before it counts as a lost connection
 RETRYABLE = frozenset({408, 412, 429, 500, 502, 503, 504})
-OPEN_FORM = frozenset({"Log visit", "Record decision"})  # buttons that open a dialog on Teams
+OPEN_FORM = frozenset({"Log visit", "Open record", "Record decision"})  # buttons that open a dialog on Teams
 INSTALL_HOW = (
     "install the Seen app in Teams for them: Teams admin centre → Teams apps → Setup policies, add"
     " Seen to Installed apps of their policy, or Microsoft Graph `POST /users/{their Entra object"
@@ -57,7 +58,7 @@ NOTE_HINT = "Reply in this thread to keep a case note on this child."
 
 def outgoing_message(message: OutgoingMessage) -> Message:
     """An outbox message in the chat-neutral model: its words, and its buttons with their keys."""
-    text = plain(message.text)
+    text = plain(on_teams(message.text))
     value = json.loads(button_value(message.payload, message.key))
     actions = tuple(
         Action(

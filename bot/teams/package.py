@@ -29,6 +29,7 @@ RSC_CHANNEL_MESSAGES = "ChannelMessage.Read.Group"
 RECORD_VISIT = "recordVisit"
 COMMANDS = (
     ("log", "Log a visit: log C-1042 seen alone bedroom (or not-seen, no-one-home)"),
+    ("record", "Complete the Record of a Child Protection Visit: record C-1042"),
     ("due", "What is due and overdue for you, soonest first"),
     ("team", "Your team's children with something due or overdue"),
     ("child", "One child's open obligations: child C-1042"),

@@ -17,6 +17,7 @@ from microsoft_teams.cards import AdaptiveCard
 
 from bot.core.model import Message
 from bot.teams.cards import message_card
+from bot.teams.words import message_on_teams
 
 EMPHASIS = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])|`([^`\n]+)`")
 
@@ -24,11 +25,6 @@ EMPHASIS = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])|`([^`\n]+)`")
 def plain(text: str) -> str:
     """Slack-flavoured text (`*bold*`, `code`) as plain text."""
     return EMPHASIS.sub(lambda m: m.group(1) or m.group(2), text)
-
-
-def on_teams(text: str) -> str:
-    """Slack's `/seen due` is typed `due` on Teams."""
-    return text.replace("/seen ", "")
 
 
 def xml(text: str) -> str:
@@ -54,6 +50,7 @@ def answer(text: str) -> MessageActivityInput:
 
 def card_activity(message: Message) -> MessageActivityInput:
     """A message as an Adaptive Card, with its fallback as the notification's text."""
+    message = message_on_teams(message)
     return MessageActivityInput(text=message.fallback).add_card(
         AdaptiveCard.model_validate(message_card(message))
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,13 +34,14 @@ VISIT_FIELDS = {"at_date", "at_time", "kind", "title", "present", "observations"
 
 
 @pytest.fixture
-def teams_bot(connector, factory) -> TeamsBot:
+def teams_bot(connector, factory) -> Iterator[TeamsBot]:
     """The app with its clock at NOW (Seen's checks compare with the time of the submission)."""
     bot = TeamsBot(
         settings_for(connector), factory, token=lambda scope, tenant: connector.bot_token, now=lambda: NOW
     )
     asyncio.run(bot.initialize())
-    return bot
+    yield bot
+    bot.close()
 
 
 @pytest.fixture(scope="module")
@@ -538,3 +540,13 @@ def test_the_manifest_declares_the_message_extension_the_app_answers() -> None:
     assert extension["botId"] == APP_ID
     assert (command["id"], command["type"], command["fetchTask"]) == (RECORD_VISIT, "action", True)
     assert sorted(command["context"]) == ["commandBox", "compose", "message"]
+
+
+def test_a_dialogs_refusal_names_the_commands_as_typed_on_teams(sender, factory, connector):
+    """Slack's `/seen due` is typed `due` on Teams: the refusal's hint says so (bot.teams.words)."""
+    _world(factory)
+    task = _fetch(sender, connector, SW_AAD, {"c": "C-9999", FORM_KEY: "seen_open_record"})
+    assert task == {
+        "type": "message",
+        "value": "⛔ unknown case reference C-9999: check it with `due` or `team`",
+    }

@@ -73,13 +73,14 @@ def test_the_manifest_names_the_bot_scopes_commands_consent_and_the_message_exte
     assert bot["botId"] == APP_ID and bot["scopes"] == ["personal", "team"]
     assert [c["title"] for c in bot["commandLists"][0]["commands"]] == [
         "log",
+        "record",
         "due",
         "team",
         "child",
         "note",
         "help",
     ]
-    assert [c[0] for c in COMMANDS] == ["log", "due", "team", "child", "note", "help"]
+    assert [c[0] for c in COMMANDS] == ["log", "record", "due", "team", "child", "note", "help"]
     rsc = data["authorization"]["permissions"]["resourceSpecific"]
     assert rsc == [{"name": RSC_CHANNEL_MESSAGES, "type": "Application"}]
     (command,) = data["composeExtensions"][0]["commands"]

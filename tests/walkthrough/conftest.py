@@ -38,6 +38,7 @@ def factory(migrated: Path, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
     path = tmp_path / "seen.sqlite"
     with sqlite3.connect(migrated) as source, sqlite3.connect(path) as copy:
         source.backup(copy)
+    path.chmod(0o600)  # as `seen` expects its database file (storage.db warns when others can read it)
     engine = make_engine(f"sqlite:///{path}")
     yield session_factory(engine)
     engine.dispose()

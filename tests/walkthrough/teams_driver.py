@@ -19,9 +19,10 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bot.teams.app import TeamsBot
-from bot.teams.cards import CONTENT_TYPE
+from bot.teams.cards import CONTENT_TYPE, DISPATCH_KEY
 from bot.teams.messenger import TeamsMessenger, plain
 from bot.teams.threads import THREAD
+from bot.teams.words import on_teams
 from scheduler.loop import Runtime
 from storage.models import Staff, Team
 from tests.bot.conftest import Clock, UvicornThread, World
@@ -108,6 +109,7 @@ class TeamsDriver:
 
     def close(self) -> None:
         self.messenger.close()
+        self.bot.close()
         self.sender.client.close()
         self.server.stop()
 
@@ -119,7 +121,7 @@ class TeamsDriver:
         return f"a:chat-{self.aad(user)}"
 
     def shown(self, text: str) -> str:
-        return plain(text)
+        return plain(on_teams(text))
 
     def who(self, user: str) -> str:
         return "the " + self.world.staff(user).role.replace("_", " ")
@@ -256,7 +258,11 @@ class TeamsDriver:
         missing = {k: "required" for k, spec in form.inputs.items() if spec.required and not chosen.get(k)}
         if missing:  # Teams checks required inputs itself and sends nothing
             return missing
-        (submit,) = [a for a in form.raw["card"].get("actions") or [] if a.get("type") == "Action.Submit"]
+        (submit,) = [  # the form's submit button, not a button asking for the form again (siblings)
+            a
+            for a in form.raw["card"].get("actions") or []
+            if a.get("type") == "Action.Submit" and DISPATCH_KEY not in (a.get("data") or {})
+        ]
         data = {**(submit.get("data") or {}), **chosen}
         body = self._invoke(
             user, form.raw["message"], "task/submit", {"data": data, "context": {"theme": "default"}}
