@@ -106,13 +106,16 @@ def test_stats_typed_on_teams_answers_with_the_card_or_says_why_not(factory, sum
     from bot.teams.commands import TeamsCommands
 
     commands = TeamsCommands(factory, lambda: NOW)
-    [card] = commands.reply("U0SW", "stats", "a1")  # the test world's chat ids stand for Entra ids
+    [answer] = commands.reply("U0SW", "stats", "a1")  # the test world's chat ids stand for Entra ids
+    card = answer.attachments[0].content
     assert isinstance(card, AdaptiveCard)
     shown = card.model_dump(by_alias=True, exclude_none=True)
     assert shown["body"][0]["text"].startswith("Timeliness of North CP")
     assert any(b["type"] == "Image" for b in shown["body"])
-    assert commands.reply("U0SW", "stats South CP", "a2") == [
+    [refused] = commands.reply("U0SW", "stats South CP", "a2")
+    assert not refused.attachments
+    assert refused.text == (
         "⚠️ South CP is not your team, so Seen cannot show you its figures. Yours: North CP."
-    ]
+    )
     [unknown] = commands.reply("aad-nobody", "stats", "a3")
-    assert unknown.startswith("⚠️ Seen does not know your Microsoft Teams account yet")
+    assert unknown.text.startswith("⚠️ Seen does not know your Microsoft Teams account yet")
