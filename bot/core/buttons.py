@@ -108,13 +108,15 @@ def snooze(
     return Pressed(staff, child, note, AFTER_SNOOZE)
 
 
-def prompt_copies(s: Session, obligation_key: str) -> list[tuple[str, str]]:
+def prompt_copies(s: Session, obligation_key: str, but: str | None = None) -> list[tuple[str, str]]:
     """Every delivered message (platform reference, text) of an obligation's prompt, at any stage
-    and to anyone: an acknowledgement shows on each of them, not only on the one clicked."""
+    and to anyone: an acknowledgement shows on each of them, not only on the one clicked. `but`:
+    the outbox key of a copy left out (on Teams, the clicked card, which Teams itself replaces)."""
     rows = s.execute(
         select(Outbox.message_ref, Outbox.text).where(
             Outbox.key.startswith(obligation_key + ":", autoescape=True),
             Outbox.message_ref.is_not(None),
+            Outbox.key != (but or ""),
         )
     )
     return [(ref, text) for ref, text in rows]

@@ -62,7 +62,9 @@ class TeamsButtons(Core):
         if self.app is None or not isinstance(value.get("o"), str) or not value["o"]:
             return
         with self.factory() as s:
-            copies = [(ref, text) for ref, text in buttons.prompt_copies(s, value["o"]) if split_ref(ref)]
+            clicked = str(value.get("k") or "")  # replaced by Teams with the card the click answers
+            found = buttons.prompt_copies(s, value["o"], but=clicked)
+            copies = [(ref, text) for ref, text in found if split_ref(ref)]
         if not copies:
             return
         if self._messenger is None:

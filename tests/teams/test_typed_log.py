@@ -111,10 +111,11 @@ def test_mistakes_and_strangers_get_slacks_words_without_slash_seen_and_nothing_
     wrong = _typed(sender, connector, "log C-1042 maybe", "1700000000005")
     assert wrong["text"] == (
         "⚠️ 'maybe' is not an outcome: write seen, not-seen or no-one-home after the case reference, "
-        "e.g. `log C-1042 seen`"
+        "e.g. <code>log C-1042 seen</code>"
     )
+    assert wrong["textFormat"] == "xml"  # Slack's `code` shown as code on Teams
     other = _typed(sender, connector, "log C-9999 seen", "1700000000006")
-    assert other["text"] == "⚠️ unknown case reference C-9999: check it with `due` or `team`"
+    assert other["text"] == "⚠️ unknown case reference C-9999: check it with <code>due</code> or <code>team</code>"
     stranger = _typed(sender, connector, "log C-1042 seen", "1700000000007", aad="aad-stranger")
     assert stranger["text"].startswith("⚠️ Seen does not know your Microsoft Teams account yet")
     assert _contacts(factory) == []

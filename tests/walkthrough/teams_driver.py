@@ -82,7 +82,7 @@ class TeamsDriver:
         self.bot = TeamsBot(settings_for(connector), self.factory, token=self._token, now=clock)
         asyncio.run(self.bot.initialize())
         self.server = UvicornThread(self.bot.asgi)
-        self.sender = TeamsSender(self.server.start(), connector)
+        self.sender = TeamsSender(self.server.start(), connector, self.bot)
         self.messenger = TeamsMessenger.for_app(self.bot.app, self.factory, timeout=5)
         self.runtime = Runtime(self.factory, self.messenger, holder="test")
         self.ids = itertools.count(1_700_000_000_100)
