@@ -60,7 +60,8 @@ class Runtime:
         self.factory = factory
         self.messenger = messenger
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
-        # the interval sweep and a wake-up's sweep take turns (one process, one sweep at a time)
+        # the interval sweep and a wake-up's sweep take turns (one process, one sweep at a time),
+        # and so do their updates of the overdue summary
         self._sweeping = threading.Lock()
 
     def release_own_claims(self) -> None:
@@ -77,7 +78,7 @@ class Runtime:
             if not take_lease(self.factory, SWEEP_LEASE, self.holder, now):
                 return False, None, 0
             report = sweep(self.factory, now)
-        record_sweep(self.factory, now, report)  # last sweep time and overdue counts, for /metrics
+            record_sweep(self.factory, now, report)  # last sweep time and overdue counts, for /metrics
         with self.factory.begin() as session:
             lists = write_due_lists(session, now)
         return True, report, lists
@@ -130,9 +131,12 @@ class Runtime:
             log.exception("sweep failed; will try again at the next run")
         self.deliver_job(now)  # what the sweep decided goes now, not at the next delivery run
 
-    def wake_job(self, children: set[int], now: datetime) -> SweepReport | None:
-        """A wake-up (scheduler.wakeup): sweep the children, deliver what that wrote, then bring
-        their overdue figures (/metrics) up to date."""
+    def wake_job(
+        self, children: set[int], now: datetime, deliver: Callable[[], object] | None = None
+    ) -> SweepReport | None:
+        """A wake-up (scheduler.wakeup): sweep the children, have what that wrote delivered
+        (`deliver`, e.g. by waking a delivery thread; default: deliver_job here and now), then
+        bring their overdue figures (/metrics) up to date."""
         try:
             report = self.wake_step(children, now)
         except Exception:
@@ -141,9 +145,10 @@ class Runtime:
         if report is None or not report.evaluated:
             return report
         if report.written:
-            self.deliver_job(now)
+            (deliver or (lambda: self.deliver_job(now)))()
         try:
-            refresh_overdue(self.factory, now, known=report.overdue_by_child)
+            with self._sweeping:  # the overdue summary is written by one at a time, too
+                refresh_overdue(self.factory, now, known=report.overdue_by_child)
         except Exception:
             log.exception("could not refresh the overdue figures; the next sweep will")
         return report

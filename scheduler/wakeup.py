@@ -6,7 +6,8 @@ Word of the stored facts comes (storage.notify) from this process's own commits 
 with its scheduler), from PostgreSQL's LISTEN/NOTIFY, or on SQLite from a poll of the database
 file once a second (`seen serve --no-scheduler` beside `seen run`). `Waker` keeps the child ids
 that arrive in a `Wakeup` and, on a thread of its own, has the runtime sweep just those children
-and deliver (`Runtime.wake_job`: only the sweep's leader sweeps).
+(`Runtime.wake_job`: only the sweep's leader sweeps); a second thread delivers what the sweeps
+wrote, so that the next children are swept while the messages of the last are being sent.
 
 The interval sweep stays the safety net: a wake-up that is lost (the database away, a dropped
 LISTEN connection) only waits for it. A wake-up racing the interval sweep sends nothing twice:
@@ -34,7 +35,9 @@ POLL_SECONDS = 1.0  # SQLite: how often another process's commits are looked for
 class Wakeable(Protocol):
     factory: sessionmaker[Session]
 
-    def wake_job(self, children: set[int], now: datetime) -> object: ...
+    def wake_job(self, children: set[int], now: datetime, deliver: Callable[[], object]) -> object: ...
+
+    def deliver_job(self, now: datetime) -> object: ...
 
 
 class Wakeup:
@@ -77,6 +80,7 @@ class Waker:
         self.runtime = runtime
         self.clock = clock
         self.wakeup = Wakeup()
+        self.delivery = threading.Event()  # set when a sweep wrote messages
         self.poll_seconds = poll_seconds
         self.across_processes = across_processes
         self.stopping = threading.Event()
@@ -86,6 +90,7 @@ class Waker:
     def start(self) -> Waker:
         self._unsubscribe = notify.subscribe(self.runtime.factory, self.wakeup.wake)
         self._thread(self._run, "seen-wakeup")
+        self._thread(self._deliver, "seen-wakeup-deliver")
         engine = self.runtime.factory.kw.get("bind")
         if self.across_processes and isinstance(engine, Engine):
             listener = _listener(engine)
@@ -101,6 +106,7 @@ class Waker:
             self._unsubscribe()
         self.stopping.set()
         self.wakeup.wake(())  # the sweeping thread stops waiting
+        self.delivery.set()  # and so does the delivering one
         for thread in self.threads:
             thread.join(timeout)
 
@@ -115,7 +121,15 @@ class Waker:
                 continue
             children = self.wakeup.take()
             if children and not self.stopping.is_set():
-                self.runtime.wake_job(children, self.clock())
+                self.runtime.wake_job(children, self.clock(), self.delivery.set)
+
+    def _deliver(self) -> None:
+        while not self.stopping.is_set():
+            if not self.delivery.wait(self.poll_seconds):
+                continue
+            self.delivery.clear()  # before delivering: what a sweep writes meanwhile goes next time
+            if not self.stopping.is_set():
+                self.runtime.deliver_job(self.clock())
 
 
 Listener = Callable[[Engine, notify.Callback, threading.Event, float], None]

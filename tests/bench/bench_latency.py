@@ -202,7 +202,7 @@ def run(arrangement: str, kind: str, visits: int, seconds: float, seed: int) -> 
                 "SLACK_SIGNING_SECRET": SECRET,
                 "SEEN_SLACK_API_URL": fake.api_url,
                 "SEEN_DATABASE_URL": url,
-                "SEEN_LOG_LEVEL": "warning",
+                "SEEN_LOG_LEVEL": os.environ.get("SEEN_LOG_LEVEL", "warning"),
                 "SEEN_SWEEP_MINUTES": "60",  # only a wake-up can be quick
                 "SEEN_RETENTION_PURGE": "off",
             }
