@@ -26,7 +26,7 @@ from scheduler.duelist import write_due_lists
 from scheduler.leader import take_lease
 from scheduler.messenger import Messenger
 from scheduler.metrics import record_sweep, refresh_overdue
-from scheduler.sweep import SweepReport, sweep
+from scheduler.sweep import SweepReport, children_to_sweep, sweep
 from storage.models import Outbox, Team
 from storage.retention import PurgeReport, purge_closed
 
@@ -112,11 +112,17 @@ class Runtime:
     def wake_step(self, children: set[int], now: datetime) -> SweepReport | None:
         """Sweep just `children`, whose facts were just stored, if this process leads the sweep
         (None if it does not). A child the interval sweep has meanwhile swept is not evaluated
-        again; the due lists wait for the interval sweep."""
+        again, and children that all were (the same commit heard of twice: from this process and
+        from the database) cost one read, not the lease's write. The due lists wait for the
+        interval sweep."""
+        ids = sorted(children)
         with self._sweeping:
+            with self.factory() as session:
+                if not children_to_sweep(session, now, False, ids):
+                    return SweepReport(at=now)
             if not take_lease(self.factory, SWEEP_LEASE, self.holder, now):
                 return None
-            return sweep(self.factory, now, children=sorted(children))
+            return sweep(self.factory, now, children=ids)
 
     def tick(self, now: datetime) -> TickReport:
         leader, report, lists = self.sweep_step(now)

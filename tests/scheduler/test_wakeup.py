@@ -19,11 +19,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.leader import LEASE
 from scheduler.loop import Runtime
 from scheduler.rules import model
 from scheduler.wakeup import Waker, Wakeup
 from storage import facts, notify
-from storage.models import Child, Outbox, Staff
+from storage.models import Child, LeaderLease, Outbox, Staff
 from tests.scheduler.test_replicas import Counting
 from tests.storage.conftest import NOW, make_child
 
@@ -117,6 +118,20 @@ def test_a_replica_that_does_not_lead_does_not_sweep_when_woken(factory: session
     with factory() as session:
         assert not session.scalar(select(func.count()).select_from(Outbox).where(Outbox.rule == PROMPT))
     assert not other.sent and not prompts(sent)
+
+
+def test_a_wake_up_for_children_already_swept_does_not_take_the_lease(factory: sessionmaker[Session]) -> None:
+    """The same commit heard of twice (this process's own and the database's word): the second
+    wake-up finds nothing to sweep and costs a read, not the lease (here, no take-over either)."""
+    child_id, lead_id, leader, sent = a_swept_child(factory)
+    store_not_seen(factory, child_id, lead_id)
+    assert leader.wake_job({child_id}, NOW + timedelta(minutes=1)).evaluated == 1  # type: ignore[union-attr]
+    later = NOW + timedelta(minutes=2) + LEASE  # the leader's lease has run out
+    report = Runtime(factory, Counting(), holder="follower").wake_step({child_id}, later)
+    assert report is not None and report.evaluated == 0
+    with factory() as session:
+        assert session.get(LeaderLease, "sweep").holder == "leader"  # type: ignore[union-attr]
+    assert len(prompts(sent)) == 1
 
 
 def test_wake_ups_racing_the_interval_sweep_send_nothing_twice(factory: sessionmaker[Session]) -> None:
