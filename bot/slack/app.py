@@ -10,8 +10,9 @@ Acknowledgements never wait behind work. A command's or an interaction's acknowl
 the thread that received the request (`acknowledging_here`; Bolt would hand it to a pool and look
 for the answer every 10 ms); events, which Bolt acknowledges by itself, are handled on a pool. The
 work after acknowledgements (lazy listeners) runs on a few threads of its own (FOLLOW_UP_WORKERS,
-SEEN_FOLLOW_UP_WORKERS), so that a burst of commands does not become a crowd of threads taking the
-interpreter from the acknowledgements; the rest of a burst's work waits its turn.
+SEEN_FOLLOW_UP_WORKERS; bot.slack.followups), so that a burst of commands does not become a crowd
+of threads taking the interpreter from the acknowledgements; the rest of a burst's work waits its
+turn, the work that opens a form first.
 
 Facts are written through `storage.facts` with a `source_key` derived from what Slack sends (the
 trigger or view id, the channel and timestamp of a message), so a retry or a double click stores
@@ -29,12 +30,12 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
-from slack_bolt.lazy_listener.thread_runner import ThreadLazyListenerRunner
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.context import Clock, utcnow
 from bot.listeners import commands, decision_form, home, prompts, threads, visit_form
+from bot.slack.followups import FollowUps
 from bot.slack.messenger import make_client
 
 log = logging.getLogger("seen.bot")
@@ -131,10 +132,7 @@ def build_app(
     )
     # Bolt runs lazy listeners on the acknowledgements' pool unless given a runner of their own
     runner = app.listener_runner
-    runner.lazy_listener_runner = ThreadLazyListenerRunner(
-        logger=runner.lazy_listener_runner.logger,
-        executor=ThreadPoolExecutor(max_workers=follow_up_workers(), thread_name_prefix="seen-bot"),
-    )
+    runner.lazy_listener_runner = FollowUps(runner.lazy_listener_runner.logger, follow_up_workers())
     bot = SeenBot(factory, clock)
     for listeners in (commands, visit_form, prompts, decision_form, threads, home):
         listeners.register(app, bot)

@@ -5,14 +5,19 @@ acknowledgement within 3 s (README: Running the Slack app)."""
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+from slack_bolt.request import BoltRequest
 
 from bot.slack.app import SeenBot, build_app
+from bot.slack.followups import FollowUps
 from bot.slack.server import SeenASGI, database_health
 from tests.bot.conftest import SECRET, TOKEN, Clock, SlackSender, UvicornThread, World
 from tests.bot.fake_slack import FakeSlack
@@ -89,3 +94,43 @@ def test_an_event_is_handled_on_a_pool_after_bolts_acknowledgement(
     while not state["home"] and time.monotonic() < deadline:
         time.sleep(0.01)
     assert [name[: len("seen-ack")] for name in state["home"]] == ["seen-ack"]
+
+
+def _command(text: str) -> BoltRequest:
+    body = urlencode({"command": "/seen", "text": text, "user_id": "U0SW", "trigger_id": "1.2.3"})
+    return BoltRequest(body=body, headers={"content-type": ["application/x-www-form-urlencoded"]})
+
+
+def _button(action_id: str) -> BoltRequest:
+    payload = {"type": "block_actions", "trigger_id": "1.2.3", "actions": [{"action_id": action_id}]}
+    body = urlencode({"payload": json.dumps(payload)})
+    return BoltRequest(body=body, headers={"content-type": ["application/x-www-form-urlencoded"]})
+
+
+def test_the_work_that_opens_a_form_goes_first() -> None:
+    """Slack takes a trigger to open a form for 3 s only: behind a busy follow-up thread, `/seen
+    log`, `/seen record` and the Record decision and Log visit buttons go before answers that can
+    wait (in arrival order within each)."""
+    runner = FollowUps(logging.getLogger("test"), workers=1, name="test-follow-up")
+    gate, done = threading.Event(), threading.Event()
+    order: list[str] = []
+    runner.start(lambda: gate.wait(10), _command("due"))
+    work = [
+        ("due", _command("due")),
+        ("note", _command("note C-1042 called")),
+        ("log", _command("log C-1042 seen")),
+        ("ack", _button("seen_ack")),
+        ("record", _command("Record C-1042")),
+        ("decide", _button("seen_decide")),
+        ("help", _command("")),
+    ]
+
+    def noting(name: str) -> Any:
+        return lambda: order.append(name)  # Bolt passes a listener its arguments by name: none here
+
+    for name, request in work:
+        runner.start(noting(name), request)
+    runner.start(done.set, _command("team"))
+    gate.set()
+    assert done.wait(10)
+    assert order == ["log", "record", "decide", "due", "note", "ack", "help"]
