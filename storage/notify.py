@@ -15,6 +15,7 @@ None of this is needed for correctness: the interval sweep finds every changed c
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import weakref
@@ -150,7 +151,7 @@ def listen_postgres(
                         ids |= parse_payload(note.payload)
                     if ids:
                         callback(ids)
-        except psycopg.Error as exc:
+        except Exception as exc:  # the database away, the connection dropped: try again later
             log.warning(
                 "listening for new facts failed (%s); trying again in %g s", type(exc).__name__, delay
             )
@@ -197,20 +198,27 @@ class SqlitePoll:
         return {child_id for _, child_id in rows if child_id is not None}
 
     def close(self) -> None:
-        self.connection.close()
+        with contextlib.suppress(Exception):  # a connection already broken
+            self.connection.close()
 
 
 def poll_sqlite(engine: Engine, callback: Callback, stop: threading.Event, *, every: float = 1.0) -> None:
-    """Until `stop` is set: `SqlitePoll.check()` every `every` seconds, `callback` with what it finds."""
-    poll = SqlitePoll(engine)
-    try:
-        while not stop.wait(every):
-            try:
+    """Until `stop` is set: `SqlitePoll.check()` every `every` seconds, `callback` with what it
+    finds. A failure is logged and the poll started again a few seconds later."""
+    while not stop.is_set():
+        try:
+            poll = SqlitePoll(engine)
+        except Exception as exc:
+            log.warning("looking for new facts failed (%s); trying again", type(exc).__name__)
+            stop.wait(5 * every)
+            continue
+        try:
+            while not stop.wait(every):
                 ids = poll.check()
-            except Exception:
-                log.exception("looking for new facts failed; trying again")
-                continue
-            if ids:
-                callback(ids)
-    finally:
-        poll.close()
+                if ids:
+                    callback(ids)
+        except Exception as exc:
+            log.warning("looking for new facts failed (%s); trying again", type(exc).__name__)
+            stop.wait(5 * every)
+        finally:
+            poll.close()

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.leader import LEASE
@@ -280,3 +280,39 @@ def test_a_rolled_back_transaction_wakes_nobody(factory: sessionmaker[Session]) 
         unsubscribe()
     with factory() as session:
         assert session.scalar(select(Child.facts_version).where(Child.id == child.id)) == 1
+
+
+def test_the_postgresql_listener_listens_again_after_losing_its_connection(
+    factory: sessionmaker[Session],
+) -> None:
+    engine = factory.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        return
+    woken: list[set[int]] = []
+    stop = threading.Event()
+    listener = threading.Thread(
+        target=notify.listen_postgres, args=(engine, woken.append, stop), kwargs={"timeout": 0.2}
+    )
+    listener.start()
+    listening = text(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = :q"
+    ).bindparams(q=f"LISTEN {notify.CHANNEL}")
+
+    def listener_pid() -> int | None:
+        with engine.begin() as conn:  # pg_stat_activity is read once a transaction
+            return conn.scalar(listening)
+
+    try:
+        assert wait_until(listener_pid)
+        with engine.begin() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": listener_pid()})
+
+        def told() -> bool:
+            with engine.begin() as conn:
+                conn.execute(select(func.pg_notify(notify.CHANNEL, "42")))
+            return {42} in woken
+
+        assert wait_until(told, 15)  # it waits 1 s before connecting again
+    finally:
+        stop.set()
+        listener.join(10)
