@@ -3,6 +3,8 @@
 `Runtime.tick(now)` is one full step (leader: sweep and due lists; everyone: delivery) and is
 what both the live loop and `seen simulate` call, so the simulation runs the real thing. At start
 the loop ticks at once: whatever fell due while Seen was down goes out then, once, marked late.
+Between sweeps, newly stored facts wake the sweep of their children at once (`Runtime.wake_job`,
+driven by scheduler.wakeup).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
@@ -22,8 +25,8 @@ from scheduler.delivery import DeliveryReport, deliver_due, run_deadline, write_
 from scheduler.duelist import write_due_lists
 from scheduler.leader import take_lease
 from scheduler.messenger import Messenger
-from scheduler.metrics import record_sweep
-from scheduler.sweep import SweepReport, sweep
+from scheduler.metrics import record_sweep, refresh_overdue
+from scheduler.sweep import SweepReport, children_to_sweep, sweep
 from scheduler.weekly_report import weekly_report_job
 from storage.models import Outbox, Team
 from storage.retention import PurgeReport, purge_closed
@@ -58,6 +61,9 @@ class Runtime:
         self.factory = factory
         self.messenger = messenger
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
+        # the interval sweep and a wake-up's sweep take turns (one process, one sweep at a time),
+        # and so do their updates of the overdue summary
+        self._sweeping = threading.Lock()
 
     def release_own_claims(self) -> None:
         """Claims left by an earlier life of this same holder are in doubt: free them now."""
@@ -69,10 +75,11 @@ class Runtime:
             )
 
     def sweep_step(self, now: datetime) -> tuple[bool, SweepReport | None, int]:
-        if not take_lease(self.factory, SWEEP_LEASE, self.holder, now):
-            return False, None, 0
-        report = sweep(self.factory, now)
-        record_sweep(self.factory, now, report)  # last sweep time and overdue counts, for /metrics
+        with self._sweeping:
+            if not take_lease(self.factory, SWEEP_LEASE, self.holder, now):
+                return False, None, 0
+            report = sweep(self.factory, now)
+            record_sweep(self.factory, now, report)  # last sweep time and overdue counts, for /metrics
         with self.factory.begin() as session:
             lists = write_due_lists(session, now)
         return True, report, lists
@@ -103,6 +110,21 @@ class Runtime:
                 total.out_of_time = report.out_of_time
                 return
 
+    def wake_step(self, children: set[int], now: datetime) -> SweepReport | None:
+        """Sweep just `children`, whose facts were just stored, if this process leads the sweep
+        (None if it does not). A child the interval sweep has meanwhile swept is not evaluated
+        again, and children that all were (the same commit heard of twice: from this process and
+        from the database) cost one read, not the lease's write. The due lists wait for the
+        interval sweep."""
+        ids = sorted(children)
+        with self._sweeping:
+            with self.factory() as session:
+                if not children_to_sweep(session, now, False, ids):
+                    return SweepReport(at=now)
+            if not take_lease(self.factory, SWEEP_LEASE, self.holder, now):
+                return None
+            return sweep(self.factory, now, children=ids)
+
     def tick(self, now: datetime) -> TickReport:
         leader, report, lists = self.sweep_step(now)
         return TickReport(now, leader, report, lists, self.deliver_step(now))
@@ -115,6 +137,28 @@ class Runtime:
         except Exception:
             log.exception("sweep failed; will try again at the next run")
         self.deliver_job(now)  # what the sweep decided goes now, not at the next delivery run
+
+    def wake_job(
+        self, children: set[int], now: datetime, deliver: Callable[[], object] | None = None
+    ) -> SweepReport | None:
+        """A wake-up (scheduler.wakeup): sweep the children, have what that wrote delivered
+        (`deliver`, e.g. by waking a delivery thread; default: deliver_job here and now), then
+        bring their overdue figures (/metrics) up to date."""
+        try:
+            report = self.wake_step(children, now)
+        except Exception:
+            log.exception("sweeping woken children failed; the next sweep will")
+            return None
+        if report is None or not report.evaluated:
+            return report
+        if report.written:
+            (deliver or (lambda: self.deliver_job(now)))()
+        try:
+            with self._sweeping:  # the overdue summary is written by one at a time, too
+                refresh_overdue(self.factory, now, known=report.overdue_by_child)
+        except Exception:
+            log.exception("could not refresh the overdue figures; the next sweep will")
+        return report
 
     def retention_job(self, now: datetime) -> PurgeReport | None:
         """The daily purge of cases closed past the retention period, by the sweep's leader only."""
@@ -157,15 +201,21 @@ def retention_schedule() -> tuple[str, time] | None:
     return ("Europe/London", RETENTION_PURGE_AT)
 
 
-def run_forever(runtime: Runtime, **settings: Any) -> None:
+def run_forever(runtime: Runtime, *, wake: bool = True, **settings: Any) -> None:
     """Block, running the jobs of `build_scheduler` until interrupted. Ticks once at start to
-    catch up."""
+    catch up. `wake`: newly stored facts wake the sweep of their children (scheduler.wakeup)."""
+    from scheduler.wakeup import Waker
+
     runtime.release_own_claims()
     scheduler = build_scheduler(runtime, **settings)
+    waker = Waker(runtime, settings.get("clock", utcnow)).start() if wake else None
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         log.info("Seen scheduler stopped")
+    finally:
+        if waker is not None:
+            waker.stop()
 
 
 def build_scheduler(

@@ -66,8 +66,14 @@ def next_midnight(policy: Policy, now: datetime) -> datetime:
     return datetime.combine(tomorrow, datetime.min.time(), policy.timezone).astimezone(UTC)
 
 
-def children_to_sweep(session: Session, now: datetime, full: bool) -> list[int]:
+def children_to_sweep(
+    session: Session, now: datetime, full: bool, among_ids: Sequence[int] | None = None
+) -> list[int]:
+    """The open children to evaluate (`among_ids` only, when given): all of them when `full`, else
+    those whose facts changed since they were last swept, or whose next threshold has passed."""
     query = select(Child.id).where(Child.closed_at.is_(None))
+    if among_ids is not None:
+        query = query.where(among(session, Child.id, list(among_ids)))
     if not full:
         query = query.outerjoin(ChildSweepState, ChildSweepState.child_id == Child.id).where(
             or_(
@@ -79,17 +85,26 @@ def children_to_sweep(session: Session, now: datetime, full: bool) -> list[int]:
     return list(session.scalars(query.order_by(Child.id)))
 
 
-def sweep(factory: sessionmaker[Session], now: datetime, *, full: bool = False) -> SweepReport:
-    """One sweep at `now`: every due notification written to the outbox, once."""
+def sweep(
+    factory: sessionmaker[Session],
+    now: datetime,
+    *,
+    full: bool = False,
+    children: Sequence[int] | None = None,
+) -> SweepReport:
+    """One sweep at `now`: every due notification written to the outbox, once. `children`: of
+    these children only (those whose facts were just stored; scheduler.wakeup)."""
     with _collector_paused():
-        return _sweep(factory, now, full)
+        return _sweep(factory, now, full, children)
 
 
-def _sweep(factory: sessionmaker[Session], now: datetime, full: bool) -> SweepReport:
+def _sweep(
+    factory: sessionmaker[Session], now: datetime, full: bool, among_ids: Sequence[int] | None = None
+) -> SweepReport:
     started = time.perf_counter()
     report = SweepReport(at=now)
     with factory() as session:
-        ids = children_to_sweep(session, now, full)
+        ids = children_to_sweep(session, now, full, among_ids)
         context = _Context(session) if ids else None
     batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
     for batch, evaluated in zip(batches, _evaluations(factory, batches, now), strict=True):

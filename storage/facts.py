@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, aliased
 from scheduler.rules import model
 from scheduler.rules.casefile import DECISION_OUTCOMES, CaseFileError, check_contact
 from scheduler.rules.policy import RULE_ID
-from storage import models
+from storage import models, notify
 from storage.audit import write_audit
 from storage.models import CASE_NOTE_SOURCES
 
@@ -424,6 +424,7 @@ def bump_facts_version(session: Session, child_id: int) -> None:
         .where(models.Child.id == child_id)
         .values(facts_version=models.Child.facts_version + 1)
     )
+    notify.changed(session, child_id)  # the scheduler is woken for this child once it commits
 
 
 def _now(now: datetime | None) -> datetime:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage import notify
 from storage.audit import write_audit
 from storage.models import Staff
 
@@ -55,6 +56,9 @@ class Core:
     def __init__(self, factory: sessionmaker[Session], clock: Clock) -> None:
         self.factory = factory
         self.clock = clock
+        # each commit that stores facts wakes the sweep of their children: NOTIFY on PostgreSQL,
+        # and the scheduler of this same process, if it runs one (scheduler.wakeup)
+        notify.announce(factory)
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[Session]:

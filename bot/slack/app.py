@@ -6,6 +6,14 @@ the work runs after the acknowledgement (Bolt lazy listeners). A modal submissio
 stored before its acknowledgement, because Slack shows per-field errors only in that answer; that
 is a few milliseconds of database work.
 
+Acknowledgements never wait behind work. A command's or an interaction's acknowledgement runs on
+the thread that received the request (`acknowledging_here`; Bolt would hand it to a pool and look
+for the answer every 10 ms); events, which Bolt acknowledges by itself, are handled on a pool. The
+work after acknowledgements (lazy listeners) runs on a few threads of its own (FOLLOW_UP_WORKERS,
+SEEN_FOLLOW_UP_WORKERS; bot.slack.followups), so that a burst of commands does not become a crowd
+of threads taking the interpreter from the acknowledgements; the rest of a burst's work waits its
+turn, the work that opens a form first.
+
 Facts are written through `storage.facts` with a `source_key` derived from what Slack sends (the
 trigger or view id, the channel and timestamp of a message), so a retry or a double click stores
 nothing twice.
@@ -13,8 +21,12 @@ nothing twice.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
@@ -23,9 +35,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.context import Clock, utcnow
 from bot.listeners import commands, decision_form, home, prompts, stats, threads, visit_form
+from bot.slack.followups import FollowUps
 from bot.slack.messenger import make_client
 
 log = logging.getLogger("seen.bot")
+ACK_WORKERS = 16  # events, and acknowledgements outside `acknowledging_here` (Socket Mode)
+FOLLOW_UP_WORKERS = 6  # the work after acknowledgements: database writes and Slack calls
+
+
+def follow_up_workers() -> int:
+    """SEEN_FOLLOW_UP_WORKERS, else FOLLOW_UP_WORKERS; at least 1."""
+    try:
+        return max(1, int(os.environ.get("SEEN_FOLLOW_UP_WORKERS", FOLLOW_UP_WORKERS)))
+    except ValueError:
+        return FOLLOW_UP_WORKERS
 
 
 class SeenBot(
@@ -46,6 +69,41 @@ class _TokenFromClient(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_here = threading.local()
+
+
+@contextlib.contextmanager
+def acknowledging_here() -> Iterator[None]:
+    """Within this block, the listeners Bolt runs to answer a request (the acknowledgement) run on
+    this thread (bot.slack.server uses it for commands and interactions, never for events, whose
+    listeners run after Bolt's own acknowledgement)."""
+    _here.active = True
+    try:
+        yield
+    finally:
+        _here.active = False
+
+
+class AckExecutor(Executor):
+    """Bolt's listener executor: on the calling thread inside `acknowledging_here`, else a pool."""
+
+    def __init__(self, workers: int) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="seen-ack")
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        if not getattr(_here, "active", False):
+            return self.pool.submit(fn, *args, **kwargs)
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # as a pool would: kept in the future (Bolt reports its own)
+            future.set_exception(exc)
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.pool.shutdown(wait, cancel_futures=cancel_futures)
 
 
 def build_app(
@@ -71,8 +129,11 @@ def build_app(
         process_before_response=process_before_response,
         request_verification_enabled=True,
         token_verification_enabled=token_verification_enabled,
-        listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="seen-bot"),
+        listener_executor=AckExecutor(ACK_WORKERS),
     )
+    # Bolt runs lazy listeners on the acknowledgements' pool unless given a runner of their own
+    runner = app.listener_runner
+    runner.lazy_listener_runner = FollowUps(runner.lazy_listener_runner.logger, follow_up_workers())
     bot = SeenBot(factory, clock)
     for listeners in (stats, commands, visit_form, prompts, decision_form, threads, home):  # stats first
         listeners.register(app, bot)

@@ -32,8 +32,10 @@ from urllib.parse import parse_qs
 
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
+from bot.slack.app import acknowledging_here
 from scheduler.metrics import CONTENT_TYPE
 
 log = logging.getLogger("seen.server")
@@ -46,6 +48,7 @@ MAX_BODY_BYTES = 1024 * 1024
 SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 TIMESTAMP = re.compile(r"[0-9]{1,15}")
 SSL_CHECK_BYTES = 1024
+FORM = "application/x-www-form-urlencoded"  # what Slack posts commands and interactions as
 REFUSALS = {401: '{"error": "invalid request"}', 413: '{"error": "request too large"}'}
 
 Health = Callable[[], dict[str, Any]]
@@ -145,10 +148,20 @@ class SeenASGI:
                 # Bolt would answer 500
                 await _send(send, 400, {"content-type": ["text/plain"]}, "Bad Request")
                 return
-            response = await loop.run_in_executor(self.executor, self.app.dispatch, request)
+            here = (headers.get("content-type") or [""])[0].startswith(FORM)
+            response = await loop.run_in_executor(self.executor, self._dispatch, request, here)
             await _send(send, response.status, dict(response.headers), response.body or "")
             return
         await _send(send, 404, {"content-type": ["text/plain"]}, "Not Found")
+
+    def _dispatch(self, request: BoltRequest, here: bool) -> BoltResponse:
+        """Bolt's answer to `request`; `here`: a command or an interaction (a form post), whose
+        acknowledgement is made on this thread (bot.slack.app.acknowledging_here)."""
+        assert self.app is not None
+        if not here:
+            return self.app.dispatch(request)
+        with acknowledging_here():
+            return self.app.dispatch(request)
 
     def _refuse_before_reading(self, headers: dict[str, list[str]]) -> tuple[int, str] | None:
         """(status, reason) when the headers alone condemn the request: a declared length over the

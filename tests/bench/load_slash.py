@@ -1,18 +1,24 @@
 """Load script (not a test): N concurrent signed `/seen` slash commands over loopback at `seen serve`
 (HTTP mode, uvicorn, in its own process), reporting the acknowledgement latency (p50, p99, max).
-Slack wants an acknowledgement within 3 s; the target here is p99 under 300 ms.
+Slack wants an acknowledgement within 3 s; the targets here are p99 under 300 ms at 50 at a time
+and under 1 s at 200 at a time.
 
-    .venv/bin/python tests/bench/load_slash.py [--concurrent 50] [--rounds 3]
+    .venv/bin/python tests/bench/load_slash.py [--concurrent 50 200] [--rounds 3]
 
-It starts the fake Slack Web API (tests/bot/fake_slack.py) for the app's calls, a throwaway SQLite
-database with a few teams and children, and the server; every request goes to 127.0.0.1 only, and
-the run stops by itself. The commands are a mix of reads (due, team, child) and writes (log, note),
-whose work (database, Slack calls) runs after each acknowledgement, concurrently with later requests.
+For each level of concurrency it starts the fake Slack Web API (tests/bot/fake_slack.py) for the
+app's calls, a throwaway SQLite database with a few teams and children, and the server; every
+request goes to 127.0.0.1 only, and the run stops by itself. The commands are a mix of reads (due,
+team, child) and writes (log, note), whose work (database, Slack calls) runs after each
+acknowledgement on the server's few follow-up threads, while later rounds arrive. After the last
+round the script waits for that work to be answered (response_url) and says how long it took, and
+how many forms Slack refused because their trigger had expired (3 s) while the work waited. The
+machine's load average is printed with the figures: they mean little on a busy machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import os
 import socket
@@ -130,14 +136,34 @@ def pct(values: list[float], p: float) -> float:
     return ordered[k]
 
 
+TARGETS = {50: 0.300, 200: 1.0}  # p99 of the acknowledgements, seconds, at this many at a time
+
+
+def target(concurrent: int) -> float:
+    return next((t for n, t in sorted(TARGETS.items()) if concurrent <= n), max(TARGETS.values()))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--concurrent", type=int, default=50)
+    parser.add_argument("--concurrent", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    if not 1 <= args.concurrent <= 200 or not 1 <= args.rounds <= 20:
+    if not all(1 <= n <= 200 for n in args.concurrent) or not 1 <= args.rounds <= 20:
         parser.error("--concurrent 1..200, --rounds 1..20")
+    met = [run_level(n, args.rounds) for n in args.concurrent]
+    return 0 if all(met) else 1
 
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def answers_expected(n: int) -> int:
+    """The commands of a round of `n` answered after their acknowledgement (all but help)."""
+    return sum(1 for i in range(n) if COMMANDS[i % len(COMMANDS)][1] != "help")
+
+
+def run_level(concurrent: int, rounds: int) -> bool:
     fake = FakeSlack(TOKEN).start()
     with tempfile.TemporaryDirectory(prefix="seen-load-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'load.sqlite'}"
@@ -163,28 +189,40 @@ def main() -> int:
         try:
             wait_healthy(port, server)
             run_round(port, fake, 5, 0)  # warm up: first requests load policies, open connections
+            expected = answers_expected(5) + rounds * answers_expected(concurrent)
+            fake.wait_for("response_url", answers_expected(5), timeout=30)
             all_latencies: list[float] = []
             failures = 0
-            for r in range(1, args.rounds + 1):
-                latencies, errors = run_round(port, fake, args.concurrent, r)
+            for r in range(1, rounds + 1):
+                latencies, errors = run_round(port, fake, concurrent, r)
                 failures += len(errors)
                 all_latencies += latencies
                 print(
-                    f"round {r}: {len(latencies)} acknowledged, {len(errors)} failed; "
+                    f"{concurrent} at a time, round {r}: {len(latencies)} acknowledged, "
+                    f"{len(errors)} failed; "
                     f"p50 {pct(latencies, 50) * 1000:.1f} ms, p99 {pct(latencies, 99) * 1000:.1f} ms, "
-                    f"max {max(latencies) * 1000:.1f} ms"
+                    f"max {max(latencies) * 1000:.1f} ms; load average {load_average()}"
                 )
-            time.sleep(1.0)  # let the work after the acknowledgements finish
-            p50, p99 = pct(all_latencies, 50) * 1000, pct(all_latencies, 99) * 1000
+            acknowledged = time.monotonic()
+            with contextlib.suppress(AssertionError):  # counted below
+                fake.wait_for("response_url", expected, timeout=120)
+            answered = fake.of("response_url")
+            backlog = max(c.at for c in answered) - acknowledged
+            expired = sum(1 for m, e in fake.rejected if m == "views.open" and e == "expired_trigger_id")
+            p50, p99 = pct(all_latencies, 50), pct(all_latencies, 99)
+            ok = p99 < target(concurrent) and failures == 0
             print(
-                f"all: {len(all_latencies)} slash commands, {args.concurrent} at a time: "
-                f"p50 {p50:.1f} ms, p99 {p99:.1f} ms "
-                f"(target p99 < 300 ms: {'met' if p99 < 300 else 'NOT met'}); "
-                f"mean {statistics.mean(all_latencies) * 1000:.1f} ms; failures {failures}"
+                f"{concurrent} at a time, all {len(all_latencies)}: p50 {p50 * 1000:.1f} ms, "
+                f"p99 {p99 * 1000:.1f} ms (target p99 < {target(concurrent) * 1000:.0f} ms: "
+                f"{'met' if ok else 'NOT met'}); mean {statistics.mean(all_latencies) * 1000:.1f} ms; "
+                f"failures {failures}"
             )
-            answered = len(fake.of("response_url"))
-            print(f"follow-up answers posted to response_url: {answered}")
-            return 0 if p99 < 300 and failures == 0 else 1
+            print(
+                f"  follow-up answers posted to response_url: {len(answered)} of {expected}, the last "
+                f"{backlog:.1f} s after the last acknowledgement; forms refused for an expired "
+                f"trigger: {expired}"
+            )
+            return ok
         finally:
             server.terminate()
             server.wait(timeout=10)

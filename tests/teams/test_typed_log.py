@@ -115,7 +115,9 @@ def test_mistakes_and_strangers_get_slacks_words_without_slash_seen_and_nothing_
     )
     assert wrong["textFormat"] == "xml"  # Slack's `code` shown as code on Teams
     other = _typed(sender, connector, "log C-9999 seen", "1700000000006")
-    assert other["text"] == "⚠️ unknown case reference C-9999: check it with <code>due</code> or <code>team</code>"
+    assert other["text"] == (
+        "⚠️ unknown case reference C-9999: check it with <code>due</code> or <code>team</code>"
+    )
     stranger = _typed(sender, connector, "log C-1042 seen", "1700000000007", aad="aad-stranger")
     assert stranger["text"].startswith("⚠️ Seen does not know your Microsoft Teams account yet")
     assert _contacts(factory) == []
