@@ -35,13 +35,12 @@ from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
+from bot.serving import Health, route_uvicorn_logs, scheduler_health, start_scheduler
 from bot.slack.app import acknowledging_here
 from scheduler.metrics import CONTENT_TYPE
 
 log = logging.getLogger("seen.server")
 EVENTS_PATH = "/slack/events"
-HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
-UVICORN_LOGGERS = ("uvicorn.error", "uvicorn.access")
 # Slack's payloads are a few KB; the largest Seen can be sent, a visit form with every box filled
 # to its 3,000 characters in a script that takes several bytes a character, stays well under this.
 MAX_BODY_BYTES = 1024 * 1024
@@ -50,8 +49,6 @@ TIMESTAMP = re.compile(r"[0-9]{1,15}")
 SSL_CHECK_BYTES = 1024
 FORM = "application/x-www-form-urlencoded"  # what Slack posts commands and interactions as
 REFUSALS = {401: '{"error": "invalid request"}', 413: '{"error": "request too large"}'}
-
-Health = Callable[[], dict[str, Any]]
 
 
 class SeenASGI:
@@ -231,91 +228,6 @@ async def _send(send: Any, status: int, headers: dict[str, Any], body: str) -> N
     raw.append((b"content-length", str(len(data)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": data})
-
-
-class UvicornRecords(logging.Filter):
-    """uvicorn's records made fit for Seen's logs, before the personal-data filter sees them.
-
-    An access line becomes "POST /slack/events 200" (field `status`): no client address, no query
-    string (it might carry anything), no HTTP version. The path is passed as an argument, so the
-    personal-data filter withholds one made of words and removes staff names and emails from it; a
-    method HTTP does not define is "[other method]". uvicorn's colour copy of a message for
-    terminals (`color_message`) is dropped."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.__dict__.pop("color_message", None)
-        if record.name == "uvicorn.access":
-            _access_line(record)
-        return True
-
-
-def _access_line(record: logging.LogRecord) -> None:
-    """uvicorn writes '%s - "%s %s HTTP/%s" %d' % (client, method, path?query, version, status)."""
-    args = record.args
-    if isinstance(args, tuple) and len(args) == 5 and isinstance(args[4], int):
-        _client, method, target, _version, status = args
-        method = method if method in HTTP_METHODS else "[other method]"
-        record.msg, record.args = f"{method} %s {status}", (str(target).split("?", 1)[0],)
-        record.status = status
-    else:  # not the line this uvicorn writes: none of it is kept
-        record.msg, record.args = "HTTP request (access line withheld: unknown format)", None
-
-
-def route_uvicorn_logs() -> None:
-    """Have uvicorn's records pass `UvicornRecords` on their way to the handler of
-    scheduler.logs.configure_logging(); uvicorn itself is run with `log_config=None`."""
-    for name in UVICORN_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, UvicornRecords) for f in logger.filters):
-            logger.addFilter(UvicornRecords())
-
-
-def scheduler_health(factory: Any, started: float) -> Health:
-    """/healthz: the database answers and some replica has swept lately (scheduler.metrics.health);
-    a process that has just started is given one sweep interval's grace to make its first sweep."""
-    from scheduler.metrics import default_max_sweep_age, health
-
-    def check() -> dict[str, Any]:
-        ok, details = health(factory)
-        if not ok and details.get("sweep") == "never swept" and details.get("database") == "ok":
-            ok = time.monotonic() - started < default_max_sweep_age().total_seconds()
-            details["sweep"] = "starting" if ok else "never swept"
-        return {"ok": ok, **details}
-
-    return check
-
-
-def database_health(factory: Any) -> Health:
-    def health() -> dict[str, Any]:
-        from sqlalchemy import text
-
-        with factory() as session:
-            session.execute(text("SELECT 1"))
-        return {"ok": True, "database": "ok"}
-
-    return health
-
-
-def start_scheduler(factory: Any, messenger: Any) -> threading.Thread:
-    """The scheduler loop (sweep, due lists, delivery through the platform's messenger) in a daemon
-    thread."""
-    from scheduler.loop import Runtime, policy_mornings, retention_schedule, run_forever
-
-    runtime = Runtime(factory, messenger)
-    minutes = float(os.environ.get("SEEN_SWEEP_MINUTES", 5))
-    thread = threading.Thread(
-        target=run_forever,
-        args=(runtime,),
-        kwargs={
-            "sweep_minutes": minutes,
-            "mornings": policy_mornings(factory),
-            "retention_at": retention_schedule(),
-        },
-        name="seen-scheduler",
-        daemon=True,
-    )
-    thread.start()
-    return thread
 
 
 @contextlib.contextmanager

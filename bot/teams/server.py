@@ -49,7 +49,7 @@ def serve(
     Bot Connector issues its own); None in production."""
     import uvicorn
 
-    from bot.slack.server import route_uvicorn_logs, start_scheduler
+    from bot.serving import route_uvicorn_logs, start_scheduler
     from bot.teams.app import MESSAGING_ENDPOINT, TeamsBot, TeamsSettings
     from bot.teams.messenger import TeamsMessenger
     from scheduler.logs import watch_staff

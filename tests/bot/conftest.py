@@ -26,8 +26,9 @@ import uvicorn
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.serving import database_health
 from bot.slack.app import build_app
-from bot.slack.server import SeenASGI, database_health
+from bot.slack.server import SeenASGI
 from storage.db import make_engine, session_factory, upgrade
 from storage.models import Child, Contact, Plan, Staff, Team
 from tests.bot.fake_slack import FakeSlack

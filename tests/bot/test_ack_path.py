@@ -16,9 +16,10 @@ from urllib.parse import urlencode
 import pytest
 from slack_bolt.request import BoltRequest
 
+from bot.serving import database_health
 from bot.slack.app import SeenBot, build_app
 from bot.slack.followups import FollowUps
-from bot.slack.server import SeenASGI, database_health
+from bot.slack.server import SeenASGI
 from tests.bot.conftest import SECRET, TOKEN, Clock, SlackSender, UvicornThread, World
 from tests.bot.fake_slack import FakeSlack
 

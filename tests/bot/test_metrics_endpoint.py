@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.slack.server import SeenASGI, scheduler_health
+from bot.serving import scheduler_health
+from bot.slack.server import SeenASGI
 from scheduler.metrics import render
 from tests.storage import conftest as storage_fixtures
 

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.slack.server import UvicornRecords
+from bot.serving import UvicornRecords
 from scheduler.logs import WITHHELD
 from tests.bot.conftest import ROOT, SlackSender, free_port, serve_env, start_serve, wait_for_health
 
