@@ -30,20 +30,27 @@ def _value(rows: Iterable[Row], team: str, month: str, measure: str) -> float | 
     return None
 
 
+def on_time_percents(rows: list[Row], team: str) -> tuple[list[str], list[float | None]]:
+    """Each month's % of statutory visits on time (None: no visit fell due that month)."""
+    months = sorted({r.month for r in rows})
+    percents: list[float | None] = []
+    for m in months:
+        due = sum(r.value for r in rows if r.month == m and r.measure == "visits_due" and _of(r, team))  # type: ignore[misc]
+        ok = sum(r.value for r in rows if r.month == m and r.measure == "visits_on_time" and _of(r, team))  # type: ignore[misc]
+        percents.append(100 * ok / due if due else None)  # None: no visit fell due that month
+    return months, percents
+
+
 def on_time_chart(
     rows: list[Row], team: str, first: str, last: str, target: int, path: str | Path | IO[bytes]
 ) -> None:
     """Bars: the % of statutory visits on time each month (all rows' teams summed for 'All
     teams'); a dashed line: the council's target."""
-    months = sorted({r.month for r in rows})
-    percents = []
-    for m in months:
-        due = sum(r.value for r in rows if r.month == m and r.measure == "visits_due" and _of(r, team))  # type: ignore[misc]
-        ok = sum(r.value for r in rows if r.month == m and r.measure == "visits_on_time" and _of(r, team))  # type: ignore[misc]
-        percents.append(100 * ok / due if due else 0.0)
+    months, percents = on_time_percents(rows, team)
     fig, ax = plt.subplots(figsize=SIZE_INCHES, dpi=DPI)
-    bars = ax.bar(months, percents, color=BLUE, label="visits on time")
-    ax.bar_label(bars, labels=[f"{p:.0f}%" for p in percents], fontsize=12)
+    bars = ax.bar(months, [p or 0.0 for p in percents], color=BLUE, label="visits on time")
+    # a month with nothing due says so, rather than showing a 0% that reads as failure
+    ax.bar_label(bars, labels=["none due" if p is None else f"{p:.0f}%" for p in percents], fontsize=12)
     ax.axhline(target, color=ORANGE, linestyle="--", linewidth=2.5, label=f"target {target}%")
     ax.set_ylim(0, 110)
     ax.set_ylabel("% on time", fontsize=12)

@@ -141,3 +141,20 @@ def test_the_team_summary_for_the_chat_side_says_four_numbers_and_draws_the_char
     )
     assert summary.png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", summary.png[16:24]) == (800, 450)
     assert "C-" not in summary.text
+
+
+def test_a_month_with_no_visit_due_is_none_not_zero_percent_cb_visit_10wd() -> None:
+    """CB-VISIT-10WD: the on-time chart's month with no statutory visit due is "none due", not a 0%
+    bar that reads as failure; a month with visits due and none on time is 0%."""
+    from scheduler.report_chart import on_time_percents
+    from scheduler.reports import Row
+
+    rows = [
+        Row("North", "", "2026-09", "visits_due", 0),
+        Row("North", "", "2026-09", "visits_on_time", 0),
+        Row("North", "", "2026-10", "visits_due", 4),
+        Row("North", "", "2026-10", "visits_on_time", 0),
+        Row("North", "", "2026-11", "visits_due", 4),
+        Row("North", "", "2026-11", "visits_on_time", 3),
+    ]
+    assert on_time_percents(rows, "North") == (["2026-09", "2026-10", "2026-11"], [None, 0.0, 75.0])
