@@ -36,8 +36,10 @@ def take_lease(factory: sessionmaker[Session], name: str, holder: str, now: date
         with factory.begin() as session:
             session.add(LeaderLease(name=name, holder=holder, expires_at=now + LEASE))
         return True
-    except IntegrityError:  # another replica inserted it first
-        return False
+    except IntegrityError:  # another replica inserted it first, or another job of this holder
+        with factory() as session:
+            lease = session.get(LeaderLease, name)
+            return lease is not None and lease.holder == holder
 
 
 def release_lease(factory: sessionmaker[Session], name: str, holder: str) -> None:

@@ -39,6 +39,28 @@ def test_only_the_lease_holder_sweeps(factory: sessionmaker[Session]) -> None:
     assert take_lease(factory, "sweep", "b", NOW + timedelta(seconds=21) + LEASE)  # a went quiet
 
 
+def test_two_jobs_of_one_holder_taking_a_new_lease_at_once_both_hold_it(
+    factory: sessionmaker[Session],
+) -> None:
+    """At start the sweep's tick and the weekly post's job of one process take the first lease at
+    the same moment: the one whose INSERT loses still holds it (it is its own), so the start-up
+    sweep is not skipped; a second replica taking it at once does not."""
+    barrier = threading.Barrier(6)
+    held: dict[str, list[bool]] = {"a": [], "b": []}
+
+    def take(holder: str) -> None:
+        barrier.wait()
+        held[holder].append(take_lease(factory, "sweep", holder, NOW))
+
+    threads = [threading.Thread(target=take, args=(h,)) for h in ("a",) * 4 + ("b",) * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winner = "a" if any(held["a"]) else "b"
+    assert all(held[winner]) and not any(held["b" if winner == "a" else "a"])
+
+
 def test_a_second_replica_does_not_sweep(factory: sessionmaker[Session]) -> None:
     with factory.begin() as session:
         load_demo(session, as_of=date(2026, 12, 22), policies=bundled_catalogue())
