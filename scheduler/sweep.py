@@ -2,8 +2,13 @@
 
 Each outbox row has a deterministic key (obligation key + stage + recipient), written in the same
 transaction that decides it, so a re-run, a restart or a second replica sends nothing twice and a
-sweep after downtime loses nothing. Only children whose facts changed, or whose next threshold
-(a stage time, or local midnight when statuses move) has passed, are evaluated again.
+sweep after downtime loses nothing.
+
+A child is evaluated again only when something can have changed for it: its facts (the stores bump
+`Child.facts_version` with every new fact), its policy (a digest of the policy it was swept under
+is kept), or the time: its next threshold, the sooner of the engine's next change
+(`scheduler.rules.next_change`: a deadline passing, a lapse reached, a meeting passed...) and the
+next stage of its open obligations (`scheduler.stages`), has passed. Not every child every night.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from multiprocessing import get_all_start_methods, get_context
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.evaluation import Unevaluable, evaluate_child
@@ -31,14 +36,15 @@ from scheduler.outbox import pending_row
 from scheduler.policies import load_policy
 from scheduler.recipients import Recipient, Recipients
 from scheduler.rules.model import Obligation
+from scheduler.rules.next_change import next_change, policy_digest
 from scheduler.rules.policy import Policy
 from scheduler.stages import Stage, is_prompt, snoozed_until, stages_to_send
 from storage.cases import among, cases_for_children
 from storage.models import Acknowledgement, Child, ChildSweepState, Outbox, Team
 
 log = logging.getLogger("seen.sweep")
-# Each child's obligations, or why there are none
-Evaluated = dict[int, list[Obligation] | Unevaluable]
+# Each child's obligations, or why there are none, and when they can next change
+Evaluated = dict[int, tuple[list[Obligation] | Unevaluable, datetime | None]]
 BATCH = 2000
 UNEVALUABLE_STAGE = "cannot-evaluate"
 PARALLEL_MIN_BATCHES = 4  # below this a sweep is quick enough in one process
@@ -60,37 +66,70 @@ class SweepReport:
 
 
 def next_midnight(policy: Policy, now: datetime) -> datetime:
-    """Statuses move at local midnight (a date deadline is overdue the day after)."""
+    """The next local midnight: a child the engine cannot evaluate is tried again then."""
     local = now.astimezone(policy.timezone)
     tomorrow = local.date() + timedelta(days=1)
     return datetime.combine(tomorrow, datetime.min.time(), policy.timezone).astimezone(UTC)
 
 
-def children_to_sweep(session: Session, now: datetime, full: bool) -> list[int]:
+def children_to_sweep(
+    session: Session,
+    now: datetime,
+    full: bool,
+    child_ids: Sequence[int] | None = None,
+    digests: dict[str, str] | None = None,
+) -> list[int]:
+    """The open children to evaluate at `now` (of `child_ids` only, when given): all of them
+    (`full`), or those never swept, whose facts changed, whose next threshold has passed, or
+    whose policy is not the one they were last swept under (`digests`: policy id -> digest)."""
     query = select(Child.id).where(Child.closed_at.is_(None))
+    if child_ids is not None:
+        query = query.where(among(session, Child.id, list(child_ids)))
     if not full:
-        query = query.outerjoin(ChildSweepState, ChildSweepState.child_id == Child.id).where(
-            or_(
-                ChildSweepState.child_id.is_(None),
-                ChildSweepState.facts_version_seen != Child.facts_version,
-                ChildSweepState.next_threshold_at <= now,
+        changed_policy = [
+            and_(Team.policy_id == policy_id, ChildSweepState.policy_digest != digest)
+            for policy_id, digest in (digests or {}).items()
+        ]
+        query = (
+            query.outerjoin(ChildSweepState, ChildSweepState.child_id == Child.id)
+            .join(Team, Team.id == Child.team_id)
+            .where(
+                or_(
+                    ChildSweepState.child_id.is_(None),
+                    ChildSweepState.facts_version_seen != Child.facts_version,
+                    ChildSweepState.next_threshold_at <= now,
+                    ChildSweepState.policy_digest.is_(None),
+                    *changed_policy,
+                )
             )
         )
     return list(session.scalars(query.order_by(Child.id)))
 
 
-def sweep(factory: sessionmaker[Session], now: datetime, *, full: bool = False) -> SweepReport:
-    """One sweep at `now`: every due notification written to the outbox, once."""
+def sweep(
+    factory: sessionmaker[Session],
+    now: datetime,
+    *,
+    full: bool = False,
+    child_ids: Sequence[int] | None = None,
+) -> SweepReport:
+    """One sweep at `now`: every due notification written to the outbox, once. `child_ids`: of
+    these children only (e.g. those a new fact just changed); each is evaluated only if it is due
+    (see the module docstring), or in any case with `full`."""
     with _collector_paused():
-        return _sweep(factory, now, full)
+        return _sweep(factory, now, full, child_ids)
 
 
-def _sweep(factory: sessionmaker[Session], now: datetime, full: bool) -> SweepReport:
+def _sweep(
+    factory: sessionmaker[Session], now: datetime, full: bool, child_ids: Sequence[int] | None
+) -> SweepReport:
     started = time.perf_counter()
     report = SweepReport(at=now)
     with factory() as session:
-        ids = children_to_sweep(session, now, full)
-        context = _Context(session) if ids else None
+        context = _Context(session)
+        ids = children_to_sweep(session, now, full, child_ids, context.digests)
+        if ids:
+            context.load_recipients(session)
     batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
     for batch, evaluated in zip(batches, _evaluations(factory, batches, now), strict=True):
         with factory.begin() as session:
@@ -140,11 +179,16 @@ def _policies_by_child(session: Session, ids: Sequence[int]) -> dict[int, Policy
 
 
 def _evaluate(session: Session, ids: Sequence[int], now: datetime, policies: dict[int, Policy]) -> Evaluated:
+    out: Evaluated = {}
     with _collector_paused():
-        return {
-            child_id: evaluate_child(policies[child_id], case, now)
-            for child_id, case in cases_for_children(session, list(ids), free_text=False).items()
-        }
+        for child_id, case in cases_for_children(session, list(ids), free_text=False).items():
+            policy = policies[child_id]
+            obligations = evaluate_child(policy, case, now)
+            if isinstance(obligations, Unevaluable):  # tried again each night, and at a new fact
+                out[child_id] = (obligations, next_midnight(policy, now))
+            else:
+                out[child_id] = (obligations, next_change(policy, case, now, obligations))
+    return out
 
 
 @contextmanager
@@ -198,11 +242,24 @@ class _Context:
     """What every batch of one sweep shares: the teams, their policies, who holds which role."""
 
     def __init__(self, session: Session) -> None:
-        self.policies = {
-            team_id: load_policy(policy_id)
-            for team_id, policy_id in session.execute(select(Team.id, Team.policy_id))
-        }
+        teams = session.execute(select(Team.id, Team.policy_id)).all()
+        self.policies = {team_id: load_policy(policy_id) for team_id, policy_id in teams}
+        self.digests = {policy_id: _digest(load_policy(policy_id)) for policy_id in {p for _, p in teams}}
+        self.digest_of = {team_id: self.digests[policy_id] for team_id, policy_id in teams}
+        self.recipients: Recipients | None = None  # read once there is a child to sweep
+
+    def load_recipients(self, session: Session) -> None:
         self.recipients = Recipients(session)
+
+
+_digests: dict[int, tuple[Policy, str]] = {}  # by id of the (cached) policy, kept alive here
+
+
+def _digest(policy: Policy) -> str:
+    known = _digests.get(id(policy))
+    if known is None or known[0] is not policy:
+        known = _digests[id(policy)] = (policy, policy_digest(policy))
+    return known[1]
 
 
 def _sweep_batch(
@@ -229,6 +286,7 @@ def _sweep_batch(
     }
     policies = context.policies
     recipients = context.recipients
+    assert recipients is not None
     if evaluated is None:
         evaluated = _evaluate(session, ids, now, {i: policies[c.team_id] for i, c in children.items()})
     swept: dict[int, datetime] = dict(
@@ -240,7 +298,7 @@ def _sweep_batch(
     )
     planned: list[_Planned] = []
     rows: dict[str, dict[str, Any]] = {}
-    for child_id, obligations in evaluated.items():
+    for child_id, (obligations, _) in evaluated.items():
         child = children[child_id]
         policy = policies[child.team_id]
         if isinstance(obligations, Unevaluable):
@@ -311,16 +369,17 @@ def _sweep_batch(
         report.late += row["late"]
         report.keys.append(row["key"])
     updates, inserts = [], []
-    for child_id in evaluated:
+    for child_id, (_, threshold) in evaluated.items():
         child = children[child_id]
-        threshold = next_midnight(policies[child.team_id], now)
-        if child_id in thresholds and thresholds[child_id] < threshold:
-            threshold = thresholds[child_id]
+        stage = thresholds.get(child_id)
+        if stage is not None and (threshold is None or stage < threshold):
+            threshold = stage
         state = {
             "child_id": child_id,
             "facts_version_seen": child.facts_version,
             "next_threshold_at": threshold,
             "last_swept_at": now,
+            "policy_digest": context.digest_of[child.team_id],
         }
         (updates if child_id in swept else inserts).append(state)
     if inserts:
