@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from multiprocessing import get_all_start_methods, get_context
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.evaluation import Unevaluable, evaluate_child
@@ -252,6 +252,9 @@ class _Context:
         self.recipients = Recipients(session)
 
 
+_OUTBOX = Outbox.__table__
+_STATE = ChildSweepState.__table__
+_UPDATE_STATE = _STATE.update().where(_STATE.c.child_id == bindparam("id"))
 _digests: dict[int, tuple[Policy, str]] = {}  # by id of the (cached) policy, kept alive here
 
 
@@ -363,7 +366,7 @@ def _sweep_batch(
     existing = set(session.scalars(select(Outbox.key).where(among(session, Outbox.key, list(rows)))))
     new_rows = [row for key, row in rows.items() if key not in existing]
     if new_rows:
-        session.execute(insert(Outbox), new_rows)
+        session.connection().execute(_OUTBOX.insert(), new_rows)
     for row in new_rows:
         report.written += 1
         report.late += row["late"]
@@ -382,10 +385,12 @@ def _sweep_batch(
             "policy_digest": context.digest_of[child.team_id],
         }
         (updates if child_id in swept else inserts).append(state)
+    # Core statements, not the ORM's bulk ones: a cold sweep writes a row for every child
+    connection = session.connection()
     if inserts:
-        session.execute(insert(ChildSweepState), inserts)
+        connection.execute(_STATE.insert(), inserts)
     if updates:
-        session.execute(update(ChildSweepState), updates)  # bulk UPDATE by primary key
+        connection.execute(_UPDATE_STATE, [{"id": u.pop("child_id"), **u} for u in updates])
 
 
 def _unevaluable_rows(

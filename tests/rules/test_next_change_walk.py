@@ -117,7 +117,6 @@ def test_nothing_changes_before_the_next_change_hour_by_hour_over_the_demo_casel
     assert w.checked > len(cases) * 24 * 60
     assert w.real > len(cases)
     # most next changes are real: the sweep is not woken for nothing
-    print(w.real, w.changes, w.segments, w.checked)
     assert w.real >= 0.5 * w.changes, (w.real, w.changes)
 
 
@@ -130,5 +129,4 @@ def test_nothing_changes_before_the_next_change_day_by_day_over_a_generated_year
         start = datetime.combine(case.plan.started, time(), policy.timezone)
         walk(policy, case, start, GENERATED_NOW + timedelta(days=60), w, every=None)
     assert w.checked > 60 * 365
-    print(w.real, w.changes, w.segments, w.checked)
     assert w.real >= 0.5 * w.changes, (w.real, w.changes)
