@@ -14,7 +14,6 @@ next stage of its open obligations (`scheduler.stages`), has passed. Not every c
 from __future__ import annotations
 
 import gc
-import hashlib
 import logging
 import os
 import time
@@ -22,23 +21,24 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from multiprocessing import get_all_start_methods, get_context
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.evaluation import Unevaluable, evaluate_child
-from scheduler.messages import child_label, reminder_text
-from scheduler.outbox import pending_row
 from scheduler.policies import load_policy
-from scheduler.recipients import Recipient, Recipients
+from scheduler.recipients import Recipients
 from scheduler.rules.model import Obligation
 from scheduler.rules.next_change import next_change, policy_digest
 from scheduler.rules.policy import Policy
-from scheduler.stages import Stage, is_prompt, snoozed_until, stages_to_send
+from scheduler.stages import is_prompt, snoozed_until, stages_to_send
+from scheduler.sweep_rows import UNEVALUABLE_STAGE as UNEVALUABLE_STAGE  # the stage name, for callers
+from scheduler.sweep_rows import Planned, outbox_row, row_key, unevaluable_rows
 from storage.cases import among, cases_for_children
 from storage.models import Acknowledgement, Child, ChildSweepState, Outbox, Team
 
@@ -46,7 +46,6 @@ log = logging.getLogger("seen.sweep")
 # Each child's obligations, or why there are none, and when they can next change
 Evaluated = dict[int, tuple[list[Obligation] | Unevaluable, datetime | None]]
 BATCH = 2000
-UNEVALUABLE_STAGE = "cannot-evaluate"
 PARALLEL_MIN_BATCHES = 4  # below this a sweep is quick enough in one process
 PARALLEL_WORKERS = 2
 
@@ -163,10 +162,36 @@ def _start_worker(url: str) -> None:
     _worker_factory = session_factory(make_engine(url, read_only=True))
 
 
-def _evaluate_batch(ids: list[int], now: datetime) -> Evaluated:
+def _evaluate_batch(ids: list[int], now: datetime) -> Packed:
     assert _worker_factory is not None
     with _worker_factory() as session:
-        return _evaluate(session, ids, now, _policies_by_child(session, ids))
+        evaluated = _evaluate(session, ids, now, _policies_by_child(session, ids))
+    return {
+        child_id: (obs if isinstance(obs, Unevaluable) else [_fields_of(o) for o in obs], at)
+        for child_id, (obs, at) in evaluated.items()
+    }
+
+
+# A batch's obligations go back from a worker as tuples of their fields: a frozen dataclass is
+# unpickled through a Python-level __setstate__, ten times the cost of building it again here
+# through its slots (it was a fifth of this process's share of a cold sweep).
+Packed = dict[int, tuple[list[tuple[Any, ...]] | Unevaluable, datetime | None]]
+_OBLIGATION_FIELDS = tuple(f.name for f in fields(Obligation))
+_fields_of = attrgetter(*_OBLIGATION_FIELDS)
+_set_fields = tuple(Obligation.__dict__[name].__set__ for name in _OBLIGATION_FIELDS)
+
+
+def _unpacked(packed: Packed) -> Evaluated:
+    def obligation(values: tuple[Any, ...]) -> Obligation:
+        ob = object.__new__(Obligation)
+        for set_field, value in zip(_set_fields, values, strict=True):
+            set_field(ob, value)
+        return ob
+
+    return {
+        child_id: (obs if isinstance(obs, Unevaluable) else [obligation(v) for v in obs], at)
+        for child_id, (obs, at) in packed.items()
+    }
 
 
 def _policies_by_child(session: Session, ids: Sequence[int]) -> dict[int, Policy]:
@@ -227,15 +252,8 @@ def _evaluations(
         initializer=_start_worker,
         initargs=(url.render_as_string(hide_password=False),),
     ) as pool:
-        yield from pool.map(_evaluate_batch, batches, [now] * len(batches))
-
-
-@dataclass
-class _Planned:
-    child: Any  # a row of Child's columns
-    policy: Policy
-    ob: Obligation
-    recipients: dict[str, list[Recipient]]
+        for packed in pool.map(_evaluate_batch, batches, [now] * len(batches)):
+            yield _unpacked(packed)
 
 
 class _Context:
@@ -299,7 +317,7 @@ def _sweep_batch(
             )
         ).all()
     )
-    planned: list[_Planned] = []
+    planned: list[Planned] = []
     rows: dict[str, dict[str, Any]] = {}
     for child_id, (obligations, _) in evaluated.items():
         child = children[child_id]
@@ -308,7 +326,7 @@ def _sweep_batch(
             report.unevaluable.append(child.case_ref)
             report.overdue_by_child[child_id] = {}
             log.warning("no deadlines for %s: %s", child.case_ref, obligations.reason)
-            for row in _unevaluable_rows(child, obligations, recipients, now):
+            for row in unevaluable_rows(child, obligations, recipients, now):
                 rows[row["key"]] = row
             continue
         report.evaluated += 1
@@ -317,10 +335,10 @@ def _sweep_batch(
         )
         report.obligations += len(obligations)
         for ob in obligations:
-            planned.append(_Planned(child, policy, ob, recipients.for_child(child, ob)))
+            planned.append(Planned(child, policy, ob, recipients.for_child(child, ob)))
     # What was sent before: the prompts' first times and the acknowledgements.
     prompt_keys = [
-        _row_key(p.ob, "prompt", r)
+        row_key(p.ob, "prompt", r)
         for p in planned
         if is_prompt(p.ob)
         for r in p.recipients.get(p.ob.owner, [])
@@ -346,7 +364,7 @@ def _sweep_batch(
     for p in planned:
         first = [
             prompted[k]
-            for k in (_row_key(p.ob, "prompt", r) for r in p.recipients.get(p.ob.owner, []))
+            for k in (row_key(p.ob, "prompt", r) for r in p.recipients.get(p.ob.owner, []))
             if k in prompted
         ]
         snooze = None
@@ -361,7 +379,7 @@ def _sweep_batch(
         for stage in stages:
             for role in stage.to:
                 for r in p.recipients.get(role, []):
-                    row = _outbox_row(p, stage, r, now, swept.get(p.child.id))
+                    row = outbox_row(p, stage, r, now, swept.get(p.child.id))
                     rows[row["key"]] = row
     existing = set(session.scalars(select(Outbox.key).where(among(session, Outbox.key, list(rows)))))
     new_rows = [row for key, row in rows.items() if key not in existing]
@@ -391,83 +409,3 @@ def _sweep_batch(
         connection.execute(_STATE.insert(), inserts)
     if updates:
         connection.execute(_UPDATE_STATE, [{"id": u.pop("child_id"), **u} for u in updates])
-
-
-def _unevaluable_rows(
-    child: Any, problem: Unevaluable, recipients: Recipients, now: datetime
-) -> list[dict[str, Any]]:
-    """The team manager is told, once for each distinct problem, that Seen sends nothing about
-    this child until the record is put right (the child is evaluated again when its facts change,
-    and every night)."""
-    digest = hashlib.sha256(problem.reason.encode()).hexdigest()[:12]
-    label = child_label(child.case_ref, child.initials)
-    text = (
-        f"*Seen cannot work out deadlines* · {label}\n{problem.reason}\n"
-        "Until this is put right Seen sends no reminders or prompts for this child: correct the "
-        "record (or the policy) and import it again, or ask a Seen administrator."
-    )
-    return [
-        pending_row(
-            key=f"{child.case_ref}:cannot-evaluate:{digest}:{UNEVALUABLE_STAGE}:{r.key}",
-            stage=UNEVALUABLE_STAGE,
-            recipient_staff_id=r.staff_id,
-            recipient_channel=r.channel,
-            text=text,
-            payload={"stage": UNEVALUABLE_STAGE, "child": child.case_ref, "to": r.describe, "rule": None},
-            now=now,
-            late=False,
-            child_id=child.id,
-        )
-        for r in recipients.role(child, "team_manager")
-    ]
-
-
-def _row_key(ob: Obligation, stage: str, r: Recipient) -> str:
-    return f"{ob.key}:{stage}:{r.key}"
-
-
-def _outbox_row(
-    p: _Planned, stage: Stage, r: Recipient, now: datetime, last_swept: datetime | None
-) -> dict[str, Any]:
-    # Late: its time fell while this child was not being swept (Seen was down), not merely before
-    # the obligation existed (a stage already past when a new fact created the obligation).
-    late = (
-        last_swept is not None
-        and last_swept < stage.at
-        and now - stage.at > timedelta(minutes=p.policy.reminders.late_after_minutes)
-    )
-    text = reminder_text(
-        p.policy, p.ob, stage, p.child.case_ref, p.child.initials, stage.at if late else None
-    )
-    return pending_row(
-        key=_row_key(p.ob, stage.name, r),
-        child_id=p.child.id,
-        rule=p.ob.rule,
-        stage=stage.name,
-        recipient_staff_id=r.staff_id,
-        recipient_channel=r.channel,
-        text=text,
-        payload={
-            "rule": p.ob.rule,
-            "child": p.child.case_ref,
-            "stage": stage.name,
-            "due": p.ob.due.isoformat(),
-            "status": p.ob.status,
-            "owner": p.ob.owner,
-            "obligation": p.ob.key,
-            "planned_at": stage.at.isoformat(),
-            "to": r.describe,
-            "actions": _actions(p.policy, p.ob),
-        },
-        now=now,
-        late=late,
-    )
-
-
-def _actions(policy: Policy, ob: Obligation) -> list[str]:
-    if is_prompt(ob):
-        return ["Acknowledge", "Record decision"]
-    actions = ["Log visit", "Open record"]
-    if policy.reminders.snooze_allowed and not isinstance(ob.due, datetime):
-        actions.append("Snooze until tomorrow")
-    return actions

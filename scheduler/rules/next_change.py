@@ -60,6 +60,9 @@ def next_change(policy: Policy, case: Case, now: datetime, obligations: list[Obl
         later = _first_after(facts, now)
         if later is not None:
             consider(later)
+    tomorrow = day_start(today + ONE_DAY, tz)
+    if soonest is not None and soonest <= tomorrow:
+        return soonest  # no day can come sooner than tomorrow's first instant
     days = change_days(policy, case, today + ONE_DAY, date.max)
     if days:
         consider(day_start(days[0], tz))
