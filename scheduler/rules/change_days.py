@@ -3,7 +3,8 @@
 Between two facts of a case (a contact, a decision, an agency sighting) the engine's answer depends
 on `now` only through the local date (`Facts.today`): a lapse is reached (CB-20CD-LSW,
 CB-30WD-ANY), a deadline comes within the at-risk window (HI-NOTSEEN-REVISIT), a meeting passes
-(HI-BEFORE-REVIEW, HI-BEFORE-CG), the plan ends, a dated policy value comes into force. This module
+(HI-BEFORE-REVIEW, HI-BEFORE-CG, where the policy has them), the plan ends, a dated policy value
+comes into force. This module
 lists those days, generously: for every anchor a kind could count from (the plan start, and the
 date of every fact that could be its "since"), the day the kind compares `today` with, unless a
 fact that certainly moves the anchor (a sighting, a statutory visit) comes before that day. A day
@@ -55,7 +56,9 @@ def change_days(policy: Policy, case: Case, start: date, end: date) -> list[date
     # home visits that would be statutory but did not see the child (HI-NOTSEEN-REVISIT's chain)
     not_seen = sorted({local(c.at) for c in contacts if not c.child_seen and statutory(c)})
 
-    days: set[date] = {m + ONE_DAY for m in (*plan.review_conferences, *plan.core_group_meetings)}
+    # the day after each meeting a rule asks a visit before (HI-BEFORE-REVIEW, HI-BEFORE-CG)
+    meetings = {p.meetings for rule in policy.rules_of_kind("seen_before_meetings") for p in _versions(rule)}
+    days: set[date] = {m + ONE_DAY for name in meetings for m in getattr(plan, name)}
 
     for rule in policy.rules_of_kind("unseen_by_lead"):
         steps = {p.calendar_days for p in _versions(rule)}
