@@ -19,7 +19,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, any_, bindparam, exists, func, literal_column, select
@@ -324,11 +324,16 @@ def _contacts_fast(
         corrected = {r[0] for r in cursor.fetchall()}
         cursor.execute(_ROLES_SQL)
         roles = dict(cursor.fetchall())
-        cursor.execute(_FAST_SQL.format(ids=", ".join([mark] * len(ids))), ids)
+        if mark == "?":
+            cursor.execute(_FAST_SQL.format(ids=", ".join([mark] * len(ids))), ids)
+        else:  # one array parameter: PostgreSQL then reads the index in order (no sort of it all)
+            cursor.execute(_FAST_SQL.replace("c.child_id IN ({ids})", "c.child_id = ANY(%s)"), [ids])
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    # SQLite gives instants as UTC text without an offset; PostgreSQL's driver, aware datetimes
+    # SQLite gives instants as UTC text without an offset; PostgreSQL's driver, aware datetimes in
+    # the session's zone, made UTC here: the engine compares them with instants in UTC, which is
+    # a fifth quicker between two datetimes of the same tzinfo
     text = connection.dialect.name == "sqlite"
     parse = datetime.fromisoformat
     unpacked, unpack = _unpacked, _unpack
@@ -346,6 +351,10 @@ def _contacts_fast(
             at = parse(at + "+00:00")
             if recorded is not None:
                 recorded = parse(recorded + "+00:00")
+        else:
+            at = at.astimezone(UTC)
+            if recorded is not None:
+                recorded = recorded.astimezone(UTC)
         qual, seen, bedroom, awake, no_one, note, risk, injury, concerns, alone_why, note_why = unpacked.get(
             packed
         ) or unpack(packed)
