@@ -123,7 +123,7 @@ class Runtime:
                     return SweepReport(at=now)
             if not take_lease(self.factory, SWEEP_LEASE, self.holder, now):
                 return None
-            return sweep(self.factory, now, children=ids)
+            return sweep(self.factory, now, child_ids=ids)
 
     def tick(self, now: datetime) -> TickReport:
         leader, report, lists = self.sweep_step(now)

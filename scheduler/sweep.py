@@ -2,14 +2,18 @@
 
 Each outbox row has a deterministic key (obligation key + stage + recipient), written in the same
 transaction that decides it, so a re-run, a restart or a second replica sends nothing twice and a
-sweep after downtime loses nothing. Only children whose facts changed, or whose next threshold
-(a stage time, or local midnight when statuses move) has passed, are evaluated again.
+sweep after downtime loses nothing.
+
+A child is evaluated again only when something can have changed for it: its facts (the stores bump
+`Child.facts_version` with every new fact), its policy (a digest of the policy it was swept under
+is kept), or the time: its next threshold, the sooner of the engine's next change
+(`scheduler.rules.next_change`: a deadline passing, a lapse reached, a meeting passed...) and the
+next stage of its open obligations (`scheduler.stages`), has passed. Not every child every night.
 """
 
 from __future__ import annotations
 
 import gc
-import hashlib
 import logging
 import os
 import time
@@ -22,25 +26,25 @@ from datetime import UTC, datetime, timedelta
 from multiprocessing import get_all_start_methods, get_context
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.evaluation import Unevaluable, evaluate_child
-from scheduler.messages import child_label, reminder_text
-from scheduler.outbox import pending_row
 from scheduler.policies import load_policy
-from scheduler.recipients import Recipient, Recipients
+from scheduler.recipients import Recipients
 from scheduler.rules.model import Obligation
+from scheduler.rules.next_change import next_change, policy_digest
 from scheduler.rules.policy import Policy
-from scheduler.stages import Stage, is_prompt, snoozed_until, stages_to_send
+from scheduler.stages import is_prompt, snoozed_until, stages_to_send
+from scheduler.sweep_rows import UNEVALUABLE_STAGE as UNEVALUABLE_STAGE  # the stage name, for callers
+from scheduler.sweep_rows import Planned, outbox_row, row_key, unevaluable_rows
 from storage.cases import among, cases_for_children
 from storage.models import Acknowledgement, Child, ChildSweepState, Outbox, Team
 
 log = logging.getLogger("seen.sweep")
-# Each child's obligations, or why there are none
-Evaluated = dict[int, list[Obligation] | Unevaluable]
+# Each child's obligations, or why there are none, and when they can next change
+Evaluated = dict[int, tuple[list[Obligation] | Unevaluable, datetime | None]]
 BATCH = 2000
-UNEVALUABLE_STAGE = "cannot-evaluate"
 PARALLEL_MIN_BATCHES = 4  # below this a sweep is quick enough in one process
 PARALLEL_WORKERS = 2
 
@@ -60,26 +64,41 @@ class SweepReport:
 
 
 def next_midnight(policy: Policy, now: datetime) -> datetime:
-    """Statuses move at local midnight (a date deadline is overdue the day after)."""
+    """The next local midnight: a child the engine cannot evaluate is tried again then."""
     local = now.astimezone(policy.timezone)
     tomorrow = local.date() + timedelta(days=1)
     return datetime.combine(tomorrow, datetime.min.time(), policy.timezone).astimezone(UTC)
 
 
 def children_to_sweep(
-    session: Session, now: datetime, full: bool, among_ids: Sequence[int] | None = None
+    session: Session,
+    now: datetime,
+    full: bool,
+    child_ids: Sequence[int] | None = None,
+    digests: dict[str, str] | None = None,
 ) -> list[int]:
-    """The open children to evaluate (`among_ids` only, when given): all of them when `full`, else
-    those whose facts changed since they were last swept, or whose next threshold has passed."""
+    """The open children to evaluate at `now` (of `child_ids` only, when given): all of them
+    (`full`), or those never swept, whose facts changed, whose next threshold has passed, or
+    whose policy is not the one they were last swept under (`digests`: policy id -> digest)."""
     query = select(Child.id).where(Child.closed_at.is_(None))
-    if among_ids is not None:
-        query = query.where(among(session, Child.id, list(among_ids)))
+    if child_ids is not None:
+        query = query.where(among(session, Child.id, list(child_ids)))
     if not full:
-        query = query.outerjoin(ChildSweepState, ChildSweepState.child_id == Child.id).where(
-            or_(
-                ChildSweepState.child_id.is_(None),
-                ChildSweepState.facts_version_seen != Child.facts_version,
-                ChildSweepState.next_threshold_at <= now,
+        changed_policy = [
+            and_(Team.policy_id == policy_id, ChildSweepState.policy_digest != digest)
+            for policy_id, digest in (digests or {}).items()
+        ]
+        query = (
+            query.outerjoin(ChildSweepState, ChildSweepState.child_id == Child.id)
+            .join(Team, Team.id == Child.team_id)
+            .where(
+                or_(
+                    ChildSweepState.child_id.is_(None),
+                    ChildSweepState.facts_version_seen != Child.facts_version,
+                    ChildSweepState.next_threshold_at <= now,
+                    ChildSweepState.policy_digest.is_(None),
+                    *changed_policy,
+                )
             )
         )
     return list(session.scalars(query.order_by(Child.id)))
@@ -90,22 +109,25 @@ def sweep(
     now: datetime,
     *,
     full: bool = False,
-    children: Sequence[int] | None = None,
+    child_ids: Sequence[int] | None = None,
 ) -> SweepReport:
-    """One sweep at `now`: every due notification written to the outbox, once. `children`: of
-    these children only (those whose facts were just stored; scheduler.wakeup)."""
+    """One sweep at `now`: every due notification written to the outbox, once. `child_ids`: of
+    these children only (e.g. those a new fact just changed); each is evaluated only if it is due
+    (see the module docstring), or in any case with `full`."""
     with _collector_paused():
-        return _sweep(factory, now, full, children)
+        return _sweep(factory, now, full, child_ids)
 
 
 def _sweep(
-    factory: sessionmaker[Session], now: datetime, full: bool, among_ids: Sequence[int] | None = None
+    factory: sessionmaker[Session], now: datetime, full: bool, child_ids: Sequence[int] | None
 ) -> SweepReport:
     started = time.perf_counter()
     report = SweepReport(at=now)
     with factory() as session:
-        ids = children_to_sweep(session, now, full, among_ids)
-        context = _Context(session) if ids else None
+        context = _Context(session)
+        ids = children_to_sweep(session, now, full, child_ids, context.digests)
+        if ids:
+            context.load_recipients(session)
     batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
     for batch, evaluated in zip(batches, _evaluations(factory, batches, now), strict=True):
         with factory.begin() as session:
@@ -140,6 +162,9 @@ def _start_worker(url: str) -> None:
 
 
 def _evaluate_batch(ids: list[int], now: datetime) -> Evaluated:
+    """A worker's batch: its obligations go back as they are (an Obligation is a named tuple, which
+    pickles as cheaply as a plain one; a frozen dataclass unpickled through a Python-level
+    __setstate__ at ten times the cost of building it)."""
     assert _worker_factory is not None
     with _worker_factory() as session:
         return _evaluate(session, ids, now, _policies_by_child(session, ids))
@@ -155,11 +180,16 @@ def _policies_by_child(session: Session, ids: Sequence[int]) -> dict[int, Policy
 
 
 def _evaluate(session: Session, ids: Sequence[int], now: datetime, policies: dict[int, Policy]) -> Evaluated:
+    out: Evaluated = {}
     with _collector_paused():
-        return {
-            child_id: evaluate_child(policies[child_id], case, now)
-            for child_id, case in cases_for_children(session, list(ids), free_text=False).items()
-        }
+        for child_id, case in cases_for_children(session, list(ids), free_text=False).items():
+            policy = policies[child_id]
+            obligations = evaluate_child(policy, case, now)
+            if isinstance(obligations, Unevaluable):  # tried again each night, and at a new fact
+                out[child_id] = (obligations, next_midnight(policy, now))
+            else:
+                out[child_id] = (obligations, next_change(policy, case, now, obligations))
+    return out
 
 
 @contextmanager
@@ -201,23 +231,31 @@ def _evaluations(
         yield from pool.map(_evaluate_batch, batches, [now] * len(batches))
 
 
-@dataclass
-class _Planned:
-    child: Any  # a row of Child's columns
-    policy: Policy
-    ob: Obligation
-    recipients: dict[str, list[Recipient]]
-
-
 class _Context:
     """What every batch of one sweep shares: the teams, their policies, who holds which role."""
 
     def __init__(self, session: Session) -> None:
-        self.policies = {
-            team_id: load_policy(policy_id)
-            for team_id, policy_id in session.execute(select(Team.id, Team.policy_id))
-        }
+        teams = session.execute(select(Team.id, Team.policy_id)).all()
+        self.policies = {team_id: load_policy(policy_id) for team_id, policy_id in teams}
+        self.digests = {policy_id: _digest(load_policy(policy_id)) for policy_id in {p for _, p in teams}}
+        self.digest_of = {team_id: self.digests[policy_id] for team_id, policy_id in teams}
+        self.recipients: Recipients | None = None  # read once there is a child to sweep
+
+    def load_recipients(self, session: Session) -> None:
         self.recipients = Recipients(session)
+
+
+_OUTBOX = Outbox.__table__
+_STATE = ChildSweepState.__table__
+_UPDATE_STATE = _STATE.update().where(_STATE.c.child_id == bindparam("id"))
+_digests: dict[int, tuple[Policy, str]] = {}  # by id of the (cached) policy, kept alive here
+
+
+def _digest(policy: Policy) -> str:
+    known = _digests.get(id(policy))
+    if known is None or known[0] is not policy:
+        known = _digests[id(policy)] = (policy, policy_digest(policy))
+    return known[1]
 
 
 def _sweep_batch(
@@ -244,6 +282,7 @@ def _sweep_batch(
     }
     policies = context.policies
     recipients = context.recipients
+    assert recipients is not None
     if evaluated is None:
         evaluated = _evaluate(session, ids, now, {i: policies[c.team_id] for i, c in children.items()})
     swept: dict[int, datetime] = dict(
@@ -253,16 +292,16 @@ def _sweep_batch(
             )
         ).all()
     )
-    planned: list[_Planned] = []
+    planned: list[Planned] = []
     rows: dict[str, dict[str, Any]] = {}
-    for child_id, obligations in evaluated.items():
+    for child_id, (obligations, _) in evaluated.items():
         child = children[child_id]
         policy = policies[child.team_id]
         if isinstance(obligations, Unevaluable):
             report.unevaluable.append(child.case_ref)
             report.overdue_by_child[child_id] = {}
             log.warning("no deadlines for %s: %s", child.case_ref, obligations.reason)
-            for row in _unevaluable_rows(child, obligations, recipients, now):
+            for row in unevaluable_rows(child, obligations, recipients, now):
                 rows[row["key"]] = row
             continue
         report.evaluated += 1
@@ -271,10 +310,10 @@ def _sweep_batch(
         )
         report.obligations += len(obligations)
         for ob in obligations:
-            planned.append(_Planned(child, policy, ob, recipients.for_child(child, ob)))
+            planned.append(Planned(child, policy, ob, recipients.for_child(child, ob)))
     # What was sent before: the prompts' first times and the acknowledgements.
     prompt_keys = [
-        _row_key(p.ob, "prompt", r)
+        row_key(p.ob, "prompt", r)
         for p in planned
         if is_prompt(p.ob)
         for r in p.recipients.get(p.ob.owner, [])
@@ -300,7 +339,7 @@ def _sweep_batch(
     for p in planned:
         first = [
             prompted[k]
-            for k in (_row_key(p.ob, "prompt", r) for r in p.recipients.get(p.ob.owner, []))
+            for k in (row_key(p.ob, "prompt", r) for r in p.recipients.get(p.ob.owner, []))
             if k in prompted
         ]
         snooze = None
@@ -315,110 +354,33 @@ def _sweep_batch(
         for stage in stages:
             for role in stage.to:
                 for r in p.recipients.get(role, []):
-                    row = _outbox_row(p, stage, r, now, swept.get(p.child.id))
+                    row = outbox_row(p, stage, r, now, swept.get(p.child.id))
                     rows[row["key"]] = row
     existing = set(session.scalars(select(Outbox.key).where(among(session, Outbox.key, list(rows)))))
     new_rows = [row for key, row in rows.items() if key not in existing]
     if new_rows:
-        session.execute(insert(Outbox), new_rows)
+        session.connection().execute(_OUTBOX.insert(), new_rows)
     for row in new_rows:
         report.written += 1
         report.late += row["late"]
         report.keys.append(row["key"])
     updates, inserts = [], []
-    for child_id in evaluated:
+    for child_id, (_, threshold) in evaluated.items():
         child = children[child_id]
-        threshold = next_midnight(policies[child.team_id], now)
-        if child_id in thresholds and thresholds[child_id] < threshold:
-            threshold = thresholds[child_id]
+        stage = thresholds.get(child_id)
+        if stage is not None and (threshold is None or stage < threshold):
+            threshold = stage
         state = {
             "child_id": child_id,
             "facts_version_seen": child.facts_version,
             "next_threshold_at": threshold,
             "last_swept_at": now,
+            "policy_digest": context.digest_of[child.team_id],
         }
         (updates if child_id in swept else inserts).append(state)
+    # Core statements, not the ORM's bulk ones: a cold sweep writes a row for every child
+    connection = session.connection()
     if inserts:
-        session.execute(insert(ChildSweepState), inserts)
+        connection.execute(_STATE.insert(), inserts)
     if updates:
-        session.execute(update(ChildSweepState), updates)  # bulk UPDATE by primary key
-
-
-def _unevaluable_rows(
-    child: Any, problem: Unevaluable, recipients: Recipients, now: datetime
-) -> list[dict[str, Any]]:
-    """The team manager is told, once for each distinct problem, that Seen sends nothing about
-    this child until the record is put right (the child is evaluated again when its facts change,
-    and every night)."""
-    digest = hashlib.sha256(problem.reason.encode()).hexdigest()[:12]
-    label = child_label(child.case_ref, child.initials)
-    text = (
-        f"*Seen cannot work out deadlines* · {label}\n{problem.reason}\n"
-        "Until this is put right Seen sends no reminders or prompts for this child: correct the "
-        "record (or the policy) and import it again, or ask a Seen administrator."
-    )
-    return [
-        pending_row(
-            key=f"{child.case_ref}:cannot-evaluate:{digest}:{UNEVALUABLE_STAGE}:{r.key}",
-            stage=UNEVALUABLE_STAGE,
-            recipient_staff_id=r.staff_id,
-            recipient_channel=r.channel,
-            text=text,
-            payload={"stage": UNEVALUABLE_STAGE, "child": child.case_ref, "to": r.describe, "rule": None},
-            now=now,
-            late=False,
-            child_id=child.id,
-        )
-        for r in recipients.role(child, "team_manager")
-    ]
-
-
-def _row_key(ob: Obligation, stage: str, r: Recipient) -> str:
-    return f"{ob.key}:{stage}:{r.key}"
-
-
-def _outbox_row(
-    p: _Planned, stage: Stage, r: Recipient, now: datetime, last_swept: datetime | None
-) -> dict[str, Any]:
-    # Late: its time fell while this child was not being swept (Seen was down), not merely before
-    # the obligation existed (a stage already past when a new fact created the obligation).
-    late = (
-        last_swept is not None
-        and last_swept < stage.at
-        and now - stage.at > timedelta(minutes=p.policy.reminders.late_after_minutes)
-    )
-    text = reminder_text(
-        p.policy, p.ob, stage, p.child.case_ref, p.child.initials, stage.at if late else None
-    )
-    return pending_row(
-        key=_row_key(p.ob, stage.name, r),
-        child_id=p.child.id,
-        rule=p.ob.rule,
-        stage=stage.name,
-        recipient_staff_id=r.staff_id,
-        recipient_channel=r.channel,
-        text=text,
-        payload={
-            "rule": p.ob.rule,
-            "child": p.child.case_ref,
-            "stage": stage.name,
-            "due": p.ob.due.isoformat(),
-            "status": p.ob.status,
-            "owner": p.ob.owner,
-            "obligation": p.ob.key,
-            "planned_at": stage.at.isoformat(),
-            "to": r.describe,
-            "actions": _actions(p.policy, p.ob),
-        },
-        now=now,
-        late=late,
-    )
-
-
-def _actions(policy: Policy, ob: Obligation) -> list[str]:
-    if is_prompt(ob):
-        return ["Acknowledge", "Record decision"]
-    actions = ["Log visit", "Open record"]
-    if policy.reminders.snooze_allowed and not isinstance(ob.due, datetime):
-        actions.append("Snooze until tomorrow")
-    return actions
+        connection.execute(_UPDATE_STATE, [{"id": u.pop("child_id"), **u} for u in updates])

@@ -329,12 +329,17 @@ class Outbox(Base):
 
 
 class ChildSweepState(Base):
+    """When the sweep last evaluated the child, with what it saw: the facts' version and (a digest
+    of) the policy, and the next instant its obligations or their messages can change (None:
+    only a new fact or another policy changes them)."""
+
     __tablename__ = "child_sweep_state"
 
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), primary_key=True)
     facts_version_seen: Mapped[int] = mapped_column(Integer)
     next_threshold_at: Mapped[datetime | None] = mapped_column(index=True)
     last_swept_at: Mapped[datetime]
+    policy_digest: Mapped[str | None] = mapped_column(String(32))
 
 
 class ChildOverdueSummary(Base):

@@ -6,14 +6,16 @@ For each caseload size, builds (once; reused when its database exists) a caseloa
 has a year of visits, then times: the cold full sweep (nothing swept before: every child
 evaluated, outbox written), `--runs` times, with its CPU seconds (this process and its worker
 processes); steady-state sweeps at the same instant and a minute later (nothing changed: only
-children whose facts changed or whose next threshold passed are evaluated); and a sweep after 100
-children got a new visit.
+children whose facts changed or whose next threshold passed are evaluated); a sweep after 100
+children got a new visit; the sweep at the next local midnight, after one a second before it
+(how many children it evaluates, against how many children's obligations change at midnight:
+the engine run at both instants), and at the next morning's reminder time.
 
 Then, in the same run, the naive peer for the same children: one APScheduler 3 job per child in
 APScheduler's SQLAlchemyJobStore on a SQLite file, with the child's next reminder (its next
-threshold after Seen's sweep) as the job's run time. What is timed is the peer's cold start:
-adding every child's job to an empty job store (working out the run times is not counted, which
-favours the peer). Prints the medians and the ratio.
+threshold after Seen's sweep, or a year ahead when it has none) as the job's run time. What is
+timed is the peer's cold start: adding every child's job to an empty job store (working out the
+run times is not counted, which favours the peer). Prints the medians and the ratio.
 
 Targets (issue 13): cold sweep on SQLite under 2 s for 20,000 children and under 10 s for 100,000;
 PostgreSQL within 1.5 times; Seen at least 14 times faster than the naive peer.
@@ -31,16 +33,21 @@ import resource
 import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 
+from scheduler.policies import load_policy
+from scheduler.rules.engine import evaluate
 from scheduler.sweep import sweep
+from storage.cases import cases_for_children
 from storage.db import make_engine, session_factory, upgrade
 from storage.models import Child, ChildSweepState, Contact, Outbox, Plan, PlanMeeting, Staff, Team
 
 NOW = datetime(2026, 12, 22, 9, 0, tzinfo=UTC)
+LONDON = load_policy("central-bedfordshire").timezone
 
 
 def build(factory, children: int) -> None:  # type: ignore[no-untyped-def]
@@ -149,6 +156,21 @@ def timed(factory, now: datetime, **kw) -> tuple[float, int, int, float]:  # typ
     return time.perf_counter() - t0, report.evaluated, report.written, cpu_seconds() - cpu
 
 
+def changed_at(factory, before: datetime, after: datetime) -> int:  # type: ignore[no-untyped-def]
+    """How many children's obligations differ between two instants (the engine run twice)."""
+    with factory() as s:
+        policy_of = dict(
+            s.execute(select(Child.id, Team.policy_id).join(Team, Team.id == Child.team_id)).all()
+        )
+        ids = sorted(policy_of)
+        changed = 0
+        for i in range(0, len(ids), 5000):
+            for child_id, case in cases_for_children(s, ids[i : i + 5000], free_text=False).items():
+                policy = load_policy(policy_of[child_id])
+                changed += evaluate(policy, case, before) != evaluate(policy, case, after)
+    return changed
+
+
 def forget_sweeps(factory) -> None:  # type: ignore[no-untyped-def]
     """Nothing swept, nothing in the outbox: the next sweep is cold."""
     with factory.begin() as s:
@@ -180,6 +202,8 @@ def naive_peer(factory, path: Path) -> tuple[float, int]:  # type: ignore[no-unt
     try:
         t0 = time.perf_counter()
         for child_id, case_ref, run_at in jobs:
+            if run_at is None:  # nothing can change for the child with time: a year ahead
+                run_at = NOW + timedelta(days=365)
             scheduler.add_job(
                 f"{__name__}:naive_reminder",
                 "date",
@@ -248,6 +272,20 @@ def bench(children: int, args: argparse.Namespace) -> tuple[float, float]:
         s.execute(update(Child).where(Child.id <= 100).values(facts_version=Child.facts_version + 1))
     seconds, evaluated, written, _ = timed(factory, NOW + timedelta(minutes=5))
     print(f"sweep after 100 children changed: {seconds * 1000:.0f} ms ({evaluated} evaluated)")
+    midnight = datetime.combine(NOW.astimezone(LONDON).date() + timedelta(days=1), clock(), LONDON)
+    before = midnight - timedelta(seconds=1)
+    timed(factory, before)  # what fell due during the day (reminders, hour deadlines) is swept first
+    changed = changed_at(factory, before, midnight)
+    seconds, evaluated, written, _ = timed(factory, midnight)
+    print(
+        f"midnight sweep ({midnight.isoformat()}): {evaluated} of {children} children evaluated "
+        f"({seconds:.2f} s, {written} written); the obligations of {changed} changed then"
+    )
+    morning = datetime.combine(midnight.date(), clock(8, 30), LONDON)
+    seconds, evaluated, written, _ = timed(factory, morning)
+    print(
+        f"morning sweep (08:30 local, reminders): {evaluated} evaluated ({seconds:.2f} s, {written} written)"
+    )
     peers = []
     for _ in range(args.runs if args.peer else 0):
         seconds, jobs = naive_peer(factory, Path(args.db.format(children=f"naive-{children}")))
