@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("seen.loop")
 SWEEP_LEASE = "sweep"
-RETENTION_PURGE_AT = time(2, 15)  # local time: after midnight's re-sweep, before anyone is at work
+RETENTION_PURGE_AT = time(2, 15)  # local time: after the midnight sweep, before anyone is at work
 
 
 def utcnow() -> datetime:
