@@ -53,7 +53,7 @@ INSTALL_HOW = (
     " id}/teamwork/installedApps` (README, Running on Microsoft Teams, step 6); or ask them to open"
     " Seen in Teams and type `help`."
 )
-NOTE_HINT = "Reply in this thread to keep a case note on this child."
+NOTE_HINT = "To keep a case note on this child, reply to this message (in a channel: in its thread)."
 
 
 def outgoing_message(message: OutgoingMessage) -> Message:
