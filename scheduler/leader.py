@@ -30,8 +30,9 @@ def take_lease(factory: sessionmaker[Session], name: str, holder: str, now: date
         )
         if result.rowcount:
             return True
-        if session.get(LeaderLease, name) is not None:
-            return False
+        lease = session.get(LeaderLease, name)
+        if lease is not None:  # held by another, or just inserted by another job of this holder
+            return lease.holder == holder
     try:
         with factory.begin() as session:
             session.add(LeaderLease(name=name, holder=holder, expires_at=now + LEASE))
