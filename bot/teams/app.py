@@ -215,14 +215,14 @@ class TeamsBot:
         )
         answers: list[MessageActivityInput]
         if note is not None:  # a reply to Seen's message about a child (thread or quote): a case note
-            answers = [text_answer(on_teams(note))]
+            answers = [text_answer(note)]
         elif ref.scope == "channel" and not activity.is_recipient_mentioned():
             return  # a channel message not addressed to Seen
         else:
             text = without_quotes(text)  # a command typed under a quote of another message
             typed = await asyncio.to_thread(self.dialogs.typed, person, text)  # `record C-1042`: a card
             if typed is not None:
-                answers = [text_answer(on_teams(typed)) if isinstance(typed, str) else card_activity(typed)]
+                answers = [text_answer(typed) if isinstance(typed, str) else card_activity(typed)]
             else:
                 answers = list(await asyncio.to_thread(self.commands.reply, person, text, activity.id or ""))
         for part in answers:

@@ -20,7 +20,6 @@ from bot.teams import text
 from bot.teams.home import home_message
 from bot.teams.stats import stats_activity
 from bot.teams.visit_log import TeamsVisitLog
-from bot.teams.words import on_teams
 from storage.audit import write_audit
 from storage.facts import FactError
 
@@ -39,7 +38,7 @@ class TeamsCommands(TeamsVisitLog):
         """The answer to a typed command, as messages in order; `activity_id` keys a note, so the
         Bot Connector's retry of the same message stores it once."""
         return [
-            part if isinstance(part, MessageActivityInput) else text.answer(on_teams(part))
+            part if isinstance(part, MessageActivityInput) else text.answer(part)
             for part in self._reply(aad_object_id, typed, activity_id)
         ]
 

@@ -17,7 +17,7 @@ from microsoft_teams.cards import AdaptiveCard
 
 from bot.core.model import Message
 from bot.teams.cards import message_card
-from bot.teams.words import message_on_teams
+from bot.teams.words import message_on_teams, on_teams
 
 EMPHASIS = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])|`([^`\n]+)`")
 
@@ -44,8 +44,9 @@ def xml(text: str) -> str:
 
 
 def answer(text: str) -> MessageActivityInput:
-    """A text answer (a command's, a refusal, a kept note), rendered as Teams shows it."""
-    return MessageActivityInput(text=xml(text), text_format="xml")
+    """A text answer (a command's, a refusal, a kept note), rendered as Teams shows it, its
+    command hints as they are typed on Teams."""
+    return MessageActivityInput(text=xml(on_teams(text)), text_format="xml")
 
 
 def card_activity(message: Message) -> MessageActivityInput:

@@ -12,7 +12,6 @@ from bot.core.model import Action, Message
 from bot.core.parse import Log, ParseError
 from bot.core.visit_log import VisitLogging
 from bot.teams.dialogs import OPEN_RECORD
-from bot.teams.words import on_teams
 from storage.facts import FactError
 
 
@@ -29,8 +28,8 @@ class TeamsVisitLog(VisitLogging):
                 logged = self.log_visit(s, staff, cmd, now, source_key=f"teams:log:{activity_id}")
         except (Refused, ParseError, FactError) as exc:
             self.refused(aad_object_id, "log", str(exc), cmd.case_ref)
-            return on_teams(f"⚠️ {exc}")
-        text = on_teams(logged.words(form_open=False))
+            return f"⚠️ {exc}"
+        text = logged.words(form_open=False)  # rendered for Teams by bot.teams.text
         button = Action(
             OPEN_RECORD, "Open record", kind="open_form", value={"c": logged.case_ref}, primary=True
         )
