@@ -22,7 +22,7 @@ import re
 import uuid
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -471,10 +471,10 @@ class _Apply:
                 by = self._visitor_role(v, person) if known else None
                 if by is None:
                     continue
-                v.contact = replace(v.contact, by=by)
+                v.contact = v.contact._replace(by=by)
                 v.by_given = True
             if not v.qualified_given:
-                v.contact = replace(v.contact, qualified=person.qualified if person else True)
+                v.contact = v.contact._replace(qualified=person.qualified if person else True)
                 v.qualified_given = True
             try:
                 check_new_contact(v.contact, "\0")

@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import fields
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, any_, bindparam, exists, func, literal_column, select
@@ -133,7 +133,7 @@ def _load_chunk(session: Session, ids: list[int], free_text: bool = True) -> dic
         .where(among(session, AgencySighting.child_id, ids))
         .order_by(AgencySighting.child_id, AgencySighting.at, AgencySighting.id)
     ):
-        sightings[child_id].append(model.AgencySighting(at=at, agency=agency))
+        sightings[child_id].append(_make_sighting((at, agency)))
     decisions: dict[int, list[model.Decision]] = defaultdict(list)
     for d in session.execute(
         select(
@@ -148,13 +148,7 @@ def _load_chunk(session: Session, ids: list[int], free_text: bool = True) -> dic
         .order_by(Decision.child_id, Decision.at, Decision.id)
     ):
         decisions[d.child_id].append(
-            model.Decision(
-                at=d.at,
-                rule=d.rule,
-                by=d.by_role,
-                outcome=d.outcome,
-                within_working_days=d.within_working_days,
-            )
+            model.Decision(d.at, d.rule, d.by_role, d.outcome, d.within_working_days)
         )
 
     cases: dict[int, model.Case] = {}
@@ -234,8 +228,10 @@ def _contacts(
 # -- the sweep's fast path -----------------------------------------------------------------------
 RECORDED = "(recorded)"  # stands for free text the engine only needs to know is there
 # A contact's yes/no facts, packed by the database into one integer, a base-3 digit each (0 no,
-# 1 yes, 2 not recorded), then whether each reason is recorded: a cold sweep reads millions of
-# contacts, and fetching and converting one value instead of eleven was a third of the read.
+# 1 yes, 2 not recorded), then whether each reason is recorded, then seen-alone's answer (0 not
+# recorded, then SEEN_ALONE's): a cold sweep reads millions of contacts, and fetching and
+# converting one value instead of twelve was a third of the read. `_unpack` gives them in
+# model.Contact's field order, in two parts (recorded_at, read on its own, comes between).
 _FLAGS = (
     "qualified",
     "child_seen",
@@ -248,67 +244,58 @@ _FLAGS = (
     "alone_concerns",
 )
 _REASONS = ("seen_alone_reason", "note_not_left_reason")
+_ALONE_AT = 3 ** len(_FLAGS) * 2 ** len(_REASONS)
 _PACKED = " + ".join(
     [f"{3**i} * COALESCE(CAST(c.{name} AS INTEGER), 2)" for i, name in enumerate(_FLAGS)]
     + [
         f"CASE WHEN c.{name} IS NULL THEN 0 ELSE {3 ** len(_FLAGS) * 2**i} END"
         for i, name in enumerate(_REASONS)
     ]
+    + [
+        f"{_ALONE_AT} * CASE c.seen_alone "
+        + " ".join(f"WHEN '{answer}' THEN {i + 1}" for i, answer in enumerate(model.SEEN_ALONE))
+        + " ELSE 0 END"
+    ]
 )
-# Corrected contacts are left out by id: the few corrections are read once through their index
-# (a NOT EXISTS per contact cost a fifth of the read). Who visited is looked up in the staff's
-# roles read once, not joined on every contact.
+# Corrected contacts are left out by a subquery the database runs once (a NOT EXISTS per contact
+# cost a fifth of the read). Who visited is looked up in the staff's roles read once, not joined
+# on every contact.
 _FAST_SQL = f"""
-SELECT c.child_id, c.at, c.kind, c.by_role, c.by_staff_id, c.recorded_at, {_PACKED}, c.seen_alone, c.id
+SELECT c.child_id, c.at, c.kind, c.by_role, c.by_staff_id, c.recorded_at, {_PACKED}
 FROM contacts c
 WHERE c.child_id IN ({{ids}})
+AND c.id NOT IN (SELECT correction_of_id FROM contacts WHERE correction_of_id IS NOT NULL)
 ORDER BY c.child_id, c.at, c.id
 """
-_CORRECTED_SQL = "SELECT correction_of_id FROM contacts WHERE correction_of_id IS NOT NULL"
 _ROLES_SQL = "SELECT id, role FROM staff"
-_unpacked: dict[int, tuple[Any, ...]] = {}
+_Unpacked = tuple[tuple[Any, ...], tuple[Any, ...]]
+_unpacked: dict[int, _Unpacked] = {}
 
 
-def _unpack(packed: int) -> tuple[Any, ...]:
-    """The packed flags as (qualified, child_seen, bedroom_seen, child_awake, no_one_home,
-    note_left, risk_worsened, new_injury, alone_concerns, seen_alone_reason,
-    note_not_left_reason), the reasons as RECORDED or None. Kept: a caseload has few patterns."""
+def _unpack(packed: int) -> _Unpacked:
+    """The packed facts as ((qualified, child_seen, seen_alone, seen_alone_reason, bedroom_seen,
+    child_awake), (no_one_home, note_left, note_not_left_reason, risk_worsened, new_injury,
+    alone_concerns)), the reasons as RECORDED or None. Kept: a caseload has few patterns."""
     known = _unpacked.get(packed)
     if known is None:
-        values: list[Any] = []
+        flags: dict[str, Any] = {}
         rest = packed
-        for _ in _FLAGS:
+        for name in _FLAGS:
             rest, digit = divmod(rest, 3)
-            values.append((False, True, None)[digit])
-        values += [RECORDED if rest & 1 else None, RECORDED if rest & 2 else None]
-        known = _unpacked[packed] = tuple(values)
+            flags[name] = (False, True, None)[digit]
+        for i, name in enumerate(_REASONS):
+            flags[name] = RECORDED if rest & 2**i else None
+        answer = rest >> len(_REASONS)
+        flags["seen_alone"] = model.SEEN_ALONE[answer - 1] if answer else None
+        head = ("qualified", "child_seen", "seen_alone", "seen_alone_reason", "bedroom_seen", "child_awake")
+        tail = model.Contact._fields[model.Contact._fields.index("recorded_at") + 1 :]
+        known = _unpacked[packed] = (tuple(flags[n] for n in head), tuple(flags[n] for n in tail))
     return known
 
 
-_CONTACT_FIELDS = tuple(f.name for f in fields(model.Contact))
-_new = object.__new__
-_Contact = model.Contact
-# model.Contact's fields are set through their slots, without the frozen dataclass's __init__
-# (an object.__setattr__ looked up and called per field): half the cost, and a cold sweep builds
-# millions. `_contacts_fast` sets every field, in this order.
-(
-    _at,
-    _kind,
-    _by,
-    _qual,
-    _seen,
-    _alone,
-    _alone_why,
-    _bedroom,
-    _awake,
-    _recorded,
-    _no_one,
-    _note,
-    _note_why,
-    _risk,
-    _injury,
-    _concerns,
-) = (model.Contact.__dict__[name].__set__ for name in _CONTACT_FIELDS)
+# The facts' named tuples built from a tuple of their fields, in C
+_make_contact = partial(tuple.__new__, model.Contact)
+_make_sighting = partial(tuple.__new__, model.AgencySighting)
 
 
 def _contacts_fast(
@@ -320,8 +307,6 @@ def _contacts_fast(
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(_CORRECTED_SQL)
-        corrected = {r[0] for r in cursor.fetchall()}
         cursor.execute(_ROLES_SQL)
         roles = dict(cursor.fetchall())
         if mark == "?":
@@ -336,15 +321,13 @@ def _contacts_fast(
     # a fifth quicker between two datetimes of the same tzinfo
     text = connection.dialect.name == "sqlite"
     parse = datetime.fromisoformat
-    unpacked, unpack = _unpacked, _unpack
+    unpacked, unpack, make = _unpacked, _unpack, _make_contact
     out: dict[int, list[model.Contact]] = {}
     current: int | None = None
-    contacts: list[model.Contact] = []
-    for child_id, at, kind, by, staff_id, recorded, packed, alone, contact_id in rows:
-        if corrected and contact_id in corrected:
-            continue
+    append = [].append
+    for child_id, at, kind, by, staff_id, recorded, packed in rows:
         if child_id != current:
-            current, contacts = child_id, out.setdefault(child_id, [])
+            current, append = child_id, out.setdefault(child_id, []).append
         if staff_id is not None:
             by = contact_role(by, staff_id, roles.get(staff_id), lead.get(child_id))
         if text:
@@ -355,13 +338,6 @@ def _contacts_fast(
             at = at.astimezone(UTC)
             if recorded is not None:
                 recorded = recorded.astimezone(UTC)
-        qual, seen, bedroom, awake, no_one, note, risk, injury, concerns, alone_why, note_why = unpacked.get(
-            packed
-        ) or unpack(packed)
-        c = _new(_Contact)
-        _at(c, at), _kind(c, kind), _by(c, by), _qual(c, qual), _seen(c, seen), _alone(c, alone)
-        _alone_why(c, alone_why), _bedroom(c, bedroom), _awake(c, awake), _recorded(c, recorded)
-        _no_one(c, no_one), _note(c, note), _note_why(c, note_why), _risk(c, risk), _injury(c, injury)
-        _concerns(c, concerns)
-        contacts.append(c)
+        head, tail = unpacked.get(packed) or unpack(packed)
+        append(make((at, kind, by, *head, recorded, *tail)))
     return out

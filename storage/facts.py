@@ -47,7 +47,7 @@ class VisitRecord:
 
 
 VISIT_RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(VisitRecord))
-CONTACT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(model.Contact))
+CONTACT_FIELDS: tuple[str, ...] = model.Contact._fields
 
 
 # -- contacts ---------------------------------------------------------------------------------

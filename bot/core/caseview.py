@@ -221,8 +221,7 @@ def team_due_text(session: Session, staff: Staff, now: datetime) -> str:
 def _redacted(case: Case) -> Case:
     """The case without free text of the records (the explanation goes to Slack)."""
     contacts = tuple(
-        dataclasses.replace(
-            c,
+        c._replace(
             seen_alone_reason=REDACTED if c.seen_alone_reason else None,
             note_not_left_reason=REDACTED if c.note_not_left_reason else None,
         )

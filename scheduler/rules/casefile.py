@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -235,7 +235,7 @@ def parse_contact(data: Any, where: str) -> Contact:
     r.done()
     check_contact(contact, where)
     if not contact.child_seen and contact.seen_alone == "not_applicable":
-        contact = replace(contact, seen_alone=None)  # RULES.md R12: the same as leaving it out
+        contact = contact._replace(seen_alone=None)  # RULES.md R12: the same as leaving it out
     return contact
 
 

@@ -1,7 +1,8 @@
 """The facts the engine reads and the obligations it derives (DESIGN.md: facts in, obligations out).
 
-Plain frozen dataclasses (and, for the obligation a sweep makes tens of thousands of, a named
-tuple: as immutable, and built in a third of the time): no I/O, no validation beyond types.
+Plain frozen dataclasses, and named tuples for the facts and obligations a sweep makes millions
+and tens of thousands of (as immutable, built in a third of the time, and from a database row in
+one call): no I/O, no validation beyond types. A named tuple is changed with `_replace`.
 `casefile.py` builds them from the JSON case-file contract; `storage` builds them from the
 database.
 """
@@ -55,8 +56,7 @@ class Plan:
     ended: date | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Contact:
+class Contact(NamedTuple):
     """A visit or other contact with the child, with what its record says (RULES.md "Visit record")."""
 
     at: datetime
@@ -77,14 +77,12 @@ class Contact:
     alone_concerns: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class AgencySighting:
+class AgencySighting(NamedTuple):
     at: datetime
     agency: str
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """A recorded decision (or record of action) by a manager, chair or worker under a rule."""
 
     at: datetime

@@ -23,8 +23,7 @@ from tests.storage.conftest import NOW, make_child
 
 def _marked(case: model.Case) -> model.Case:
     def mark(c: model.Contact) -> model.Contact:
-        return replace(
-            c,
+        return c._replace(
             seen_alone_reason=RECORDED if c.seen_alone_reason else None,
             note_not_left_reason=RECORDED if c.note_not_left_reason else None,
         )
@@ -76,9 +75,7 @@ def test_the_fast_read_gives_the_cases_the_full_read_gives(factory: sessionmaker
             first = first or row
             written += 1
         assert written > 30
-        record_contact(
-            s, child, replace(model.Contact(at=first.at), child_seen=False), correction_of=first, now=NOW
-        )
+        record_contact(s, child, model.Contact(at=first.at, child_seen=False), correction_of=first, now=NOW)
     with factory() as s:
         ids = [i for (i,) in s.query(models.Child.id)]
         full = cases_for_children(s, ids)
