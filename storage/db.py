@@ -105,6 +105,9 @@ def owner_only_file(path: Path) -> None:
             log.warning("the database file %s can be read by others (mode %o): chmod 600 it", name, mode)
 
 
+READ_ONLY_MMAP_BYTES = 2**30
+
+
 def _sqlite_setup(engine: Engine, read_only: bool) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT and transactional DDL; take it over
     # (the recipe of the SQLAlchemy documentation, "Serializable isolation / Savepoints").
@@ -117,6 +120,10 @@ def _sqlite_setup(engine: Engine, read_only: bool) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         if read_only:
             cursor.execute("PRAGMA query_only=ON")
+            # A read-only connection is a sweep's (it reads every child's facts): pages mapped
+            # from the file instead of copied by a read call each, a tenth of the workers' time
+            # in the system
+            cursor.execute(f"PRAGMA mmap_size={READ_ONLY_MMAP_BYTES}")
         cursor.close()
 
     # IMMEDIATE: a transaction takes the write lock when it starts, so one that reads and then
