@@ -245,28 +245,38 @@ _FLAGS = (
 )
 _REASONS = ("seen_alone_reason", "note_not_left_reason")
 _ALONE_AT = 3 ** len(_FLAGS) * 2 ** len(_REASONS)
-_PACKED = " + ".join(
-    [f"{3**i} * COALESCE(CAST(c.{name} AS INTEGER), 2)" for i, name in enumerate(_FLAGS)]
-    + [
-        f"CASE WHEN c.{name} IS NULL THEN 0 ELSE {3 ** len(_FLAGS) * 2**i} END"
-        for i, name in enumerate(_REASONS)
-    ]
-    + [
-        f"{_ALONE_AT} * CASE c.seen_alone "
-        + " ".join(f"WHEN '{answer}' THEN {i + 1}" for i, answer in enumerate(model.SEEN_ALONE))
-        + " ELSE 0 END"
-    ]
-)
+
+
+def _packed(as_integer: str) -> str:
+    """The packing expression; `as_integer` turns a boolean column into 0/1 (SQLite stores
+    booleans as integers already, and each CAST per contact cost a twentieth of its read)."""
+    return " + ".join(
+        [f"{3**i} * COALESCE({as_integer.format(f'c.{name}')}, 2)" for i, name in enumerate(_FLAGS)]
+        + [
+            f"CASE WHEN c.{name} IS NULL THEN 0 ELSE {3 ** len(_FLAGS) * 2**i} END"
+            for i, name in enumerate(_REASONS)
+        ]
+        + [
+            f"{_ALONE_AT} * CASE c.seen_alone "
+            + " ".join(f"WHEN '{answer}' THEN {i + 1}" for i, answer in enumerate(model.SEEN_ALONE))
+            + " ELSE 0 END"
+        ]
+    )
+
+
 # Corrected contacts are left out by a subquery the database runs once (a NOT EXISTS per contact
 # cost a fifth of the read). Who visited is looked up in the staff's roles read once, not joined
-# on every contact.
-_FAST_SQL = f"""
-SELECT c.child_id, c.at, c.kind, c.by_role, c.by_staff_id, c.recorded_at, {_PACKED}
+# on every contact. SQLite is given the children's ids as a list of parameters; PostgreSQL as one
+# array, and it then reads the index in order (no sort of it all).
+_FAST_SQL = """
+SELECT c.child_id, c.at, c.kind, c.by_role, c.by_staff_id, c.recorded_at, {packed}
 FROM contacts c
-WHERE c.child_id IN ({{ids}})
+WHERE {among}
 AND c.id NOT IN (SELECT correction_of_id FROM contacts WHERE correction_of_id IS NOT NULL)
 ORDER BY c.child_id, c.at, c.id
 """
+_FAST_SQLITE = _FAST_SQL.format(packed=_packed("{}"), among="c.child_id IN ({ids})")
+_FAST_POSTGRESQL = _FAST_SQL.format(packed=_packed("CAST({} AS INTEGER)"), among="c.child_id = ANY(%s)")
 _ROLES_SQL = "SELECT id, role FROM staff"
 _Unpacked = tuple[tuple[Any, ...], tuple[Any, ...]]
 _unpacked: dict[int, _Unpacked] = {}
@@ -304,15 +314,14 @@ def _contacts_fast(
     """`_contacts` for the sweep: the same contacts through the DBAPI cursor, no per-value
     processing by the ORM, flags packed, reasons marked rather than decrypted."""
     connection = session.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(_ROLES_SQL)
         roles = dict(cursor.fetchall())
-        if mark == "?":
-            cursor.execute(_FAST_SQL.format(ids=", ".join([mark] * len(ids))), ids)
-        else:  # one array parameter: PostgreSQL then reads the index in order (no sort of it all)
-            cursor.execute(_FAST_SQL.replace("c.child_id IN ({ids})", "c.child_id = ANY(%s)"), [ids])
+        if connection.dialect.name == "sqlite":
+            cursor.execute(_FAST_SQLITE.format(ids=", ".join(["?"] * len(ids))), ids)
+        else:
+            cursor.execute(_FAST_POSTGRESQL, [ids])
         rows = cursor.fetchall()
     finally:
         cursor.close()
