@@ -17,7 +17,6 @@ import gc
 import logging
 import os
 import time
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -35,9 +34,9 @@ from scheduler.recipients import Recipients
 from scheduler.rules.model import Obligation
 from scheduler.rules.next_change import next_change, policy_digest
 from scheduler.rules.policy import Policy
-from scheduler.stages import is_prompt, snoozed_until, stages_to_send
+from scheduler.stages import StagesAt, is_prompt, snoozed_until
 from scheduler.sweep_rows import UNEVALUABLE_STAGE as UNEVALUABLE_STAGE  # the stage name, for callers
-from scheduler.sweep_rows import Planned, outbox_row, row_key, unevaluable_rows
+from scheduler.sweep_rows import outbox_row, row_key, unevaluable_rows
 from storage.cases import among, cases_for_children
 from storage.models import Acknowledgement, Child, ChildSweepState, Outbox, Team
 
@@ -240,6 +239,7 @@ class _Context:
         self.digests = {policy_id: _digest(load_policy(policy_id)) for policy_id in {p for _, p in teams}}
         self.digest_of = {team_id: self.digests[policy_id] for team_id, policy_id in teams}
         self.recipients: Recipients | None = None  # read once there is a child to sweep
+        self.stages: StagesAt | None = None  # the stages to send at the sweep's instant
 
     def load_recipients(self, session: Session) -> None:
         self.recipients = Recipients(session)
@@ -292,7 +292,8 @@ def _sweep_batch(
             )
         ).all()
     )
-    planned: list[Planned] = []
+    # Each open obligation, with the outbox keys of its prompt when it is one (None: it is not)
+    todo: list[tuple[Any, Policy, Obligation, list[str] | None]] = []
     rows: dict[str, dict[str, Any]] = {}
     for child_id, (obligations, _) in evaluated.items():
         child = children[child_id]
@@ -305,22 +306,23 @@ def _sweep_batch(
                 rows[row["key"]] = row
             continue
         report.evaluated += 1
-        report.overdue_by_child[child_id] = dict(
-            Counter(o.rule for o in obligations if o.status == "overdue")
-        )
-        report.obligations += len(obligations)
+        overdue: dict[str, int] = {}
         for ob in obligations:
-            planned.append(Planned(child, policy, ob, recipients.for_child(child, ob)))
+            if ob.status == "overdue":
+                overdue[ob.rule] = overdue.get(ob.rule, 0) + 1
+            if is_prompt(ob):
+                keys = [row_key(ob, "prompt", r) for r in recipients.role(child, ob.owner)]
+                todo.append((child, policy, ob, keys))
+            else:
+                todo.append((child, policy, ob, None))
+        report.overdue_by_child[child_id] = overdue
+        report.obligations += len(obligations)
     # What was sent before: the prompts' first times and the acknowledgements.
-    prompt_keys = [
-        row_key(p.ob, "prompt", r)
-        for p in planned
-        if is_prompt(p.ob)
-        for r in p.recipients.get(p.ob.owner, [])
-    ]
     prompted: dict[str, datetime] = dict(
         session.execute(  # type: ignore[arg-type]
-            select(Outbox.key, Outbox.send_after).where(among(session, Outbox.key, prompt_keys))
+            select(Outbox.key, Outbox.send_after).where(
+                among(session, Outbox.key, [k for *_, keys in todo if keys for k in keys])
+            )
         ).all()
     )
     # Acknowledgements of the batch's children: of a prompt (its obligation key) they stop the
@@ -335,26 +337,27 @@ def _sweep_batch(
         ob_key = key.rsplit(":", 2)[0]  # an outbox key is the obligation key + stage + recipient
         snoozed[ob_key] = max(snoozed.get(ob_key, at), at)
     # The stages whose time has come, and the next threshold of each child.
+    if context.stages is None or context.stages.now != now:
+        context.stages = StagesAt(now)
+    stages_at = context.stages
     thresholds: dict[int, datetime] = {}
-    for p in planned:
-        first = [
-            prompted[k]
-            for k in (row_key(p.ob, "prompt", r) for r in p.recipients.get(p.ob.owner, []))
-            if k in prompted
-        ]
-        snooze = None
-        if p.policy.reminders.snooze_allowed and not is_prompt(p.ob) and p.ob.key in snoozed:
-            snooze = (snoozed[p.ob.key], snoozed_until(p.policy, snoozed[p.ob.key]))
-        stages, upcoming = stages_to_send(
-            p.policy, p.ob, now, min(first) if first else None, p.ob.key in acknowledged, snooze
-        )
+    for child, policy, ob, keys in todo:
+        if keys is not None:
+            first = [prompted[k] for k in keys if k in prompted]
+            stages, upcoming = stages_at(policy, ob, min(first) if first else None, ob.key in acknowledged)
+        elif ob.key in snoozed and policy.reminders.snooze_allowed:
+            at = snoozed[ob.key]
+            stages, upcoming = stages_at(policy, ob, None, False, (at, snoozed_until(policy, at)))
+        else:
+            stages, upcoming = stages_at(policy, ob, None, False)
         if upcoming is not None:
-            t = thresholds.get(p.child.id)
-            thresholds[p.child.id] = upcoming if t is None or upcoming < t else t
+            t = thresholds.get(child.id)
+            if t is None or upcoming < t:
+                thresholds[child.id] = upcoming
         for stage in stages:
             for role in stage.to:
-                for r in p.recipients.get(role, []):
-                    row = outbox_row(p, stage, r, now, swept.get(p.child.id))
+                for r in recipients.for_obligation(child, ob, role):
+                    row = outbox_row(child, policy, ob, stage, r, now, swept.get(child.id))
                     rows[row["key"]] = row
     existing = set(session.scalars(select(Outbox.key).where(among(session, Outbox.key, list(rows)))))
     new_rows = [row for key, row in rows.items() if key not in existing]
