@@ -35,7 +35,7 @@ from scheduler.recipients import Recipients
 from scheduler.rules.model import Obligation
 from scheduler.rules.next_change import next_change, policy_digest
 from scheduler.rules.policy import Policy
-from scheduler.stages import StagesAt, is_prompt, snoozed_until
+from scheduler.stages import Stage, StagesAt, is_prompt, snoozed_until
 from scheduler.sweep_rows import UNEVALUABLE_STAGE as UNEVALUABLE_STAGE  # the stage name, for callers
 from scheduler.sweep_rows import outbox_row, row_key, unevaluable_rows
 from storage.cases import among, cases_for_children
@@ -281,7 +281,7 @@ def _sweep_batch(
                 Child.lead_social_worker_id,
                 Child.facts_version,
             ).where(among(session, Child.id, ids))
-        )
+        ).all()
     }
     policies = context.policies
     recipients = context.recipients
@@ -292,39 +292,6 @@ def _sweep_batch(
         connection.execute(  # type: ignore[arg-type]
             select(ChildSweepState.child_id, ChildSweepState.last_swept_at).where(
                 among(session, ChildSweepState.child_id, ids)
-            )
-        ).all()
-    )
-    # Each open obligation, with the outbox keys of its prompt when it is one (None: it is not)
-    todo: list[tuple[Any, Policy, Obligation, list[str] | None]] = []
-    rows: dict[str, dict[str, Any]] = {}
-    for child_id, (obligations, _) in evaluated.items():
-        child = children[child_id]
-        policy = policies[child.team_id]
-        if isinstance(obligations, Unevaluable):
-            report.unevaluable.append(child.case_ref)
-            report.overdue_by_child[child_id] = {}
-            log.warning("no deadlines for %s: %s", child.case_ref, obligations.reason)
-            for row in unevaluable_rows(child, obligations, recipients, now):
-                rows[row["key"]] = row
-            continue
-        report.evaluated += 1
-        overdue: dict[str, int] = {}
-        for ob in obligations:
-            if ob.status == "overdue":
-                overdue[ob.rule] = overdue.get(ob.rule, 0) + 1
-            if is_prompt(ob):
-                keys = [row_key(ob, "prompt", r) for r in recipients.role(child, ob.owner)]
-                todo.append((child, policy, ob, keys))
-            else:
-                todo.append((child, policy, ob, None))
-        report.overdue_by_child[child_id] = overdue
-        report.obligations += len(obligations)
-    # What was sent before: the prompts' first times and the acknowledgements.
-    prompted: dict[str, datetime] = dict(
-        connection.execute(  # type: ignore[arg-type]
-            select(Outbox.key, Outbox.send_after).where(
-                among(session, Outbox.key, [k for *_, keys in todo if keys for k in keys])
             )
         ).all()
     )
@@ -339,23 +306,63 @@ def _sweep_batch(
         acknowledged.add(key)
         ob_key = key.rsplit(":", 2)[0]  # an outbox key is the obligation key + stage + recipient
         snoozed[ob_key] = max(snoozed.get(ob_key, at), at)
-    # The stages whose time has come, and the next threshold of each child.
+    # The stages whose time has come, and the next threshold of each child: at once for all but
+    # the prompts, whose stages depend on when they first went (read below for all of them).
     if context.stages is None or context.stages.now != now:
         context.stages = StagesAt(now)
     stages_at = context.stages
     thresholds: dict[int, datetime] = {}
-    for child, policy, ob, keys in todo:
+    rows: dict[str, dict[str, Any]] = {}  # the unevaluable children's notices, then the stages'
+    # Each obligation with stages to send, and each prompt with its outbox keys (None: not a prompt)
+    sending: list[tuple[Any, Policy, Obligation, list[Stage], list[str] | None]] = []
+    for child_id, (obligations, _) in evaluated.items():
+        child = children[child_id]
+        policy = policies[child.team_id]
+        if isinstance(obligations, Unevaluable):
+            report.unevaluable.append(child.case_ref)
+            report.overdue_by_child[child_id] = {}
+            log.warning("no deadlines for %s: %s", child.case_ref, obligations.reason)
+            for row in unevaluable_rows(child, obligations, recipients, now):
+                rows[row["key"]] = row
+            continue
+        report.evaluated += 1
+        overdue: dict[str, int] = {}
+        soonest = None
+        for ob in obligations:
+            if ob.status == "overdue":
+                overdue[ob.rule] = overdue.get(ob.rule, 0) + 1
+            if is_prompt(ob):
+                keys = [row_key(ob, "prompt", r) for r in recipients.role(child, ob.owner)]
+                sending.append((child, policy, ob, [], keys))
+                continue
+            if snoozed and ob.key in snoozed and policy.reminders.snooze_allowed:
+                at = snoozed[ob.key]
+                stages, upcoming = stages_at(policy, ob, None, False, (at, snoozed_until(policy, at)))
+            else:
+                stages, upcoming = stages_at(policy, ob, None, False)
+            if upcoming is not None and (soonest is None or upcoming < soonest):
+                soonest = upcoming
+            if stages:
+                sending.append((child, policy, ob, stages, None))
+        if soonest is not None:
+            thresholds[child_id] = soonest
+        report.overdue_by_child[child_id] = overdue
+        report.obligations += len(obligations)
+    # What was sent before: the prompts' first times.
+    prompt_keys = [k for *_, keys in sending if keys is not None for k in keys]
+    prompted: dict[str, datetime] = {}
+    if prompt_keys:
+        prompted.update(
+            connection.execute(  # type: ignore[arg-type]
+                select(Outbox.key, Outbox.send_after).where(among(session, Outbox.key, prompt_keys))
+            ).all()
+        )
+    for child, policy, ob, stages, keys in sending:
         if keys is not None:
             first = [prompted[k] for k in keys if k in prompted]
             stages, upcoming = stages_at(policy, ob, min(first) if first else None, ob.key in acknowledged)
-        elif ob.key in snoozed and policy.reminders.snooze_allowed:
-            at = snoozed[ob.key]
-            stages, upcoming = stages_at(policy, ob, None, False, (at, snoozed_until(policy, at)))
-        else:
-            stages, upcoming = stages_at(policy, ob, None, False)
-        if upcoming is not None:
             t = thresholds.get(child.id)
-            if t is None or upcoming < t:
+            if upcoming is not None and (t is None or upcoming < t):
                 thresholds[child.id] = upcoming
         for stage in stages:
             for role in stage.to:
