@@ -30,12 +30,12 @@ from operator import attrgetter
 from typing import Any
 
 from scheduler.rules.change_days import first_change_day
-from scheduler.rules.facts import day_start
+from scheduler.rules.facts import day_start, local_today
 from scheduler.rules.model import Case, Obligation
 from scheduler.rules.policy import Policy
 
 ONE_DAY = timedelta(days=1)
-# The first instant after an instant deadline: `status_of` calls it overdue when now > due.
+# The first instant after an instant deadline: `Facts.obligation` calls it overdue when now > due.
 JUST_AFTER = timedelta(microseconds=1)
 _at = attrgetter("at")
 
@@ -68,7 +68,7 @@ def next_change(policy: Policy, case: Case, now: datetime, obligations: list[Obl
 def _today_and_tomorrow(now: datetime, tz: tzinfo) -> tuple[date, datetime]:
     """The local date at `now`, and the first instant of the next day (the same for every child
     of a sweep)."""
-    today = now.astimezone(tz).date()
+    today = local_today(now, tz)
     return today, day_start(today + ONE_DAY, tz)
 
 
