@@ -253,9 +253,10 @@ class Facts:
         """The team manager must decide under `rule` on what happened at `trigger`, within `hours`
         of it being raised (default: of the trigger); met by a decision recorded since the trigger
         by one of the rule's deciders (RULES.md R1)."""
-        if not self.decided(rule.id, trigger, by=rule.deciders):
-            due = hours_after(raised or trigger, hours)
-            yield self.obligation(rule, TEAM_MANAGER, due, summary, basis, trigger.isoformat())
+        if rule.id in self.decisions and self.decided(rule.id, trigger, by=rule.deciders):
+            return  # (most prompts have no decision under their rule to look through)
+        due = hours_after(raised or trigger, hours)
+        yield self.obligation(rule, TEAM_MANAGER, due, summary, basis, trigger.isoformat())
 
 
 @lru_cache(maxsize=64)
