@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.policies import load_policy
 from scheduler.rules.hours import WorkingHours
-from scheduler.rules.model import WORKERS, Obligation
+from scheduler.rules.model import MANAGERS, WORKERS, Obligation
 from scheduler.stages import OUT_OF_HOURS
 from storage.models import Staff, Team
 
@@ -57,25 +57,38 @@ class Recipients:
             select(Staff.id, Staff.team_id, Staff.role).where(Staff.active.is_(True)).order_by(Staff.id)
         ):
             self.by_team_role[(team_id, role)].append(staff_id)
+        self._known: dict[tuple[int, int | None, str], list[Recipient]] = {}
 
     def role(self, child: Any, role: str) -> list[Recipient]:
-        """Who holds `role` for `child` (a row with team_id, lead_social_worker_id)."""
+        """Who holds `role` for `child` (a row with team_id, lead_social_worker_id); the list is
+        shared by every child of the same team and lead social worker: not to be changed."""
+        key = (child.team_id, child.lead_social_worker_id, role)
+        known = self._known.get(key)
+        if known is None:
+            known = self._known[key] = self._resolve(child.team_id, child.lead_social_worker_id, role)
+        return known
+
+    def _resolve(self, team_id: int, lead_social_worker_id: int | None, role: str) -> list[Recipient]:
         if role == OUT_OF_HOURS:
-            hours = self.hours.get(child.team_id)
+            hours = self.hours.get(team_id)
             return [Recipient(None, hours.out_of_hours_channel, role)] if hours else []
         if role in WORKERS:
-            if child.lead_social_worker_id is not None:
-                return [Recipient(child.lead_social_worker_id, None, role)]
+            if lead_social_worker_id is not None:
+                return [Recipient(lead_social_worker_id, None, role)]
         else:
-            ids = self.by_team_role.get((child.team_id, role)) or self.by_team_role.get((None, role))
+            ids = self.by_team_role.get((team_id, role)) or self.by_team_role.get((None, role))
             if ids:
                 return [Recipient(i, None, role) for i in ids]
-        return [Recipient(None, self.channels.get(child.team_id), role)]
+        return [Recipient(None, self.channels.get(team_id), role)]
 
-    def for_child(self, child: Any, ob: Obligation) -> dict[str, list[Recipient]]:
-        """Recipients by role for `child` (a Child or a row with team_id, lead_social_worker_id)."""
-        roles = {ob.owner, "team_manager", "practice_manager", "head_of_service"}
-        hours = self.hours.get(child.team_id)
-        if hours is not None and hours.urgent_out_of_hours(ob.rule):
-            roles.add(OUT_OF_HOURS)
-        return {role: self.role(child, role) for role in roles}
+    def for_obligation(self, child: Any, ob: Obligation, role: str) -> list[Recipient]:
+        """Who `role` is for `child`'s obligation `ob`: its owner and the managers as `role` says;
+        the out-of-hours channel only for a rule its team's policy marks urgent; nobody for any
+        other role."""
+        if role == ob.owner or role in MANAGERS:
+            return self.role(child, role)
+        if role == OUT_OF_HOURS:
+            hours = self.hours.get(child.team_id)
+            if hours is not None and hours.urgent_out_of_hours(ob.rule):
+                return self.role(child, role)
+        return []

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from scheduler.rules.model import DECIDERS, Obligation
 from scheduler.rules.policy import Policy
@@ -174,6 +175,36 @@ def stages_to_send(
         if latest:
             chosen.append(latest[-1])
     return chosen, (min(future) if future else None)
+
+
+class StagesAt:
+    """`stages_to_send` at one instant for a sweep's many obligations. The stages of an obligation
+    that is not a prompt depend only on its policy, owner, deadline and status (and a snooze), which
+    thousands of children share: each of those answers is worked out once. A prompt's depend on
+    when it went and whether it was acknowledged too, and are worked out each time."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self._known: dict[tuple[Any, ...], tuple[list[Stage], datetime | None]] = {}
+        self._policies: dict[int, Policy] = {}  # by id: each policy kept while its id is a key
+
+    def __call__(
+        self,
+        policy: Policy,
+        ob: Obligation,
+        prompted_at: datetime | None,
+        acknowledged: bool,
+        snooze: tuple[datetime, datetime] | None = None,
+    ) -> tuple[list[Stage], datetime | None]:
+        """`stages_to_send(policy, ob, now, ...)`; the lists returned are shared: not to be changed."""
+        if ob.owner in MANAGER_ROLES:
+            return stages_to_send(policy, ob, self.now, prompted_at, acknowledged, snooze)
+        key = (id(policy), ob.owner, ob.due, ob.status, snooze)
+        known = self._known.get(key)
+        if known is None:
+            self._policies.setdefault(id(policy), policy)
+            known = self._known[key] = stages_to_send(policy, ob, self.now, None, False, snooze)
+        return known
 
 
 def snoozed_until(policy: Policy, snoozed_at: datetime) -> datetime:

@@ -17,7 +17,6 @@ import gc
 import logging
 import os
 import time
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -29,15 +28,16 @@ from typing import Any
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.bulk_insert import insert_rows
 from scheduler.evaluation import Unevaluable, evaluate_child
 from scheduler.policies import load_policy
 from scheduler.recipients import Recipients
 from scheduler.rules.model import Obligation
 from scheduler.rules.next_change import next_change, policy_digest
 from scheduler.rules.policy import Policy
-from scheduler.stages import is_prompt, snoozed_until, stages_to_send
+from scheduler.stages import Stage, StagesAt, is_prompt, snoozed_until
 from scheduler.sweep_rows import UNEVALUABLE_STAGE as UNEVALUABLE_STAGE  # the stage name, for callers
-from scheduler.sweep_rows import Planned, outbox_row, row_key, unevaluable_rows
+from scheduler.sweep_rows import outbox_row, row_key, unevaluable_rows
 from storage.cases import among, cases_for_children
 from storage.models import Acknowledgement, Child, ChildSweepState, Outbox, Team
 
@@ -240,6 +240,7 @@ class _Context:
         self.digests = {policy_id: _digest(load_policy(policy_id)) for policy_id in {p for _, p in teams}}
         self.digest_of = {team_id: self.digests[policy_id] for team_id, policy_id in teams}
         self.recipients: Recipients | None = None  # read once there is a child to sweep
+        self.stages: StagesAt | None = None  # the stages to send at the sweep's instant
 
     def load_recipients(self, session: Session) -> None:
         self.recipients = Recipients(session)
@@ -266,10 +267,12 @@ def _sweep_batch(
     context: _Context,
     evaluated: Evaluated | None = None,
 ) -> None:
-    # Plain rows and bulk statements throughout: a cold sweep handles 100,000 children.
+    # Plain rows and Core statements throughout (not the ORM's: nothing here is an ORM object, and
+    # its result processing cost more than the queries): a cold sweep handles 100,000 children.
+    connection = session.connection()
     children = {
         c.id: c
-        for c in session.execute(
+        for c in connection.execute(
             select(
                 Child.id,
                 Child.case_ref,
@@ -278,7 +281,7 @@ def _sweep_batch(
                 Child.lead_social_worker_id,
                 Child.facts_version,
             ).where(among(session, Child.id, ids))
-        )
+        ).all()
     }
     policies = context.policies
     recipients = context.recipients
@@ -286,14 +289,32 @@ def _sweep_batch(
     if evaluated is None:
         evaluated = _evaluate(session, ids, now, {i: policies[c.team_id] for i, c in children.items()})
     swept: dict[int, datetime] = dict(
-        session.execute(  # type: ignore[arg-type]
+        connection.execute(  # type: ignore[arg-type]
             select(ChildSweepState.child_id, ChildSweepState.last_swept_at).where(
                 among(session, ChildSweepState.child_id, ids)
             )
         ).all()
     )
-    planned: list[Planned] = []
-    rows: dict[str, dict[str, Any]] = {}
+    # Acknowledgements of the batch's children: of a prompt (its obligation key) they stop the
+    # ladder; of a reminder message (its outbox key, "Snooze until tomorrow") they postpone the
+    # obligation's reminders to the next working morning.
+    acknowledged: set[str] = set()
+    snoozed: dict[str, datetime] = {}
+    for key, at in connection.execute(
+        select(Acknowledgement.key, Acknowledgement.at).where(among(session, Acknowledgement.child_id, ids))
+    ):
+        acknowledged.add(key)
+        ob_key = key.rsplit(":", 2)[0]  # an outbox key is the obligation key + stage + recipient
+        snoozed[ob_key] = max(snoozed.get(ob_key, at), at)
+    # The stages whose time has come, and the next threshold of each child: at once for all but
+    # the prompts, whose stages depend on when they first went (read below for all of them).
+    if context.stages is None or context.stages.now != now:
+        context.stages = StagesAt(now)
+    stages_at = context.stages
+    thresholds: dict[int, datetime] = {}
+    rows: dict[str, dict[str, Any]] = {}  # the unevaluable children's notices, then the stages'
+    # Each obligation with stages to send, and each prompt with its outbox keys (None: not a prompt)
+    sending: list[tuple[Any, Policy, Obligation, list[Stage], list[str] | None]] = []
     for child_id, (obligations, _) in evaluated.items():
         child = children[child_id]
         policy = policies[child.team_id]
@@ -305,61 +326,52 @@ def _sweep_batch(
                 rows[row["key"]] = row
             continue
         report.evaluated += 1
-        report.overdue_by_child[child_id] = dict(
-            Counter(o.rule for o in obligations if o.status == "overdue")
-        )
-        report.obligations += len(obligations)
+        overdue: dict[str, int] = {}
+        soonest = None
         for ob in obligations:
-            planned.append(Planned(child, policy, ob, recipients.for_child(child, ob)))
-    # What was sent before: the prompts' first times and the acknowledgements.
-    prompt_keys = [
-        row_key(p.ob, "prompt", r)
-        for p in planned
-        if is_prompt(p.ob)
-        for r in p.recipients.get(p.ob.owner, [])
-    ]
-    prompted: dict[str, datetime] = dict(
-        session.execute(  # type: ignore[arg-type]
-            select(Outbox.key, Outbox.send_after).where(among(session, Outbox.key, prompt_keys))
-        ).all()
-    )
-    # Acknowledgements of the batch's children: of a prompt (its obligation key) they stop the
-    # ladder; of a reminder message (its outbox key, "Snooze until tomorrow") they postpone the
-    # obligation's reminders to the next working morning.
-    acknowledged: set[str] = set()
-    snoozed: dict[str, datetime] = {}
-    for key, at in session.execute(
-        select(Acknowledgement.key, Acknowledgement.at).where(among(session, Acknowledgement.child_id, ids))
-    ):
-        acknowledged.add(key)
-        ob_key = key.rsplit(":", 2)[0]  # an outbox key is the obligation key + stage + recipient
-        snoozed[ob_key] = max(snoozed.get(ob_key, at), at)
-    # The stages whose time has come, and the next threshold of each child.
-    thresholds: dict[int, datetime] = {}
-    for p in planned:
-        first = [
-            prompted[k]
-            for k in (row_key(p.ob, "prompt", r) for r in p.recipients.get(p.ob.owner, []))
-            if k in prompted
-        ]
-        snooze = None
-        if p.policy.reminders.snooze_allowed and not is_prompt(p.ob) and p.ob.key in snoozed:
-            snooze = (snoozed[p.ob.key], snoozed_until(p.policy, snoozed[p.ob.key]))
-        stages, upcoming = stages_to_send(
-            p.policy, p.ob, now, min(first) if first else None, p.ob.key in acknowledged, snooze
+            if ob.status == "overdue":
+                overdue[ob.rule] = overdue.get(ob.rule, 0) + 1
+            if is_prompt(ob):
+                keys = [row_key(ob, "prompt", r) for r in recipients.role(child, ob.owner)]
+                sending.append((child, policy, ob, [], keys))
+                continue
+            if snoozed and ob.key in snoozed and policy.reminders.snooze_allowed:
+                at = snoozed[ob.key]
+                stages, upcoming = stages_at(policy, ob, None, False, (at, snoozed_until(policy, at)))
+            else:
+                stages, upcoming = stages_at(policy, ob, None, False)
+            if upcoming is not None and (soonest is None or upcoming < soonest):
+                soonest = upcoming
+            if stages:
+                sending.append((child, policy, ob, stages, None))
+        if soonest is not None:
+            thresholds[child_id] = soonest
+        report.overdue_by_child[child_id] = overdue
+        report.obligations += len(obligations)
+    # What was sent before: the prompts' first times.
+    prompt_keys = [k for *_, keys in sending if keys is not None for k in keys]
+    prompted: dict[str, datetime] = {}
+    if prompt_keys:
+        prompted.update(
+            connection.execute(  # type: ignore[arg-type]
+                select(Outbox.key, Outbox.send_after).where(among(session, Outbox.key, prompt_keys))
+            ).all()
         )
-        if upcoming is not None:
-            t = thresholds.get(p.child.id)
-            thresholds[p.child.id] = upcoming if t is None or upcoming < t else t
+    for child, policy, ob, stages, keys in sending:
+        if keys is not None:
+            first = [prompted[k] for k in keys if k in prompted]
+            stages, upcoming = stages_at(policy, ob, min(first) if first else None, ob.key in acknowledged)
+            t = thresholds.get(child.id)
+            if upcoming is not None and (t is None or upcoming < t):
+                thresholds[child.id] = upcoming
         for stage in stages:
             for role in stage.to:
-                for r in p.recipients.get(role, []):
-                    row = outbox_row(p, stage, r, now, swept.get(p.child.id))
+                for r in recipients.for_obligation(child, ob, role):
+                    row = outbox_row(child, policy, ob, stage, r, now, swept.get(child.id))
                     rows[row["key"]] = row
-    existing = set(session.scalars(select(Outbox.key).where(among(session, Outbox.key, list(rows)))))
+    existing = set(connection.scalars(select(Outbox.key).where(among(session, Outbox.key, list(rows)))))
     new_rows = [row for key, row in rows.items() if key not in existing]
-    if new_rows:
-        session.connection().execute(_OUTBOX.insert(), new_rows)
+    insert_rows(connection, _OUTBOX, new_rows)
     for row in new_rows:
         report.written += 1
         report.late += row["late"]
@@ -379,8 +391,6 @@ def _sweep_batch(
         }
         (updates if child_id in swept else inserts).append(state)
     # Core statements, not the ORM's bulk ones: a cold sweep writes a row for every child
-    connection = session.connection()
-    if inserts:
-        connection.execute(_STATE.insert(), inserts)
+    insert_rows(connection, _STATE, inserts)
     if updates:
         connection.execute(_UPDATE_STATE, [{"id": u.pop("child_id"), **u} for u in updates])

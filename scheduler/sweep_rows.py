@@ -5,7 +5,6 @@ Each row's key is deterministic (obligation key + stage + recipient), so it is w
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,16 +17,6 @@ from scheduler.rules.policy import Policy
 from scheduler.stages import Stage, is_prompt
 
 UNEVALUABLE_STAGE = "cannot-evaluate"
-
-
-@dataclass
-class Planned:
-    """One open obligation of a child being swept, with who holds each role for it."""
-
-    child: Any  # a row of Child's columns
-    policy: Policy
-    ob: Obligation
-    recipients: dict[str, list[Recipient]]
 
 
 def unevaluable_rows(
@@ -64,37 +53,43 @@ def row_key(ob: Obligation, stage: str, r: Recipient) -> str:
 
 
 def outbox_row(
-    p: Planned, stage: Stage, r: Recipient, now: datetime, last_swept: datetime | None
+    child: Any,
+    policy: Policy,
+    ob: Obligation,
+    stage: Stage,
+    r: Recipient,
+    now: datetime,
+    last_swept: datetime | None,
 ) -> dict[str, Any]:
+    """The message of `stage` of `child`'s obligation `ob` (`child`: a row of Child's columns) to
+    `r`, at `now`; `last_swept`: when the child was last swept (None: never)."""
     # Late: its time fell while this child was not being swept (Seen was down), not merely before
     # the obligation existed (a stage already past when a new fact created the obligation).
     late = (
         last_swept is not None
         and last_swept < stage.at
-        and now - stage.at > timedelta(minutes=p.policy.reminders.late_after_minutes)
+        and now - stage.at > timedelta(minutes=policy.reminders.late_after_minutes)
     )
-    text = reminder_text(
-        p.policy, p.ob, stage, p.child.case_ref, p.child.initials, stage.at if late else None
-    )
+    text = reminder_text(policy, ob, stage, child.case_ref, child.initials, stage.at if late else None)
     return pending_row(
-        key=row_key(p.ob, stage.name, r),
-        child_id=p.child.id,
-        rule=p.ob.rule,
+        key=row_key(ob, stage.name, r),
+        child_id=child.id,
+        rule=ob.rule,
         stage=stage.name,
         recipient_staff_id=r.staff_id,
         recipient_channel=r.channel,
         text=text,
         payload={
-            "rule": p.ob.rule,
-            "child": p.child.case_ref,
+            "rule": ob.rule,
+            "child": child.case_ref,
             "stage": stage.name,
-            "due": p.ob.due.isoformat(),
-            "status": p.ob.status,
-            "owner": p.ob.owner,
-            "obligation": p.ob.key,
+            "due": ob.due.isoformat(),
+            "status": ob.status,
+            "owner": ob.owner,
+            "obligation": ob.key,
             "planned_at": stage.at.isoformat(),
             "to": r.describe,
-            "actions": _actions(p.policy, p.ob),
+            "actions": _actions(policy, ob),
         },
         now=now,
         late=late,

@@ -12,99 +12,153 @@ too many costs one evaluation; a day missing would make the obligation history d
 `evaluate`, which tests/reports/test_history_agreement.py checks by walking cases day by day.
 
 Pure: no I/O, no clock reads. It reads the parameters of the kinds named below and nothing else of
-them; a new kind that compares `today` with a day of its own adds its days here.
+them (gathered once per policy, by `_PolicyDays`); a new kind that compares `today` with a day of
+its own adds its days here.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
+from scheduler.rules.facts import day_start
 from scheduler.rules.model import LEAD_SOCIAL_WORKER, Case, Contact
 from scheduler.rules.policy import Policy, Rule
 
 ONE_DAY = timedelta(days=1)
+_at = attrgetter("at")
 
 
 def change_days(policy: Policy, case: Case, start: date, end: date) -> list[date]:
     """The days in [start, end] (local dates) at whose first instant the answer may change."""
+    return sorted(d for d in _days_from(policy, case, start) if d <= end)
+
+
+def first_change_day(policy: Policy, case: Case, start: date) -> date | None:
+    """The first of `change_days` from `start` on (None: none)."""
+    return min(_days_from(policy, case, start), default=None)
+
+
+def _days_from(policy: Policy, case: Case, start: date) -> set[date]:
+    """The days on or after `start` at whose first instant the answer may change."""
+    of = _PolicyDays.of(policy)
     tz = policy.timezone
     cal = policy.calendar
     plan = case.plan
-    first = datetime.combine(plan.started, time(), tz)
-
-    def local(at: datetime) -> date:
-        return at.astimezone(tz).date()
-
-    roles = policy.social_worker_roles
-
-    def statutory(c: Contact) -> bool:
-        """A home visit by a social worker (qualified where the policy asks), seeing the child or not."""
-        return c.kind == "home_visit" and c.by in roles and (c.qualified or not policy.require_qualified)
+    statutory = of.statutory
 
     # `since`: a sighting before it is before every kind's last reset before `start`
-    contacts, since = _since_last_resets(case.contacts, first, datetime.combine(start, time(), tz), statutory)
-
-    seen_by_lead = sorted({local(c.at) for c in contacts if c.child_seen and c.by == LEAD_SOCIAL_WORKER})
-    seen_by_any = sorted(
-        {local(c.at) for c in contacts if c.child_seen}
-        | {local(s.at) for s in case.agency_sightings if s.at >= since}
+    contacts, since = _since_last_resets(
+        case.contacts, day_start(plan.started, tz), day_start(start, tz), statutory
     )
-    visits = sorted({local(c.at) for c in contacts if c.child_seen and statutory(c)})
-    # home visits that would be statutory but did not see the child (HI-NOTSEEN-REVISIT's chain)
-    not_seen = sorted({local(c.at) for c in contacts if not c.child_seen and statutory(c)})
 
-    # the day after each meeting a rule asks a visit before (HI-BEFORE-REVIEW, HI-BEFORE-CG)
-    meetings = {p.meetings for rule in policy.rules_of_kind("seen_before_meetings") for p in _versions(rule)}
-    days: set[date] = {m + ONE_DAY for name in meetings for m in getattr(plan, name)}
+    # the local days of the contacts that can give a day: seen by the lead, seen by anyone, a
+    # statutory visit, and a home visit that would be statutory but did not see the child
+    # (HI-NOTSEEN-REVISIT's chain)
+    by_lead: set[date] = set()
+    by_any: set[date] = set()
+    seen_at_home: set[date] = set()
+    missed_at_home: set[date] = set()
+    for c in contacts:
+        if c.child_seen:
+            day = c.at.astimezone(tz).date()
+            by_any.add(day)
+            if c.by == LEAD_SOCIAL_WORKER:
+                by_lead.add(day)
+            if statutory(c):
+                seen_at_home.add(day)
+        elif statutory(c):
+            missed_at_home.add(c.at.astimezone(tz).date())
+    sightings = case.agency_sightings
+    if sightings and sightings[-1].at >= since:  # kept in time order
+        by_any.update(s.at.astimezone(tz).date() for s in sightings[bisect_left(sightings, since, key=_at) :])
+    seen_by_lead, seen_by_any = sorted(by_lead), sorted(by_any)
+    visits, not_seen = sorted(seen_at_home), sorted(missed_at_home)
 
-    for rule in policy.rules_of_kind("unseen_by_lead"):
-        steps = {p.calendar_days for p in _versions(rule)}
-        decided = {local(d.at) for d in case.decisions if d.rule == rule.id}  # a cycle closed
+    # the day after each meeting a rule asks a visit before (HI-BEFORE-REVIEW, HI-BEFORE-CG),
+    # for the meetings from the eve of `start` on
+    eve = start - ONE_DAY if start > date.min else start
+    days: set[date] = {m + ONE_DAY for name in of.meetings for m in getattr(plan, name) if m >= eve}
+
+    for rule_id, steps in of.unseen_by_lead:
+        decided = {d.at.astimezone(tz).date() for d in case.decisions if d.rule == rule_id}  # a cycle closed
         days.update(_lapses({plan.started, *seen_by_lead, *decided}, seen_by_lead, steps, _plus_days, start))
-    for rule in policy.rules_of_kind("unseen_by_anyone"):
-        steps = {p.working_days for p in _versions(rule)}
+    for steps in of.unseen_by_anyone:
         days.update(_lapses({plan.started, *seen_by_any}, seen_by_any, steps, cal.add_working_days, start))
-    for rule in policy.rules_of_kind("keep_deadline_revisit"):
-        if not not_seen:
-            break  # at risk only after a visit that did not see the child
-        back = {p.at_risk_working_days for p in _versions(rule)}
-        changes = {r.id for r in policy.rules_of_kind("frequency_change")}
-        intervals = {
-            d.within_working_days for d in case.decisions if d.within_working_days and d.rule in changes
-        }
-        if plan.visit_interval_working_days:
-            intervals.add(plan.visit_interval_working_days)
-        for visit_rule in policy.rules_of_kind("home_visit_interval"):
-            intervals.update(p.interval_working_days for p in _versions(visit_rule))
-        offsets = {(n, k) for n in intervals for k in back}
+    if not_seen:  # at risk only after a visit that did not see the child
+        for back in of.at_risk:
+            intervals = {
+                d.within_working_days
+                for d in case.decisions
+                if d.within_working_days and d.rule in of.frequency_changes
+            }
+            if plan.visit_interval_working_days:
+                intervals.add(plan.visit_interval_working_days)
+            intervals.update(of.visit_intervals)
+            offsets = {(n, k) for n in intervals for k in back}
 
-        def at_risk(day: date, offset: tuple[int, int]) -> date:
-            return cal.add_working_days(cal.add_working_days(day, offset[0]), -offset[1])
+            def at_risk(day: date, offset: tuple[int, int]) -> date:
+                return cal.add_working_days(cal.add_working_days(day, offset[0]), -offset[1])
 
-        # from a visit (or the plan start) followed by a visit that did not see the child
-        anchors = {a for a in (plan.started, *visits) if _between(not_seen, a, _next(visits, a))}
-        days.update(_lapses(anchors, visits, offsets, at_risk, start))
-        for initial in policy.rules_of_kind("initial_visit"):
-            for p in _versions(initial):
-                due = plan.started + timedelta(days=p.within_days)
+            # from a visit (or the plan start) followed by a visit that did not see the child
+            anchors = {a for a in (plan.started, *visits) if _between(not_seen, a, _next(visits, a))}
+            days.update(_lapses(anchors, visits, offsets, at_risk, start))
+            for within in of.initial_within_days:
+                due = plan.started + timedelta(days=within)
                 days.update(cal.add_working_days(due, -k) for k in back)
     if plan.ended is not None:
         # once the plan has ended only the kinds still owed after it are evaluated, and none of
         # them compares `today` with a day of its own but the end itself
         days = {d for d in days if d < plan.ended}
         days.add(plan.ended)
-    for rule in policy.rules.values():
-        if rule.changes:
-            days.update(day for day, _ in rule.changes)
-    return sorted(d for d in days if start <= d <= end)
+    days.update(of.dated)
+    return {d for d in days if d >= start}
+
+
+class _PolicyDays:
+    """What `change_days` reads of a policy: the parameters of the kinds that give days, and
+    each day a dated value comes into force. Gathered once per policy and kept on it (as
+    functools.cached_property keeps its values): a sweep asks for every child of a policy."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.roles = policy.social_worker_roles
+        self.require_qualified = policy.require_qualified
+        kinds = policy.rules_of_kind
+        self.meetings = {p.meetings for rule in kinds("seen_before_meetings") for p in _versions(rule)}
+        self.unseen_by_lead = [
+            (rule.id, {p.calendar_days for p in _versions(rule)}) for rule in kinds("unseen_by_lead")
+        ]
+        self.unseen_by_anyone = [
+            {p.working_days for p in _versions(rule)} for rule in kinds("unseen_by_anyone")
+        ]
+        self.at_risk = [
+            {p.at_risk_working_days for p in _versions(rule)} for rule in kinds("keep_deadline_revisit")
+        ]
+        self.frequency_changes = {rule.id for rule in kinds("frequency_change")}
+        self.visit_intervals = {
+            p.interval_working_days for rule in kinds("home_visit_interval") for p in _versions(rule)
+        }
+        self.initial_within_days = [p.within_days for rule in kinds("initial_visit") for p in _versions(rule)]
+        self.dated = {day for rule in policy.rules.values() for day, _ in rule.changes}
+
+    @staticmethod
+    def of(policy: Policy) -> _PolicyDays:
+        kept = policy.__dict__.get("_change_days")
+        if kept is None:
+            kept = policy.__dict__["_change_days"] = _PolicyDays(policy)
+        return kept
+
+    def statutory(self, c: Contact) -> bool:
+        """A home visit by a social worker (qualified where the policy asks), seeing the child or not."""
+        return c.kind == "home_visit" and c.by in self.roles and (c.qualified or not self.require_qualified)
 
 
 def _since_last_resets(
     contacts: tuple[Contact, ...], first: datetime, begin: datetime, statutory: Callable[[Contact], bool]
-) -> tuple[list[Contact], datetime]:
+) -> tuple[tuple[Contact, ...], datetime]:
     """The contacts since the plan start (`first`) that can give a day on or after `begin`: those
     from the earliest of the last sighting by the lead, the last by anyone and the last statutory
     visit before `begin` (an anchor before its kind's last reset before `begin` gives only days
@@ -114,14 +168,14 @@ def _since_last_resets(
     for i in range(len(contacts) - 1, -1, -1):
         c = contacts[i]
         if c.at < first:
-            return list(contacts[i + 1 :]), first
+            return contacts[i + 1 :], first
         if c.at >= begin or not c.child_seen:
             continue
         lead = lead or c.by == LEAD_SOCIAL_WORKER
         visit = visit or statutory(c)
         if lead and visit:
-            return list(contacts[i:]), c.at
-    return list(contacts), first
+            return contacts[i:], c.at
+    return contacts, first
 
 
 def _lapses(

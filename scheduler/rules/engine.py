@@ -16,6 +16,8 @@ from scheduler.rules.policy import Policy
 
 __all__ = ["CaseError", "evaluate", "outcome_label"]
 
+ONE_DAY = timedelta(days=1)
+
 
 def evaluate(policy: Policy, case: Case, now: datetime) -> list[Obligation]:
     """The open obligations of one child at `now`, by deadline. Met obligations are not listed."""
@@ -31,7 +33,7 @@ def evaluate(policy: Policy, case: Case, now: datetime) -> list[Obligation]:
         like the instants, so that sorting compares them without looking up zone offsets)."""
         if isinstance(o.due, datetime):
             return o.due, o.rule, o.owner
-        return day_start(o.due + timedelta(days=1), tz), o.rule, o.owner
+        return day_start(o.due + ONE_DAY, tz), o.rule, o.owner
 
     out.sort(key=ends)
     return out

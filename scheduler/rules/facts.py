@@ -22,6 +22,7 @@ from scheduler.rules.model import (
     Contact,
     Decision,
     Obligation,
+    Status,
 )
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class Facts:
         self.case = case
         self.now = now
         self.tz = policy.timezone
-        self.today = now.astimezone(self.tz).date()
+        self.today = local_today(now, self.tz)
         self.cal = policy.calendar
         self.plan = plan = case.plan
         self.active = plan.ended is None or plan.ended > self.today
@@ -73,7 +74,7 @@ class Facts:
 
         # The contacts since the plan started that have happened by `now` (a case keeps them in
         # time order; most cases have none outside, and are not searched).
-        start = self.day_start(plan.started)
+        start = day_start(plan.started, self.tz)
         contacts = case.contacts
         if contacts and (contacts[0].at < start or contacts[-1].at > now):
             contacts = contacts[bisect_left(contacts, start, key=_at) : bisect_right(contacts, now, key=_at)]
@@ -93,9 +94,11 @@ class Facts:
                 chain.append(c)
         self.contacts, self.visits, self.not_seen_chain = contacts, visits, chain
         self.last_seen_lead = last_seen_lead
-        for s in case.agency_sightings:
-            if s.at <= now and (last_seen_any is None or s.at > last_seen_any):
-                last_seen_any = s.at
+        sightings = case.agency_sightings  # kept in time order: the last by `now` is the latest
+        if sightings:
+            seen = bisect_right(sightings, now, key=_at)
+            if seen and (last_seen_any is None or sightings[seen - 1].at > last_seen_any):
+                last_seen_any = sightings[seen - 1].at
         self.last_seen_any = last_seen_any
         self.decisions: dict[str, list[Decision]] = {}
         for d in case.decisions:
@@ -118,28 +121,30 @@ class Facts:
         basis = "the plan's visit interval" if interval else ""
         if plan.cp_chair_agreed_interval_on and interval:
             basis = f"the plan's interval, agreed by the CP Chair on {plan.cp_chair_agreed_interval_on}"
+        change = policy.rule_of_kind("frequency_change")
+        decisions = self.decisions.get(change.id, ()) if change is not None else ()
+        if interval is None and not decisions:
+            return interval, basis  # nothing to hold against the floor
         limit = policy.max_interval(self.today)
         if interval is not None and limit is not None and interval > limit[0]:
             raise CaseError(
                 f"plan.visit_interval_working_days: {interval} is above the floor of {limit[0]} "
                 f"working days in {policy.id} ({limit[1]})"
             )
-        change = policy.rule_of_kind("frequency_change")
-        if change is not None:
-            for d in self.decisions.get(change.id, ()):
-                if d.outcome != "interval_changed" or d.within_working_days is None:
-                    continue
-                if limit is not None and d.within_working_days > limit[0]:
-                    raise CaseError(
-                        f"decisions: {change.id} interval {d.within_working_days} is above the "
-                        f"floor of {limit[0]} working days in {policy.id} ({limit[1]})"
-                    )
-                if d.by in change.deciders:
-                    interval = d.within_working_days
-                    basis = (
-                        f"the interval changed to {interval} working days by the "
-                        f"{d.by.replace('_', ' ')} on {self.local_date(d.at)} ({change.id})"
-                    )
+        for d in decisions:
+            if d.outcome != "interval_changed" or d.within_working_days is None:
+                continue
+            if limit is not None and d.within_working_days > limit[0]:
+                raise CaseError(
+                    f"decisions: {change.id} interval {d.within_working_days} is above the "
+                    f"floor of {limit[0]} working days in {policy.id} ({limit[1]})"
+                )
+            if d.by in change.deciders:
+                interval = d.within_working_days
+                basis = (
+                    f"the interval changed to {interval} working days by the "
+                    f"{d.by.replace('_', ' ')} on {self.local_date(d.at)} ({change.id})"
+                )
         return interval, basis
 
     @lazy
@@ -192,11 +197,6 @@ class Facts:
             birthday = date(dob.year + years, 3, 1)
         return self.day_start(birthday)
 
-    def status_of(self, due: date | datetime) -> str:
-        if isinstance(due, datetime):
-            return "overdue" if self.now > due else "due"
-        return "overdue" if self.today > due else "due"
-
     def decided(
         self, rule: str, since: datetime, outcomes: tuple[str, ...] = (), by: tuple[str, ...] = ()
     ) -> Decision | None:
@@ -232,17 +232,14 @@ class Facts:
     def obligation(
         self, rule: Rule, owner: str, due: date | datetime, summary: str, basis: str, anchor: object
     ) -> Obligation:
-        if not isinstance(due, datetime):  # RULES.md R4: a date deadline falls on a working day
+        if isinstance(due, datetime):
+            status: Status = "overdue" if self.now > due else "due"
+        else:  # RULES.md R4: a date deadline falls on a working day
             due = self.cal.next_working_day_on_or_after(due)
-        return Obligation(
-            rule=rule.id,
-            due=due,
-            status=self.status_of(due),  # type: ignore[arg-type]
-            owner=owner,
-            summary=summary,
-            basis=basis,
-            key=f"{self.case.child.ref}:{rule.id}:{owner}:{anchor}",
-        )
+            status = "overdue" if self.today > due else "due"
+        # built from its fields in order: by name it takes twice as long, for every obligation
+        key = f"{self.case.child.ref}:{rule.id}:{owner}:{anchor}"
+        return Obligation(rule.id, due, status, owner, summary, basis, key)
 
     def manager_prompt(
         self,
@@ -256,9 +253,16 @@ class Facts:
         """The team manager must decide under `rule` on what happened at `trigger`, within `hours`
         of it being raised (default: of the trigger); met by a decision recorded since the trigger
         by one of the rule's deciders (RULES.md R1)."""
-        if not self.decided(rule.id, trigger, by=rule.deciders):
-            due = hours_after(raised or trigger, hours)
-            yield self.obligation(rule, TEAM_MANAGER, due, summary, basis, trigger.isoformat())
+        if rule.id in self.decisions and self.decided(rule.id, trigger, by=rule.deciders):
+            return  # (most prompts have no decision under their rule to look through)
+        due = hours_after(raised or trigger, hours)
+        yield self.obligation(rule, TEAM_MANAGER, due, summary, basis, trigger.isoformat())
+
+
+@lru_cache(maxsize=64)
+def local_today(now: datetime, tz: tzinfo) -> date:
+    """The local date at `now` in the zone `tz`: the same for every child of a sweep."""
+    return now.astimezone(tz).date()
 
 
 @lru_cache(maxsize=1 << 16)
@@ -270,7 +274,14 @@ def day_start(day: date, tz: tzinfo) -> datetime:
 
 
 def hours_after(instant: datetime, hours: int) -> datetime:
-    return instant + timedelta(hours=hours)
+    return instant + _hours(hours)
+
+
+@lru_cache(maxsize=256)
+def _hours(n: int) -> timedelta:
+    """timedelta(hours=n), made once per number: building one by keyword costs as much as the
+    addition a prompt's deadline needs it for, several times a child."""
+    return timedelta(hours=n)
 
 
 def contact_anchor(c: Contact) -> str:

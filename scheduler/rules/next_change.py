@@ -24,17 +24,18 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from bisect import bisect_right
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
-from scheduler.rules.change_days import change_days
-from scheduler.rules.facts import day_start
+from scheduler.rules.change_days import first_change_day
+from scheduler.rules.facts import day_start, local_today
 from scheduler.rules.model import Case, Obligation
 from scheduler.rules.policy import Policy
 
 ONE_DAY = timedelta(days=1)
-# The first instant after an instant deadline: `status_of` calls it overdue when now > due.
+# The first instant after an instant deadline: `Facts.obligation` calls it overdue when now > due.
 JUST_AFTER = timedelta(microseconds=1)
 _at = attrgetter("at")
 
@@ -43,30 +44,32 @@ def next_change(policy: Policy, case: Case, now: datetime, obligations: list[Obl
     """The first instant after `now` at which `evaluate(policy, case, ·)` may differ from
     `obligations` (its answer at `now`), in UTC; None: never, whatever the time."""
     tz = policy.timezone
-    today = now.astimezone(tz).date()
-    soonest: datetime | None = None
-
-    def consider(at: datetime) -> None:
-        nonlocal soonest
-        if soonest is None or at < soonest:
-            soonest = at
-
-    for o in obligations:
-        if o.status != "due":
-            continue  # an overdue obligation stays overdue
-        due = o.due
-        consider(due + JUST_AFTER if isinstance(due, datetime) else day_start(due + ONE_DAY, tz))
-    for facts in (case.contacts, case.agency_sightings, case.decisions):
-        later = _first_after(facts, now)
-        if later is not None:
-            consider(later)
-    tomorrow = day_start(today + ONE_DAY, tz)
+    overdue_from = [
+        o.due + JUST_AFTER if isinstance(o.due, datetime) else day_start(o.due + ONE_DAY, tz)
+        for o in obligations
+        if o.status == "due"  # an overdue obligation stays overdue
+    ]
+    later_facts = [
+        later
+        for facts in (case.contacts, case.agency_sightings, case.decisions)
+        if (later := _first_after(facts, now)) is not None
+    ]
+    soonest = min(overdue_from + later_facts, default=None)
+    today, tomorrow = _today_and_tomorrow(now, tz)
     if soonest is not None and soonest <= tomorrow:
         return soonest  # no day can come sooner than tomorrow's first instant
-    days = change_days(policy, case, today + ONE_DAY, date.max)
-    if days:
-        consider(day_start(days[0], tz))
+    day = first_change_day(policy, case, today + ONE_DAY)
+    if day is not None and (soonest is None or day_start(day, tz) < soonest):
+        return day_start(day, tz)
     return soonest
+
+
+@lru_cache(maxsize=64)
+def _today_and_tomorrow(now: datetime, tz: tzinfo) -> tuple[date, datetime]:
+    """The local date at `now`, and the first instant of the next day (the same for every child
+    of a sweep)."""
+    today = local_today(now, tz)
+    return today, day_start(today + ONE_DAY, tz)
 
 
 def _first_after(facts: tuple[Any, ...], now: datetime) -> datetime | None:

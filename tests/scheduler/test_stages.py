@@ -174,3 +174,41 @@ def test_snoozed_reminders_wait_for_the_next_working_morning_cb_visit_10wd() -> 
         ("due-today", utc(2026, 12, 29, 8, 30)),
         ("overdue", utc(2026, 12, 30, 8, 30)),
     ]
+
+
+@pytest.mark.parametrize(
+    "now",
+    [utc(2026, 12, 21, 9), utc(2026, 12, 22, 8, 30), utc(2026, 12, 29, 8, 29), utc(2026, 12, 30, 12)],
+)
+def test_stages_worked_out_once_are_each_obligations_own_cb_visit_10wd(now: datetime) -> None:
+    """StagesAt (the sweep's) answers as stages_to_send does for every obligation, around the
+    boundaries of CB-VISIT-10WD's stages: two children's reminders due the same day share one
+    answer; a snoozed one, an overdue one and a prompt (CB-20CD-LSW, when it went; acknowledged or
+    not) each get their own."""
+    from scheduler.stages import StagesAt, snoozed_until
+
+    at = StagesAt(now)
+    due = date(2026, 12, 29)
+    snooze = (utc(2026, 12, 24, 8), snoozed_until(CB, utc(2026, 12, 24, 8)))  # to 29 Dec 08:30
+    first = Obligation("CB-VISIT-10WD", due, "due", "lead_social_worker", "s", "b", "C-1:k")
+    second = first._replace(key="C-2:k", summary="other")
+    overdue = first._replace(status="overdue")
+    prompt = ob("CB-20CD-LSW", due, "team_manager")
+    cases = [
+        (first, None, False, None),
+        (second, None, False, None),
+        (first, None, False, snooze),
+        (overdue, None, False, None),
+        (prompt, None, False, None),
+        (prompt, utc(2026, 12, 21, 8, 30), False, None),
+        (prompt, utc(2026, 12, 21, 8, 30), True, None),
+    ]
+    for o, prompted_at, acknowledged, snoozed in cases:
+        expected = stages_to_send(CB, o, now, prompted_at, acknowledged, snoozed)
+        assert at(CB, o, prompted_at, acknowledged, snoozed) == expected
+        assert at(CB, o, prompted_at, acknowledged, snoozed) == expected  # asked again
+    assert at(CB, first, None, False) is at(CB, second, None, False)
+    if now == utc(2026, 12, 29, 8, 29):  # the 1-WD reminder (24 Dec 08:30) went, unless snoozed
+        assert [s.name for s in at(CB, first, None, False)[0]] == ["remind-1wd"]
+        assert [s.name for s in at(CB, first, None, False, snooze)[0]] == ["remind-3wd"]
+        assert at(CB, overdue, None, False)[0] == []

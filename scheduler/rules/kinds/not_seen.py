@@ -262,16 +262,16 @@ def unseen_by_anyone(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """CB-30WD-ANY: not seen by any agency for N working days: the CP Chair and an urgent core group."""
     if not f.active:
         return
-    if f.last_seen_any is not None and f.local_date(f.last_seen_any) >= f.plan.started:
-        since = f.local_date(f.last_seen_any)
-        basis = f"last seen by any agency on {since}"
-    else:
-        since = f.plan.started
-        basis = f"not seen by any agency since the plan start on {since}"
+    last_seen = f.local_date(f.last_seen_any) if f.last_seen_any is not None else None
+    since = last_seen if last_seen is not None and last_seen >= f.plan.started else f.plan.started
     p: UnseenByAnyone = rule.on(since)
     lapse = f.cal.add_working_days(since, p.working_days)
     if f.today < lapse:
         return
+    if since == last_seen:
+        basis = f"last seen by any agency on {since}"
+    else:
+        basis = f"not seen by any agency since the plan start on {since}"
     basis += f"; {p.working_days} working days to {lapse}"
     decisions = f.decided_on_or_after(rule, since)
     if not any(d.outcome == "core_group_meeting" for d in decisions):

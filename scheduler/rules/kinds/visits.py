@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from scheduler.rules.facts import Facts
     from scheduler.rules.policy import Rule
 
+ONE_DAY = timedelta(days=1)
+
 
 @dataclass(frozen=True, slots=True)
 class HomeVisitInterval:
@@ -78,26 +80,25 @@ class SeenBeforeMeetings:
 def seen_before_meetings(f: Facts, rule: Rule) -> Iterator[Obligation]:
     """HI-BEFORE-REVIEW, HI-BEFORE-CG: a statutory visit since the previous meeting, before this
     one; a visit on the meeting's own date counts (RULES.md R6), a school visit does not (R7)."""
-    p: SeenBeforeMeetings = rule.on(f.plan.started)
-    meetings = [m for m in getattr(f.plan, p.meetings) if m >= f.plan.started]
+    started = f.plan.started
+    p: SeenBeforeMeetings = rule.on(started)
+    meetings = [m for m in getattr(f.plan, p.meetings) if m >= started]
     if not meetings:
         return
     what = "review conference" if p.meetings == "review_conferences" else "core group meeting"
     visits = f.visits
-    one = timedelta(days=1)
     i = bisect_left(meetings, f.today)  # meetings[i] is the next one (today or later)
     for k in (i - 1, i):
         if not 0 <= k < len(meetings):
             continue
         meeting = meetings[k]
         if k == 0:
-            since, lo = f.plan.started, f.visits_from(f.plan.started)
-            since_text = f"the plan start on {since}"
+            since, lo = started, f.visits_from(started)
         else:  # a visit on the previous meeting's own date was before that one (R6)
-            since, lo = meetings[k - 1], f.visits_from(meetings[k - 1] + one)
-            since_text = f"the previous {what} on {since}"
-        if lo < len(visits) and visits[lo].at < f.day_start(meeting + one):
+            since, lo = meetings[k - 1], f.visits_from(meetings[k - 1] + ONE_DAY)
+        if lo < len(visits) and visits[lo].at < f.day_start(meeting + ONE_DAY):
             continue
+        since_text = f"the previous {what} on {since}" if k else f"the plan start on {since}"
         yield f.obligation(
             rule,
             LEAD_SOCIAL_WORKER,
