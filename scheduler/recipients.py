@@ -82,9 +82,9 @@ class Recipients:
         return [Recipient(None, self.channels.get(team_id), role)]
 
     def for_obligation(self, child: Any, ob: Obligation, role: str) -> list[Recipient]:
-        """Who `role` is for `child`'s obligation `ob`: its owner and the managers as `role` says;
-        the out-of-hours channel only for a rule its team's policy marks urgent; nobody for any
-        other role."""
+        """Who `role` is for `child`'s obligation `ob` when a stage is sent to it: the holders of
+        its owner's role and of the managers' roles; the out-of-hours channel only for a rule its
+        team's policy marks urgent; nobody for any other role."""
         if role == ob.owner or role in MANAGERS:
             return self.role(child, role)
         if role == OUT_OF_HOURS:
