@@ -43,7 +43,9 @@ from storage.models import Acknowledgement, Child, ChildSweepState, Outbox, Team
 
 log = logging.getLogger("seen.sweep")
 # Each child's obligations, or why there are none, and when they can next change
-Evaluated = dict[int, tuple[list[Obligation] | Unevaluable, datetime | None]]
+# Each child's obligations, its next change, and the facts version read before its facts (the
+# sweep records that version as seen: a fact stored after the read makes the child due again)
+Evaluated = dict[int, tuple[list[Obligation] | Unevaluable, datetime | None, int]]
 BATCH = 2000
 PARALLEL_MIN_BATCHES = 4  # below this a sweep is quick enough in one process
 PARALLEL_WORKERS = 2
@@ -167,28 +169,30 @@ def _evaluate_batch(ids: list[int], now: datetime) -> Evaluated:
     __setstate__ at ten times the cost of building it)."""
     assert _worker_factory is not None
     with _worker_factory() as session:
-        return _evaluate(session, ids, now, _policies_by_child(session, ids))
+        rows = session.execute(
+            select(Child.id, Team.policy_id, Child.facts_version)
+            .join(Team, Team.id == Child.team_id)
+            .where(among(session, Child.id, ids))
+        )
+        return _evaluate(
+            session, ids, now, {child_id: (load_policy(p), version) for child_id, p, version in rows}
+        )
 
 
-def _policies_by_child(session: Session, ids: Sequence[int]) -> dict[int, Policy]:
-    rows = session.execute(
-        select(Child.id, Team.policy_id)
-        .join(Team, Team.id == Child.team_id)
-        .where(among(session, Child.id, ids))
-    )
-    return {child_id: load_policy(policy_id) for child_id, policy_id in rows}
-
-
-def _evaluate(session: Session, ids: Sequence[int], now: datetime, policies: dict[int, Policy]) -> Evaluated:
+def _evaluate(
+    session: Session, ids: Sequence[int], now: datetime, children: dict[int, tuple[Policy, int]]
+) -> Evaluated:
+    """`children`: each child's policy and facts version, read in `session`'s transaction before
+    the facts are."""
     out: Evaluated = {}
     with _collector_paused():
         for child_id, case in cases_for_children(session, list(ids), free_text=False).items():
-            policy = policies[child_id]
+            policy, version = children[child_id]
             obligations = evaluate_child(policy, case, now)
             if isinstance(obligations, Unevaluable):  # tried again each night, and at a new fact
-                out[child_id] = (obligations, next_midnight(policy, now))
+                out[child_id] = (obligations, next_midnight(policy, now), version)
             else:
-                out[child_id] = (obligations, next_change(policy, case, now, obligations))
+                out[child_id] = (obligations, next_change(policy, case, now, obligations), version)
     return out
 
 
@@ -287,7 +291,9 @@ def _sweep_batch(
     recipients = context.recipients
     assert recipients is not None
     if evaluated is None:
-        evaluated = _evaluate(session, ids, now, {i: policies[c.team_id] for i, c in children.items()})
+        evaluated = _evaluate(
+            session, ids, now, {i: (policies[c.team_id], c.facts_version) for i, c in children.items()}
+        )
     swept: dict[int, datetime] = dict(
         connection.execute(  # type: ignore[arg-type]
             select(ChildSweepState.child_id, ChildSweepState.last_swept_at).where(
@@ -315,7 +321,7 @@ def _sweep_batch(
     rows: dict[str, dict[str, Any]] = {}  # the unevaluable children's notices, then the stages'
     # Each obligation with stages to send, and each prompt with its outbox keys (None: not a prompt)
     sending: list[tuple[Any, Policy, Obligation, list[Stage], list[str] | None]] = []
-    for child_id, (obligations, _) in evaluated.items():
+    for child_id, (obligations, _, _) in evaluated.items():
         child = children[child_id]
         policy = policies[child.team_id]
         if isinstance(obligations, Unevaluable):
@@ -377,14 +383,14 @@ def _sweep_batch(
         report.late += row["late"]
         report.keys.append(row["key"])
     updates, inserts = [], []
-    for child_id, (_, threshold) in evaluated.items():
+    for child_id, (_, threshold, version) in evaluated.items():
         child = children[child_id]
         stage = thresholds.get(child_id)
         if stage is not None and (threshold is None or stage < threshold):
             threshold = stage
         state = {
             "child_id": child_id,
-            "facts_version_seen": child.facts_version,
+            "facts_version_seen": version,
             "next_threshold_at": threshold,
             "last_swept_at": now,
             "policy_digest": context.digest_of[child.team_id],
