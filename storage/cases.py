@@ -326,8 +326,8 @@ def _contacts_fast(
     finally:
         cursor.close()
     # SQLite gives instants as UTC text without an offset; PostgreSQL's driver, aware datetimes in
-    # the session's zone, made UTC here: the engine compares them with instants in UTC, which is
-    # a fifth quicker between two datetimes of the same tzinfo
+    # the session's zone (UTC), made UTC here otherwise: the engine compares them with instants in
+    # UTC, which is a fifth quicker between two datetimes of the same tzinfo
     text = connection.dialect.name == "sqlite"
     parse = datetime.fromisoformat
     unpacked, unpack, make = _unpacked, _unpack, _make_contact
@@ -343,7 +343,7 @@ def _contacts_fast(
             at = parse(at + "+00:00")
             if recorded is not None:
                 recorded = parse(recorded + "+00:00")
-        else:
+        elif at.tzinfo is not UTC:
             at = at.astimezone(UTC)
             if recorded is not None:
                 recorded = recorded.astimezone(UTC)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, make_url, select, text
 from sqlalchemy.exc import DBAPIError
 
 from storage import models
@@ -132,3 +133,24 @@ def test_var_is_owner_only_when_the_development_key_makes_it_first(
     assert stat.S_IMODE((tmp_path / "var").stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "var" / "seen-data.key").stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "var" / "seen.sqlite").stat().st_mode) == 0o600
+
+
+@pytest.mark.postgres
+def test_a_postgresql_session_is_in_utc_whatever_the_servers_zone(db_url: str) -> None:
+    """Instants come back in `datetime.UTC` itself, as Seen keeps them, even where the server's
+    TimeZone is local (Europe/London, as a council's server may be set)."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            name = make_url(db_url).database
+            conn.execute(text(f"ALTER DATABASE \"{name}\" SET timezone TO 'Europe/London'"))
+            conn.commit()
+        engine.dispose()  # new connections take the database's setting, then Seen's
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW TIME ZONE")).scalar() == "UTC"
+            at = conn.execute(text("SELECT TIMESTAMPTZ '2026-07-01 10:00:00+01'")).scalar()
+        assert at.tzinfo is UTC and at == datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
+    finally:
+        engine.dispose()
