@@ -72,8 +72,8 @@ def _days_from(policy: Policy, case: Case, start: date) -> set[date]:
                 seen_at_home.add(day)
         elif statutory(c):
             missed_at_home.add(c.at.astimezone(tz).date())
-    sightings = case.agency_sightings
-    if sightings and sightings[-1].at >= since:  # kept in time order
+    sightings = case.agency_sightings  # read by CB-30WD-ANY's kind only
+    if of.unseen_by_anyone and sightings and sightings[-1].at >= since:  # kept in time order
         by_any.update(s.at.astimezone(tz).date() for s in sightings[bisect_left(sightings, since, key=_at) :])
     seen_by_lead, seen_by_any = sorted(by_lead), sorted(by_any)
     visits, not_seen = sorted(seen_at_home), sorted(missed_at_home)

@@ -59,9 +59,10 @@ def next_change(policy: Policy, case: Case, now: datetime, obligations: list[Obl
     if soonest is not None and soonest <= tomorrow:
         return soonest  # no day can come sooner than tomorrow's first instant
     day = first_change_day(policy, case, today + ONE_DAY)
-    if day is not None and (soonest is None or day_start(day, tz) < soonest):
-        return day_start(day, tz)
-    return soonest
+    if day is None:
+        return soonest
+    midnight = day_start(day, tz)
+    return midnight if soonest is None or midnight < soonest else soonest
 
 
 @lru_cache(maxsize=64)
