@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 _at = attrgetter("at")
-UNSAID_OR_NO = (None, "no")  # a record that does not say counts from the age R11 names
+UNSAID_OR_NO = frozenset({None, "no"})  # a record that does not say counts from the age R11 names
 
 
 def runs(visits: list[Contact], marks: list[bool]) -> list[tuple[int, Contact]]:
