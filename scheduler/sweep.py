@@ -28,7 +28,6 @@ from typing import Any
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.bulk_insert import insert_rows
 from scheduler.evaluation import Unevaluable, evaluate_child
 from scheduler.policies import load_policy
 from scheduler.recipients import Recipients
@@ -38,6 +37,7 @@ from scheduler.rules.policy import Policy
 from scheduler.stages import Stage, StagesAt, is_prompt, snoozed_until
 from scheduler.sweep_rows import UNEVALUABLE_STAGE as UNEVALUABLE_STAGE  # the stage name, for callers
 from scheduler.sweep_rows import outbox_row, row_key, unevaluable_rows
+from storage.bulk_insert import insert_rows
 from storage.cases import among, cases_for_children
 from storage.models import Acknowledgement, Child, ChildSweepState, Outbox, Team
 

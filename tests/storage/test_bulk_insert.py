@@ -1,4 +1,4 @@
-"""The sweep's bulk INSERT (scheduler/bulk_insert.py) writes exactly what SQLAlchemy's own
+"""The sweep's bulk INSERT (storage/bulk_insert.py) writes exactly what SQLAlchemy's own
 executemany writes, on SQLite and PostgreSQL: the outbox rows of the sweep's stages (e.g. the
 reminders of CB-VISIT-10WD) and the children's sweep states, instants converted to UTC however
 they were given, and a naive instant refused with nothing written."""
@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.bulk_insert import insert_rows
 from scheduler.outbox import pending_row
+from storage.bulk_insert import insert_rows
 from storage.models import ChildSweepState, Outbox
 from storage.types import NaiveDatetimeError
 from tests.storage.conftest import make_child
