@@ -230,9 +230,10 @@ def _contacts(
 RECORDED = "(recorded)"  # stands for free text the engine only needs to know is there
 # A contact's yes/no facts, packed by the database into one integer, a base-3 digit each (0 no,
 # 1 yes, 2 not recorded), then whether each reason is recorded, then seen-alone's answer (0 not
-# recorded, then SEEN_ALONE's): a cold sweep reads millions of contacts, and fetching and
-# converting one value instead of twelve was a third of the read. `_unpack` gives them in
-# model.Contact's field order, in two parts (recorded_at, read on its own, comes between).
+# recorded, then SEEN_ALONE's), then its kind (CONTACT_KINDS'; any other makes the whole NULL, and
+# the chunk is read the general way): a cold sweep reads millions of contacts, and fetching and
+# converting one value instead of thirteen was a third of the read. `_unpack` gives them in
+# model.Contact's field order, in three parts (by and recorded_at, read on their own, come between).
 _FLAGS = (
     "qualified",
     "child_seen",
@@ -246,6 +247,7 @@ _FLAGS = (
 )
 _REASONS = ("seen_alone_reason", "note_not_left_reason")
 _ALONE_AT = 3 ** len(_FLAGS) * 2 ** len(_REASONS)
+_KIND_AT = _ALONE_AT * (len(model.SEEN_ALONE) + 1)
 
 
 def _packed(as_integer: str) -> str:
@@ -260,7 +262,10 @@ def _packed(as_integer: str) -> str:
         + [
             f"{_ALONE_AT} * CASE c.seen_alone "
             + " ".join(f"WHEN '{answer}' THEN {i + 1}" for i, answer in enumerate(model.SEEN_ALONE))
-            + " ELSE 0 END"
+            + " ELSE 0 END",
+            f"{_KIND_AT} * CASE c.kind "
+            + " ".join(f"WHEN '{kind}' THEN {i}" for i, kind in enumerate(model.CONTACT_KINDS))
+            + " END",
         ]
     )
 
@@ -270,7 +275,7 @@ def _packed(as_integer: str) -> str:
 # on every contact. SQLite is given the children's ids as a list of parameters; PostgreSQL as one
 # array, and it then reads the index in order (no sort of it all).
 _FAST_SQL = """
-SELECT c.child_id, c.at, c.kind, c.by_role, c.by_staff_id, c.recorded_at, {packed}
+SELECT c.child_id, c.at, c.by_role, c.by_staff_id, c.recorded_at, {packed}
 FROM contacts c
 WHERE {among}
 AND c.id NOT IN (SELECT correction_of_id FROM contacts WHERE correction_of_id IS NOT NULL)
@@ -279,14 +284,22 @@ ORDER BY c.child_id, c.at, c.id
 _FAST_SQLITE = _FAST_SQL.format(packed=_packed("{}"), among="c.child_id IN ({ids})")
 _FAST_POSTGRESQL = _FAST_SQL.format(packed=_packed("CAST({} AS INTEGER)"), among="c.child_id = ANY(%s)")
 _ROLES_SQL = "SELECT id, role FROM staff"
-_Unpacked = tuple[tuple[Any, ...], tuple[Any, ...]]
+_Unpacked = tuple[str, tuple[Any, ...], tuple[Any, ...]]
 _unpacked: dict[int, _Unpacked] = {}
 
 
-def _unpack(packed: int) -> _Unpacked:
-    """The packed facts as ((qualified, child_seen, seen_alone, seen_alone_reason, bedroom_seen,
-    child_awake), (no_one_home, note_left, note_not_left_reason, risk_worsened, new_injury,
-    alone_concerns)), the reasons as RECORDED or None. Kept: a caseload has few patterns."""
+class _OtherKind(Exception):
+    """A contact of a kind the model does not list (none is written so): read the chunk the
+    general way."""
+
+
+def _unpack(packed: int | None) -> _Unpacked:
+    """The packed facts as (kind, (qualified, child_seen, seen_alone, seen_alone_reason,
+    bedroom_seen, child_awake), (no_one_home, note_left, note_not_left_reason, risk_worsened,
+    new_injury, alone_concerns)), the reasons as RECORDED or None. Kept: a caseload has few
+    patterns."""
+    if packed is None:
+        raise _OtherKind
     known = _unpacked.get(packed)
     if known is None:
         flags: dict[str, Any] = {}
@@ -296,11 +309,13 @@ def _unpack(packed: int) -> _Unpacked:
             flags[name] = (False, True, None)[digit]
         for i, name in enumerate(_REASONS):
             flags[name] = RECORDED if rest & 2**i else None
-        answer = rest >> len(_REASONS)
+        rest >>= len(_REASONS)
+        rest, answer = divmod(rest, len(model.SEEN_ALONE) + 1)
         flags["seen_alone"] = model.SEEN_ALONE[answer - 1] if answer else None
+        kind = model.CONTACT_KINDS[rest]
         head = ("qualified", "child_seen", "seen_alone", "seen_alone_reason", "bedroom_seen", "child_awake")
         tail = model.Contact._fields[model.Contact._fields.index("recorded_at") + 1 :]
-        known = _unpacked[packed] = (tuple(flags[n] for n in head), tuple(flags[n] for n in tail))
+        known = _unpacked[packed] = (kind, tuple(flags[n] for n in head), tuple(flags[n] for n in tail))
     return known
 
 
@@ -327,16 +342,34 @@ def _contacts_fast(
         rows = cursor.fetchall()
     finally:
         cursor.close()
+    try:
+        return _built(rows, connection.dialect.name == "sqlite", roles, lead)
+    except _OtherKind:
+        return {
+            child_id: [
+                c._replace(
+                    seen_alone_reason=None if c.seen_alone_reason is None else RECORDED,
+                    note_not_left_reason=None if c.note_not_left_reason is None else RECORDED,
+                )
+                for c in contacts
+            ]
+            for child_id, contacts in _contacts(session, ids, lead).items()
+        }
+
+
+def _built(
+    rows: list[Any], text: bool, roles: dict[int, str], lead: dict[int, int | None]
+) -> dict[int, list[model.Contact]]:
+    """The contacts of `_FAST_SQL`'s rows. `text`: instants are SQLite's text."""
     # SQLite gives instants as UTC text without an offset; PostgreSQL's driver, aware datetimes in
     # the session's zone (UTC), made UTC here otherwise: the engine compares them with instants in
     # UTC, which is a fifth quicker between two datetimes of the same tzinfo
-    text = connection.dialect.name == "sqlite"
     parse = datetime.fromisoformat
     unpacked, unpack, make = _unpacked, _unpack, _make_contact
     out: dict[int, list[model.Contact]] = {}
     current: int | None = None
     append = [].append
-    for child_id, at, kind, by, staff_id, recorded, packed in rows:
+    for child_id, at, by, staff_id, recorded, packed in rows:
         if child_id != current:
             current, append = child_id, out.setdefault(child_id, []).append
         if staff_id is not None:
@@ -349,6 +382,6 @@ def _contacts_fast(
             at = at.astimezone(UTC)
             if recorded is not None:
                 recorded = recorded.astimezone(UTC)
-        head, tail = unpacked.get(packed) or unpack(packed)
+        kind, head, tail = unpacked.get(packed) or unpack(packed)
         append(make((at, kind, by, *head, recorded, *tail)))
     return out

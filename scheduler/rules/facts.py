@@ -78,20 +78,27 @@ class Facts:
         contacts = case.contacts
         if contacts and (contacts[0].at < start or contacts[-1].at > now):
             contacts = contacts[bisect_left(contacts, start, key=_at) : bisect_right(contacts, now, key=_at)]
-        visits: list[Contact] = []  # qualifying (statutory) home visits: child seen
-        chain: list[Contact] = []  # home visits not seeing the child since the last that did
+        # A year of contacts for every child of a sweep: each list in one comprehension, and the
+        # latest sightings found from the end
+        home = [
+            c
+            for c in contacts
+            if c.kind == "home_visit" and c.by in roles and (c.qualified or not need_qualified)
+        ]
+        visits = [c for c in home if c.child_seen]  # qualifying (statutory) home visits: child seen
+        i = len(home)
+        while i and not home[i - 1].child_seen:
+            i -= 1
+        chain = home[i:]  # home visits not seeing the child since the last that did
         last_seen_lead: Contact | None = None
         last_seen_any: datetime | None = None
-        for c in contacts:  # the hot loop: a year of contacts for every child of a sweep
+        for c in reversed(contacts):
             if c.child_seen:
-                last_seen_any = c.at
+                if last_seen_any is None:
+                    last_seen_any = c.at
                 if c.by == LEAD_SOCIAL_WORKER:
                     last_seen_lead = c
-                if c.kind == "home_visit" and c.by in roles and (c.qualified or not need_qualified):
-                    visits.append(c)
-                    chain = []
-            elif c.kind == "home_visit" and c.by in roles and (c.qualified or not need_qualified):
-                chain.append(c)
+                    break
         self.contacts, self.visits, self.not_seen_chain = contacts, visits, chain
         self.last_seen_lead = last_seen_lead
         sightings = case.agency_sightings  # kept in time order: the last by `now` is the latest

@@ -10,6 +10,7 @@ import random
 from dataclasses import replace
 from datetime import date, timedelta
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.policy_catalogue import bundled_catalogue
@@ -81,4 +82,23 @@ def test_the_fast_read_gives_the_cases_the_full_read_gives(factory: sessionmaker
         full = cases_for_children(s, ids)
         fast = cases_for_children(s, ids, free_text=False)
     assert len(fast) == len(full) > 10
+    assert {i: _marked(c) for i, c in full.items()} == fast
+
+
+def test_a_contact_of_a_kind_the_model_does_not_list_is_read_the_general_way(
+    factory: sessionmaker[Session],
+) -> None:
+    """No path writes such a contact (the forms, the import and case files refuse it), but a row
+    edited by hand in the database must not be misread: its chunk is read as the full read reads
+    it, reasons marked, and its kind kept."""
+    with factory.begin() as s:
+        load_demo(s, as_of=date(2026, 12, 22), policies=bundled_catalogue())
+    with factory.begin() as s:
+        child_id = s.query(models.Contact.child_id).filter(models.Contact.kind == "home_visit").first()[0]
+        s.execute(text("UPDATE contacts SET kind = 'phone_call' WHERE child_id = :c"), {"c": child_id})
+    with factory() as s:
+        ids = [i for (i,) in s.query(models.Child.id)]
+        full = cases_for_children(s, ids)
+        fast = cases_for_children(s, ids, free_text=False)
+    assert {c.kind for c in fast[child_id].contacts} == {"phone_call"}
     assert {i: _marked(c) for i, c in full.items()} == fast
