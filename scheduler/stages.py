@@ -197,7 +197,7 @@ class StagesAt:
         snooze: tuple[datetime, datetime] | None = None,
     ) -> tuple[list[Stage], datetime | None]:
         """`stages_to_send(policy, ob, now, ...)`; the lists returned are shared: not to be changed."""
-        if ob.owner in MANAGER_ROLES:
+        if is_prompt(ob):
             return stages_to_send(policy, ob, self.now, prompted_at, acknowledged, snooze)
         key = (id(policy), ob.owner, ob.due, ob.status, snooze)
         known = self._known.get(key)

@@ -42,9 +42,9 @@ from storage.cases import among, cases_for_children
 from storage.models import Acknowledgement, Child, ChildSweepState, Outbox, Team
 
 log = logging.getLogger("seen.sweep")
-# Each child's obligations, or why there are none, and when they can next change
-# Each child's obligations, its next change, and the facts version read before its facts (the
-# sweep records that version as seen: a fact stored after the read makes the child due again)
+# Each child's obligations (or why there are none), its next change, and the facts version read
+# before its facts (the sweep records that version as seen: a fact stored after the read makes the
+# child due again)
 Evaluated = dict[int, tuple[list[Obligation] | Unevaluable, datetime | None, int]]
 BATCH = 2000
 PARALLEL_MIN_BATCHES = 4  # below this a sweep is quick enough in one process
@@ -126,7 +126,7 @@ def _sweep(
     started = time.perf_counter()
     report = SweepReport(at=now)
     with factory() as session:
-        context = _Context(session)
+        context = _Context(session, now)
         ids = children_to_sweep(session, now, full, child_ids, context.digests)
         if ids:
             context.load_recipients(session)
@@ -236,15 +236,16 @@ def _evaluations(
 
 
 class _Context:
-    """What every batch of one sweep shares: the teams, their policies, who holds which role."""
+    """What every batch of one sweep shares: the teams, their policies, who holds which role, and
+    the stages to send at the sweep's instant."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, now: datetime) -> None:
         teams = session.execute(select(Team.id, Team.policy_id)).all()
         self.policies = {team_id: load_policy(policy_id) for team_id, policy_id in teams}
         self.digests = {policy_id: _digest(load_policy(policy_id)) for policy_id in {p for _, p in teams}}
         self.digest_of = {team_id: self.digests[policy_id] for team_id, policy_id in teams}
         self.recipients: Recipients | None = None  # read once there is a child to sweep
-        self.stages: StagesAt | None = None  # the stages to send at the sweep's instant
+        self.stages = StagesAt(now)
 
     def load_recipients(self, session: Session) -> None:
         self.recipients = Recipients(session)
@@ -314,8 +315,6 @@ def _sweep_batch(
         snoozed[ob_key] = max(snoozed.get(ob_key, at), at)
     # The stages whose time has come, and the next threshold of each child: at once for all but
     # the prompts, whose stages depend on when they first went (read below for all of them).
-    if context.stages is None or context.stages.now != now:
-        context.stages = StagesAt(now)
     stages_at = context.stages
     thresholds: dict[int, datetime] = {}
     rows: dict[str, dict[str, Any]] = {}  # the unevaluable children's notices, then the stages'
