@@ -12,6 +12,8 @@ from threading import Lock
 
 import holidays
 
+ONE_DAY = timedelta(days=1)
+
 _FIRST_YEAR, _LAST_YEAR = 2000, 2060  # precomputed at start; widened on demand (no clock read)
 
 
@@ -47,13 +49,12 @@ class WorkingCalendar:
         working: list[int] = []
         n = 0
         day = first
-        one = timedelta(days=1)
         while day <= last:
             if day.weekday() < 5 and day not in bank and day not in self.closure_days:
                 n += 1
                 working.append(day.toordinal())
             count.append(n)
-            day += one
+            day += ONE_DAY
         self._first, self._count, self._working = first.toordinal(), count, working
         self._bank = bank
 
@@ -100,8 +101,7 @@ class WorkingCalendar:
         Negative when end is before start: minus the working days in [end, start).
         add_working_days(a, working_days_between(a, b)) == b whenever b is a working day.
         """
-        one = timedelta(days=1)
-        self._cover(start - one, end - one, start, end)
+        self._cover(start - ONE_DAY, end - ONE_DAY, start, end)
         if end >= start:  # working days in (start, end]
             return self._count_through(end.toordinal()) - self._count_through(start.toordinal())
         # backwards: minus the working days in [end, start)

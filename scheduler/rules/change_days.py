@@ -24,11 +24,11 @@ from datetime import date, datetime, timedelta
 from operator import attrgetter
 from typing import Any
 
+from scheduler.rules.calendar import ONE_DAY
 from scheduler.rules.facts import day_start
 from scheduler.rules.model import LEAD_SOCIAL_WORKER, Case, Contact
 from scheduler.rules.policy import Policy, Rule
 
-ONE_DAY = timedelta(days=1)
 _at = attrgetter("at")
 
 

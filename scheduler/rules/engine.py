@@ -8,15 +8,14 @@ once, by `scheduler.rules.facts.Facts`.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from scheduler.rules.calendar import ONE_DAY
 from scheduler.rules.facts import CaseError, Facts, day_start, outcome_label
 from scheduler.rules.model import Case, Obligation
 from scheduler.rules.policy import Policy
 
 __all__ = ["CaseError", "evaluate", "outcome_label"]
-
-ONE_DAY = timedelta(days=1)
 
 
 def evaluate(policy: Policy, case: Case, now: datetime) -> list[Obligation]:

@@ -29,12 +29,12 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
+from scheduler.rules.calendar import ONE_DAY
 from scheduler.rules.change_days import first_change_day
 from scheduler.rules.facts import day_start, local_today
 from scheduler.rules.model import Case, Obligation
 from scheduler.rules.policy import Policy
 
-ONE_DAY = timedelta(days=1)
 # The first instant after an instant deadline: `Facts.obligation` calls it overdue when now > due.
 JUST_AFTER = timedelta(microseconds=1)
 _at = attrgetter("at")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
+from scheduler.rules.calendar import ONE_DAY
 from scheduler.rules.kinds.registry import kind
 from scheduler.rules.model import LEAD_SOCIAL_WORKER, Obligation
 from scheduler.rules.params import Positive
@@ -15,8 +16,6 @@ from scheduler.rules.params import Positive
 if TYPE_CHECKING:
     from scheduler.rules.facts import Facts
     from scheduler.rules.policy import Rule
-
-ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
